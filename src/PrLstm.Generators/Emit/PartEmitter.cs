@@ -1,0 +1,142 @@
+using System.Collections.Generic;
+using System.Linq;
+using PrLstm.Generators.Check;
+using PrLstm.Generators.Model;
+
+namespace PrLstm.Generators.Emit
+{
+    /// <summary>
+    /// Emits the nested <c>Layer</c> module of an encoder, composition block or refinement: one fused projection
+    /// to all gates (declared order, split after the matrix product), then the body as elementwise tensor code.
+    /// </summary>
+    internal static class PartEmitter
+    {
+        public static string Emit(PartSpec spec)
+        {
+            string stateTensors = spec.State.Type.FullyQualifiedName + ".Tensors";
+            string time = spec.Kind == PartKind.Encoder ? "T" : "N";
+            var sizes = PartChecks.LayerSizes(spec);
+            var gateSizes = spec.Gates.Select(g => g.Size).ToList();
+            string gatesText = "[" + string.Join(" | ", spec.Gates.Select(g => g.Name)) + "]";
+            string source = PartChecks.GateSourceText(spec);
+            string sourceSize = spec.Kind == PartKind.Encoder ? "inputSize" : Sizes.ToCSharp(PartChecks.GateSourceSizes(spec));
+            bool hasGates = spec.Gates.Count > 0;
+            bool learned = hasGates && spec.Projection == ProjectionKind.Linear;
+
+            // Names the generated body uses for itself, made distinct from the user's names.
+            var taken = new HashSet<string>(spec.StateParameters.Concat(spec.Gates.Select(g => g.Name)).Concat(spec.Locals.Select(l => l.Name)).Concat(sizes));
+            string Unique(string name) { while (taken.Contains(name)) name += "_"; taken.Add(name); return name; }
+            string scope = Unique("scope"), projected = Unique("projected"), chunks = Unique("chunks"), input = Unique("x");
+
+            string baseType = spec.Kind switch
+            {
+                PartKind.Encoder => "torch.nn.Module<torch.Tensor, " + stateTensors + ">",
+                PartKind.Block => "torch.nn.Module<" + stateTensors + ", " + stateTensors + ", " + stateTensors + ">",
+                _ => "torch.nn.Module<" + stateTensors + ", " + stateTensors + ">",
+            };
+
+            var w = FileHeader.Begin(spec.Type, "TorchSharp layer of the PrLstm " + KindText(spec.Kind) + " " + spec.Type.Name + "." + spec.MethodName + ".");
+            w.Open(FileHeader.PartialDeclaration(spec.Type));
+            w.Line("/// <summary>");
+            w.Line("/// TorchSharp layer generated from <see cref=\"" + spec.MethodName + "\"/>" + (hasGates
+                ? ": gates " + gatesText + " (sizes " + string.Join(", ", gateSizes) + ") from " + (learned ? "one linear projection of " : "the split of ") + source + "."
+                : " (no gates, no parameters)."));
+            w.Line("/// </summary>");
+            w.Line(FileHeader.GeneratedCodeAttribute);
+            w.Open("public sealed class Layer : " + baseType);
+            if (learned)
+            {
+                w.Line("/// <summary>Fused gate projection " + source + " → " + gatesText + "; weight <c>[" + Sizes.Format(gateSizes) + ", " + (spec.Kind == PartKind.Encoder ? "E" : Sizes.Format(PartChecks.GateSourceSizes(spec))) + "]</c>, rows in gate order.</summary>");
+                w.Line("private readonly global::TorchSharp.Modules.Linear gates;");
+            }
+            if (hasGates)
+                w.Line("private readonly long[] gateSizes;");
+            w.Line();
+
+            // Constructor.
+            var ctorParameters = (spec.Kind == PartKind.Encoder ? new[] { "long inputSize" } : new string[0])
+                .Concat(sizes.Select(s => "long " + s))
+                .Concat(new[] { "torch.Device? device = null", "torch.ScalarType? dtype = null" });
+            w.Line("/// <summary>Creates the layer" + (learned ? " (its weights are initialised by the model)" : "") + ".</summary>");
+            w.Line("public Layer(" + string.Join(", ", ctorParameters) + ")");
+            w.Open("    : base(\"" + spec.Type.Name + "\")");
+            if (hasGates)
+                w.Line("gateSizes = new long[] { " + string.Join(", ", gateSizes) + " };");
+            if (learned)
+                w.Line("gates = torch.nn.Linear(" + sourceSize + ", " + Sizes.ToCSharp(gateSizes) + ", hasBias: true, device: device, dtype: dtype);");
+            else if (hasGates && spec.Kind == PartKind.Encoder)
+            {
+                w.Open("if (inputSize != " + Sizes.ToCSharp(gateSizes) + ")");
+                w.Line("throw new global::System.ArgumentException($\"" + spec.Type.Name + " splits the token into its gates, so the input size must be " + Sizes.Format(gateSizes) + " = {" + Sizes.ToCSharp(gateSizes) + "}, not {inputSize}.\", nameof(inputSize));");
+                w.Close();
+            }
+            w.Line("RegisterComponents();");
+            w.Close();
+            w.Line();
+
+            // Forward.
+            string parameters = spec.Kind == PartKind.Encoder
+                ? "torch.Tensor " + input
+                : string.Join(", ", spec.StateParameters.Select(p => stateTensors + " " + p));
+            string shapes = spec.Kind == PartKind.Encoder
+                ? input + " <c>[B, T, E]</c>"
+                : string.Join(", ", spec.StateParameters.Select(p => p)) + " with fields <c>[B, N, size]</c>";
+            w.Line("/// <summary>" + (spec.Kind switch
+            {
+                PartKind.Encoder => "Encodes every token independently",
+                PartKind.Block => "Merges N pairs of segments at once (left = earlier, right = later)",
+                _ => "Refines N states at once",
+            }) + ": " + shapes + " → fields <c>[B, " + time + ", size]</c>.</summary>");
+            w.Open("public override " + stateTensors + " forward(" + parameters + ")");
+            w.Line("using var " + scope + " = torch.NewDisposeScope();");
+            if (hasGates)
+            {
+                string sourceExpr = spec.Kind == PartKind.Encoder
+                    ? input
+                    : PartChecks.GateSourceSizes(spec).Count == 1
+                        ? spec.StateParameters[0] + "." + spec.GatesFrom[0]
+                        : "torch.cat(new[] { " + string.Join(", ", spec.StateParameters.SelectMany(p => spec.GatesFrom.Select(f => p + "." + f))) + " }, -1)";
+                string shape = "// [B, " + time + ", " + Sizes.Format(gateSizes) + "]";
+                w.Line("var " + projected + " = " + (learned ? "gates.forward(" + sourceExpr + ")" : sourceExpr) + "; " + shape);
+                w.Line("var " + chunks + " = " + projected + ".split(gateSizes, -1);");
+                for (int g = 0; g < spec.Gates.Count; g++)
+                    w.Line("var " + spec.Gates[g].Name + " = " + chunks + "[" + g + "]; // [B, " + time + ", " + spec.Gates[g].Size + "]");
+            }
+
+            var localValues = new Dictionary<string, Expr>();
+            var localSizes = PartChecks.LocalSizes(spec);
+            foreach (LocalSpec local in spec.Locals)
+            {
+                localValues[local.Name] = local.Value;
+                string? size = localSizes.TryGetValue(local.Name, out var s) ? s : null;
+                w.Line("var " + local.Name + " = " + ExpressionEmitter.Emit(local.Value) + ";" + (size is null ? "" : " // [B, " + time + ", " + size + "]"));
+            }
+
+            // Returned fields must be fresh tensors that are not shared between fields.
+            var returnedNames = new HashSet<string>();
+            var arguments = new List<string>();
+            foreach (FieldSpec field in spec.State.Fields)
+            {
+                Expr value = spec.Result.First(r => r.Field == field.Name).Value;
+                string text = ExpressionEmitter.Emit(value);
+                string? bare = ExpressionEmitter.BareName(value);
+                bool alias = ExpressionEmitter.IsInputView(value, localValues) || (bare is not null && !returnedNames.Add(bare));
+                arguments.Add(field.Name + ": " + (alias ? "(" + text + ").alias()" : text));
+            }
+            w.Line("return new " + stateTensors + "(");
+            for (int a = 0; a < arguments.Count; a++)
+                w.Line("    " + arguments[a] + (a < arguments.Count - 1 ? "," : ").MoveToOuterDisposeScope();"));
+            w.Close();
+            w.Close();
+            w.Close();
+            return FileHeader.End(spec.Type, w);
+        }
+
+        private static string KindText(PartKind kind) => kind switch
+        {
+            PartKind.Encoder => "token encoder",
+            PartKind.Block => "composition block",
+            _ => "refinement block",
+        };
+    }
+}

@@ -1,0 +1,7 @@
+// netstandard2.0 lacks the types that C# records and init accessors need.
+namespace System.Runtime.CompilerServices
+{
+    internal static class IsExternalInit
+    {
+    }
+}

@@ -1,0 +1,142 @@
+namespace PrLstm.Generators.Model
+{
+    // Every type in this file must stay immutable and structurally equal (records of strings, numbers and
+    // EquatableArray): the incremental pipeline compares them to decide whether to re-run later steps, so a
+    // member without value equality (an array, a list, a Roslyn symbol or syntax node) would make every edit
+    // re-emit every file. Source positions live apart, in the *Locations records, which only feed diagnostics.
+
+    /// <summary>A declared type: where it lives and how to re-open it as a partial declaration.</summary>
+    /// <param name="FullyQualifiedName">With the <c>global::</c> prefix, e.g. <c>global::Examples.LstmMerge</c>.</param>
+    /// <param name="Keyword">"class", "struct" or "record struct": the partial declaration's keyword.</param>
+    /// <param name="IsStatic">Whether the declaration is <c>static</c> (blocks and encoders are).</param>
+    internal sealed record TypeRef(string FullyQualifiedName, string Namespace, string Name, string Keyword, bool IsStatic);
+
+    /// <summary>One field of a state: its name and symbolic size.</summary>
+    internal sealed record FieldSpec(string Name, string Size);
+
+    /// <summary>A [State] struct: its fields in declaration order and the field the model outputs.</summary>
+    internal sealed record StateSpec(TypeRef Type, EquatableArray<FieldSpec> Fields, string OutputField)
+    {
+        public FieldSpec? Field(string name)
+        {
+            foreach (FieldSpec field in Fields)
+                if (field.Name == name) return field;
+            return null;
+        }
+    }
+
+    /// <summary>A gate: a <c>Vec</c> parameter of the block method, in declared order.</summary>
+    internal sealed record GateSpec(string Name, string Size);
+
+    /// <summary>The three declaration kinds that become layers.</summary>
+    internal enum PartKind
+    {
+        Encoder,
+        Block,
+        Refinement,
+    }
+
+    /// <summary>Mirror of PrLstm.Dsl.GateProjection (the generator must not reference the Dsl assembly).</summary>
+    internal enum ProjectionKind
+    {
+        Linear = 0,
+        Identity = 1,
+    }
+
+    /// <summary>A node of a declaration body. <see cref="Id"/> indexes the node's source location.</summary>
+    internal abstract record Expr(int Id);
+
+    /// <summary>A gate parameter, e.g. <c>i</c>.</summary>
+    internal sealed record GateRef(int Id, string Gate) : Expr(Id);
+
+    /// <summary>A field of a state parameter, e.g. <c>left.c</c>.</summary>
+    internal sealed record FieldRef(int Id, string Parameter, string Field) : Expr(Id);
+
+    /// <summary>A local declared earlier in the body.</summary>
+    internal sealed record LocalRef(int Id, string Name) : Expr(Id);
+
+    /// <summary>A numeric constant.</summary>
+    internal sealed record Constant(int Id, double Value) : Expr(Id);
+
+    /// <summary>Negation.</summary>
+    internal sealed record Negate(int Id, Expr Operand) : Expr(Id);
+
+    /// <summary>An elementwise binary operation: <c>+ - * /</c>.</summary>
+    internal sealed record Binary(int Id, string Operator, Expr Left, Expr Right) : Expr(Id);
+
+    /// <summary>A call of a PrLstm.Dsl.Ops function (Sigmoid, Tanh, Relu, Identity, Max, Min).</summary>
+    internal sealed record Call(int Id, string Function, EquatableArray<Expr> Arguments) : Expr(Id);
+
+    /// <summary><c>var name = value;</c></summary>
+    internal sealed record LocalSpec(string Name, Expr Value);
+
+    /// <summary>One member of the returned object initialiser: <c>field = value</c>.</summary>
+    internal sealed record AssignmentSpec(string Field, Expr Value);
+
+    /// <summary>
+    /// A token encoder, composition block or refinement block, as read from its declaration.
+    /// </summary>
+    /// <param name="StateParameters">Names of the state parameters: none (encoder), left and right (block), one (refinement).</param>
+    /// <param name="GatesFrom">Fields that feed the gates, in order (per child, left child first).</param>
+    /// <param name="ReturnType">Fully qualified name of the type the method returns.</param>
+    internal sealed record PartSpec(
+        PartKind Kind,
+        TypeRef Type,
+        string MethodName,
+        StateSpec State,
+        EquatableArray<string> StateParameters,
+        EquatableArray<GateSpec> Gates,
+        ProjectionKind Projection,
+        EquatableArray<string> GatesFrom,
+        EquatableArray<LocalSpec> Locals,
+        EquatableArray<AssignmentSpec> Result,
+        string ReturnType);
+
+    /// <summary>Source positions of a part, for diagnostics only (never compared by the emit pipeline).</summary>
+    internal sealed record PartLocations(
+        LocationInfo? Type,
+        LocationInfo? Method,
+        LocationInfo? Attribute,
+        LocationInfo? Result,
+        EquatableArray<LocationInfo?> Gates,
+        EquatableArray<LocationInfo?> Expressions);
+
+    /// <summary>A parsed part with its locations and the diagnostics its parse found.</summary>
+    internal sealed record ParsedPart(PartSpec? Spec, PartLocations Locations, EquatableArray<DiagnosticInfo> Diagnostics)
+    {
+        /// <summary>The declaration kind, known even when the parse failed.</summary>
+        public PartKind Kind { get; init; }
+
+        /// <summary>The declaring type's fully qualified name, known even when the parse failed.</summary>
+        public string TypeName { get; init; } = "";
+    }
+
+    /// <summary>What a model needs to know of a part it references, valid or not.</summary>
+    /// <param name="Valid">False when the part has errors (already reported); the model is then not emitted.</param>
+    internal sealed record PartSummary(PartKind Kind, string TypeName, StateSpec? State, bool Valid, EquatableArray<string> Sizes);
+
+    /// <summary>A [ParallelRecursiveModel] declaration, before its parts are looked up.</summary>
+    /// <param name="RefinementsExplicit">Whether the attribute set Refinements (so it must agree with Refinement).</param>
+    internal sealed record ModelSpec(
+        TypeRef Type,
+        string? Encoder,
+        string? Block,
+        string? Refinement,
+        int DefaultRefinements,
+        bool RefinementsExplicit,
+        LocationInfo? Location);
+
+    /// <summary>A checked model: everything the model emitter needs.</summary>
+    /// <param name="Sizes">The constructor's size parameters, in order (state fields first, then gates).</param>
+    internal sealed record ModelPlan(
+        TypeRef Type,
+        StateSpec State,
+        string Encoder,
+        EquatableArray<string> EncoderSizes,
+        string Block,
+        EquatableArray<string> BlockSizes,
+        string? Refinement,
+        EquatableArray<string> RefinementSizes,
+        int DefaultRefinements,
+        EquatableArray<string> Sizes);
+}

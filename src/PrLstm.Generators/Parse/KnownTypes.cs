@@ -1,0 +1,40 @@
+using Microsoft.CodeAnalysis;
+
+namespace PrLstm.Generators.Parse
+{
+    /// <summary>Metadata names of the PrLstm.Dsl types, and their symbols resolved once per compilation.</summary>
+    internal sealed class KnownTypes
+    {
+        public const string StateAttribute = "PrLstm.Dsl.StateAttribute";
+        public const string SizeAttribute = "PrLstm.Dsl.SizeAttribute";
+        public const string OutputAttribute = "PrLstm.Dsl.OutputAttribute";
+        public const string TokenEncoderAttribute = "PrLstm.Dsl.TokenEncoderAttribute";
+        public const string CompositionBlockAttribute = "PrLstm.Dsl.CompositionBlockAttribute";
+        public const string RefinementBlockAttribute = "PrLstm.Dsl.RefinementBlockAttribute";
+        public const string ParallelRecursiveModelAttribute = "PrLstm.Dsl.ParallelRecursiveModelAttribute";
+        public const string Vec = "PrLstm.Dsl.Vec";
+        public const string Ops = "PrLstm.Dsl.Ops";
+
+        public KnownTypes(Compilation compilation)
+        {
+            VecType = compilation.GetTypeByMetadataName(Vec);
+            OpsType = compilation.GetTypeByMetadataName(Ops);
+        }
+
+        public INamedTypeSymbol? VecType { get; }
+
+        public INamedTypeSymbol? OpsType { get; }
+
+        public bool IsVec(ITypeSymbol? type) => type is not null && SymbolEqualityComparer.Default.Equals(type, VecType);
+
+        public static bool HasAttribute(ISymbol symbol, string metadataName) => FindAttribute(symbol, metadataName) is not null;
+
+        public static AttributeData? FindAttribute(ISymbol symbol, string metadataName)
+        {
+            foreach (AttributeData attribute in symbol.GetAttributes())
+                if (attribute.AttributeClass?.ToDisplayString() == metadataName)
+                    return attribute;
+            return null;
+        }
+    }
+}

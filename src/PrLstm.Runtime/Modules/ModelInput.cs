@@ -1,0 +1,40 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrLstm.Runtime.Modules;
+
+/// <summary>Checks a model's input before any native call, so mistakes give clear messages instead of native errors.</summary>
+public static class ModelInput
+{
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless <paramref name="x"/> is a floating-point <c>[B, T, E]</c> tensor
+    /// with B ≥ 1, T ≥ 1 and E = <paramref name="inputSize"/>, on the device and with the dtype of the model's parameters.
+    /// </summary>
+    public static void Validate(nn.Module model, Tensor x, long inputSize, string name)
+    {
+        ArgumentNullException.ThrowIfNull(x, name);
+        if (x.IsInvalid)
+            throw new ArgumentException($"{name} has been disposed.", name);
+        if (x.dim() != 3)
+            throw new ArgumentException($"{name} must have shape [B, T, E] (rank 3), but has shape {Shape(x)}.", name);
+        if (x.shape[2] != inputSize)
+            throw new ArgumentException($"{name} has {x.shape[2]} features per token (shape {Shape(x)}), but the model's input size E is {inputSize}.", name);
+        if (x.shape[0] == 0)
+            throw new ArgumentException($"{name} is an empty batch (shape {Shape(x)}); B must be at least 1.", name);
+        if (x.shape[1] == 0)
+            throw new ArgumentException($"{name} has no positions (shape {Shape(x)}); sequences need at least one token (T ≥ 1).", name);
+        if (!is_floating_point(x))
+            throw new ArgumentException($"{name} has dtype {x.dtype}; the model needs floating-point input such as one-hot float32 vectors.", name);
+        using var parameters = model.parameters().GetEnumerator();
+        if (parameters.MoveNext())
+        {
+            Tensor parameter = parameters.Current;
+            if (parameter.dtype != x.dtype)
+                throw new ArgumentException($"{name} has dtype {x.dtype} but the model's parameters are {parameter.dtype}; convert one to match (x.to_type(...) or model.to(...)).", name);
+            if (parameter.device_type != x.device_type || parameter.device_index != x.device_index)
+                throw new ArgumentException($"{name} is on {x.device} but the model's parameters are on {parameter.device}; move one to match (x.to(device) or model.to(device)).", name);
+        }
+    }
+
+    private static string Shape(Tensor x) => "[" + string.Join(", ", x.shape) + "]";
+}
