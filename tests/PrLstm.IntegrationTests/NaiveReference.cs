@@ -1,0 +1,124 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrLstm.IntegrationTests;
+
+/// <summary>
+/// A deliberately naive PR-LSTM / PR-RNN written from the spec's equations (section 5) and the closed form of
+/// the bracketing (section 6): one tensor call per tree node, separate per-gate matrices, no level batching.
+/// It shares no code with the generator or the runtime; it reads the weights by their state-dict names, so it
+/// also pins the parameter names and the gate layout.
+/// </summary>
+public sealed class NaiveReference
+{
+    private readonly Dictionary<string, Tensor> _weights;
+    private readonly bool _lstm;
+    private readonly int _refinements;
+    private readonly long _h;
+
+    public NaiveReference(nn.Module model, bool lstm, int refinements, long h)
+    {
+        _weights = model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        _lstm = lstm;
+        _refinements = refinements;
+        _h = h;
+    }
+
+    /// <summary>A node's state: (h, c) for PR-LSTM, (s, null) for PR-RNN. Each [B, H].</summary>
+    private readonly record struct Node(Tensor H, Tensor? C);
+
+    /// <summary>Rows [k·H, (k+1)·H) of a fused weight or bias: gate k.</summary>
+    private Tensor Gate(string layer, string kind, int k) => _weights[layer + ".gates." + kind].narrow(0, k * _h, _h);
+
+    private Tensor Affine(string layer, int k, Tensor input) => input.matmul(Gate(layer, "weight", k).t()) + Gate(layer, "bias", k);
+
+    private Node Leaf(Tensor x)
+    {
+        if (!_lstm) return new Node(Affine("encoder", 0, x), null);
+        var i = Affine("encoder", 0, x);
+        var g = Affine("encoder", 1, x);
+        var o = Affine("encoder", 2, x);
+        var c = sigmoid(i) * tanh(g);
+        return new Node(sigmoid(o) * tanh(c), c);
+    }
+
+    private Node Combine(Node left, Node right)
+    {
+        var hh = cat(new[] { left.H, right.H }, 1);
+        Node node;
+        if (_lstm)
+        {
+            var c = sigmoid(Affine("block", 0, hh)) * tanh(Affine("block", 1, hh))
+                + sigmoid(Affine("block", 3, hh)) * left.C! + sigmoid(Affine("block", 4, hh)) * right.C!;
+            node = new Node(sigmoid(Affine("block", 2, hh)) * tanh(c), c);
+        }
+        else
+        {
+            node = new Node(nn.functional.relu(Affine("block", 0, hh)), null);
+        }
+        for (int k = 0; k < _refinements; k++)
+        {
+            string layer = "refinements." + k;
+            if (_lstm)
+            {
+                var c = sigmoid(Affine(layer, 0, node.H)) * tanh(Affine(layer, 1, node.H)) + sigmoid(Affine(layer, 3, node.H)) * node.C!;
+                node = new Node(sigmoid(Affine(layer, 2, node.H)) * tanh(c), c);
+            }
+            else
+            {
+                node = new Node(nn.functional.relu(Affine(layer, 0, node.H)), null);
+            }
+        }
+        return node;
+    }
+
+    /// <summary>Output at every position, [B, T, H], from the closed form of the tree of each prefix.</summary>
+    public Tensor Forward(Tensor x)
+    {
+        long length = x.shape[1];
+        var leaves = new List<Node>();
+        for (long t = 0; t < length; t++) leaves.Add(Leaf(x.select(1, t)));
+        var levels = new List<List<Node>> { leaves };
+        var memo = new Dictionary<(int, long), Node>();
+
+        // Level l + 1 holds the pairs f(L[2k], L[2k+1]) of level l, built on demand.
+        Node Element(int level, long k)
+        {
+            while (levels.Count <= level) levels.Add(new List<Node>());
+            var nodes = levels[level];
+            while (nodes.Count <= k)
+            {
+                long next = nodes.Count;
+                nodes.Add(Combine(Element(level - 1, 2 * next), Element(level - 1, 2 * next + 1)));
+            }
+            return nodes[(int)k];
+        }
+
+        Node Tree(int level, long t)
+        {
+            if (memo.TryGetValue((level, t), out var known)) return known;
+            Node node = t == 0 ? Element(level, 0)
+                : t % 2 == 0 ? Combine(Tree(level, t - 1), Element(level, t))
+                : Tree(level + 1, (t - 1) / 2);
+            memo[(level, t)] = node;
+            return node;
+        }
+
+        var outputs = new List<Tensor>();
+        for (long t = 0; t < length; t++) outputs.Add(Tree(0, t).H);
+        return stack(outputs, 1);
+    }
+
+    /// <summary>The left-to-right baseline, s_t = f(s_{t-1}, leaf_t).</summary>
+    public Tensor ForwardSequential(Tensor x)
+    {
+        var state = Leaf(x.select(1, 0));
+        var outputs = new List<Tensor> { state.H };
+        for (long t = 1; t < x.shape[1]; t++)
+        {
+            state = Combine(state, Leaf(x.select(1, t)));
+            outputs.Add(state.H);
+        }
+        return stack(outputs, 1);
+    }
+}

@@ -1,0 +1,65 @@
+using PrLstm.Runtime.Schedule;
+
+namespace PrLstm.IntegrationTests;
+
+/// <summary>
+/// A scan state made of strings, so that the runtime schedules can be run symbolically: combining "a" and "b"
+/// gives "f(a,b)". Counts how many combines and how many batched calls a schedule makes.
+/// </summary>
+public readonly record struct SymbolicState(string[] Items) : IScanState<SymbolicState>
+{
+    public long Length => Items.Length;
+
+    public static SymbolicState Leaves(int count) => new(Enumerable.Range(0, count).Select(i => "x" + i).ToArray());
+
+    public SymbolicState Slice(long start, long stop, long step)
+    {
+        var items = new List<string>();
+        for (long i = start; i < Math.Min(stop, Items.Length); i += step) items.Add(Items[i]);
+        return new SymbolicState(items.ToArray());
+    }
+
+    public SymbolicState MoveToOuterDisposeScope() => this;
+
+    public static SymbolicState Interleave(SymbolicState even, SymbolicState odd)
+    {
+        Assert.True(even.Length == odd.Length || even.Length == odd.Length + 1);
+        var items = new List<string>();
+        for (int k = 0; k < even.Length; k++)
+        {
+            items.Add(even.Items[k]);
+            if (k < odd.Length) items.Add(odd.Items[k]);
+        }
+        return new SymbolicState(items.ToArray());
+    }
+
+    public static SymbolicState Concat(IReadOnlyList<SymbolicState> parts) => new(parts.SelectMany(p => p.Items).ToArray());
+}
+
+/// <summary>f(a, b) as text; records the number of applications and of batched calls.</summary>
+public sealed class SymbolicCombine : IScanCombine<SymbolicState>
+{
+    public int Applications { get; private set; }
+
+    public int Calls { get; private set; }
+
+    public SymbolicState Combine(SymbolicState left, SymbolicState right)
+    {
+        Assert.Equal(left.Length, right.Length);
+        Calls++;
+        Applications += left.Items.Length;
+        return new SymbolicState(left.Items.Zip(right.Items, (a, b) => $"f({a},{b})").ToArray());
+    }
+
+    /// <summary>Nesting depth of f in a tree string.</summary>
+    public static int Depth(string tree)
+    {
+        int depth = 0, max = 0;
+        foreach (char ch in tree)
+        {
+            if (ch == '(') max = Math.Max(max, ++depth);
+            else if (ch == ')') depth--;
+        }
+        return max;
+    }
+}
