@@ -61,6 +61,13 @@ public static class TestModels
         Assert.True(closeness <= 1, $"{what}: max error {error:G3} at scale {scale:G3} is {closeness:F2}× the tolerance (rtol {rtol}, atol {atol})");
     }
 
+    /// <summary>Same shape and bit-for-bit the same values.</summary>
+    public static bool Identical(Tensor a, Tensor b)
+    {
+        using var scope = NewDisposeScope();
+        return a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+    }
+
     public static void AssertClose(Tensor actual, Tensor expected, double rtol, double atol, string what)
     {
         Assert.Equal(expected.shape, actual.shape);
