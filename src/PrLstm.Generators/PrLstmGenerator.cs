@@ -117,12 +117,17 @@ namespace PrLstm.Generators
             }
         }
 
+        /// <summary>Test hook: makes the parse of the named type throw, to test that failures become PRL9001.</summary>
+        internal static Func<string, bool>? FailForTesting { get; set; }
+
         private static ParsedPart GuardedPart(GeneratorAttributeSyntaxContext ctx, CancellationToken ct, PartKind kind)
         {
             var type = (INamedTypeSymbol)ctx.TargetSymbol;
             var none = new PartLocations(null, null, null, null, EquatableArray<LocationInfo?>.Empty, EquatableArray<LocationInfo?>.Empty);
             try
             {
+                if (FailForTesting?.Invoke(type.Name) == true)
+                    throw new InvalidOperationException("simulated failure");
                 return PartParser.Parse(type, ctx.Attributes[0], kind, ctx.SemanticModel, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -22,6 +22,7 @@ namespace PrLstm.Generators.Diagnostics
         public const string InvalidModelPartId = "PRL0010";
         public const string MissingGateSourceId = "PRL0011";
         public const string UnsupportedExpressionId = "PRL0012";
+        public const string InvalidAttributeArgumentId = "PRL0013";
         public const string SizeMismatchId = "PRL1001";
         public const string WrongReturnTypeId = "PRL1002";
         public const string FieldUnassignedId = "PRL1003";
@@ -166,6 +167,17 @@ namespace PrLstm.Generators.Diagnostics
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
             helpLinkUri: HelpLink(UnsupportedExpressionId),
+            customTags: WellKnownDiagnosticTags.NotConfigurable);
+
+        /// <summary>PRL0013: "{0} of {1} is {2}, which is not {3}".</summary>
+        public static readonly DiagnosticDescriptor InvalidAttributeArgument = new(
+            id: InvalidAttributeArgumentId,
+            title: "Invalid attribute argument",
+            messageFormat: "{0} of {1} is {2}, which is not {3}",
+            category: DiagnosticCategories.Declaration,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true,
+            helpLinkUri: HelpLink(InvalidAttributeArgumentId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1001: "Operands of '{0}' in {1} have sizes {2} and {3}".</summary>

@@ -13,7 +13,7 @@ namespace PrLstm.Generators.Emit
             w.Open(FileHeader.PartialDeclaration(state.Type));
             w.Line("/// <summary>");
             w.Line("/// The tensors of a batch of <see cref=\"" + state.Type.Name + "\"/> states: each field is <c>[B, T, size]</c> for T positions");
-            w.Line("/// (or <c>[B, size]</c> for one state per sequence). Sizes: " + string.Join(", ", state.Fields.Select(f => f.Name + " " + f.Size)) + ".");
+            w.Line("/// (or <c>[B, size]</c> for one state per sequence). Sizes: " + string.Join(", ", state.Fields.Select(f => f.Name + ": " + f.Size)) + ".");
             w.Line("/// </summary>");
             w.Line(FileHeader.GeneratedCodeAttribute);
             w.Line("public readonly record struct Tensors(" + string.Join(", ", state.Fields.Select(f => "torch.Tensor " + f.Name)) + ")");
@@ -29,6 +29,7 @@ namespace PrLstm.Generators.Emit
             w.Line("public static Tensors Interleave(Tensors even, Tensors odd) =>");
             w.Line("    new(" + string.Join(", ", state.Fields.Select(f => "global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(even." + f.Name + ", odd." + f.Name + ")")) + ");");
             w.Line();
+            w.Line("/// <summary>The parts one after the other on the time axis.</summary>");
             w.Open("public static Tensors Concat(global::System.Collections.Generic.IReadOnlyList<Tensors> parts)");
             foreach (var f in state.Fields)
                 w.Line("var " + f.Name + " = new torch.Tensor[parts.Count];");

@@ -141,6 +141,8 @@ namespace PrLstm.Generators.Parse
                 }
             }
             var projection = (ProjectionKind)Declarations.NamedArgument<int>(attribute, "Projection");
+            if (projection is not (ProjectionKind.Linear or ProjectionKind.Identity))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation, "Projection", type.Name, ((int)projection).ToString(), "GateProjection.Linear or GateProjection.Identity"));
 
             // The body.
             var body = new BodyParser(semanticModel, known, owner, gates.Select(g => g.Name), stateParameters.Select(p => p.Name), state, diagnostics);

@@ -58,8 +58,8 @@ namespace PrLstm.Generators.Parse
                         break;
                 }
             }
-            if (fields.Count == 0 && !diagnostics.Any(d => d.Descriptor == DiagnosticDescriptors.InvalidStateField))
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidStateField, LocationInfo.From(type.Locations.FirstOrDefault()), type.Name, type.Name, "has no fields"));
+            if (fields.Count == 0 && diagnostics.Count == 0)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidStateField, LocationInfo.From(type.Locations.FirstOrDefault()), type.Name, type.Name, "declares no Vec fields"));
 
             bool ok = shapeOk && fields.Count > 0 && !diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
             StateSpec? spec = ok ? new StateSpec(Declarations.ToTypeRef(type), fields.ToEquatableArray(), output ?? fields[0].Name) : null;

@@ -1,0 +1,376 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.CodeAnalysis;
+using PrLstm.Generators.Tests.Infrastructure;
+
+namespace PrLstm.Generators.Tests;
+
+/// <summary>One test per diagnostic ID; each asserts every diagnostic reported (id, message, and the located text).</summary>
+public class DiagnosticTests
+{
+    private static void AssertDiagnostics([StringSyntax("C#")] string source, params (string Id, string Message, string At)[] expected)
+    {
+        var run = GeneratorHarness.Run(source);
+        var actual = run.GeneratorDiagnostics
+            .OrderBy(d => d.Location.SourceSpan.Start).ThenBy(d => d.Id, StringComparer.Ordinal)
+            .Select(d => (d.Id, d.GetMessage(), run.LocatedText(d)))
+            .ToArray();
+        Assert.Equal(expected, actual);
+        // Errors stop the emission of the broken declaration, so no generated code can fail to compile.
+        Assert.DoesNotContain(run.CompilationErrors, e => e.Location.SourceTree?.FilePath.EndsWith(".g.cs") == true);
+    }
+
+    [Fact]
+    public void PRL0001_TypeNotPartial() => AssertDiagnostics(TestSources.Usings + """
+        [State]
+        public struct S
+        {
+            [Size("H")] public Vec h;
+        }
+        """,
+        ("PRL0001", "'S' must be declared partial so that the generator can add its Tensors record", "S"));
+
+    [Fact]
+    public void PRL0002_UnsupportedStatement() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i)
+            {
+                if (true) { }
+                return new S { h = Tanh(i), c = left.c };
+            }
+        }
+        """),
+        ("PRL0002", "B.Compose contains 'if (true) { }', which a declaration body cannot hold; write local declarations followed by one return of a new state object", "if (true) { }"));
+
+    [Fact]
+    public void PRL0003_UnknownFunction() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static Vec Gelu(Vec x) => x;
+            public static S Compose(S left, S right, Vec i) => new S { h = Gelu(i), c = left.c };
+        }
+        """),
+        ("PRL0003", "'Gelu' in B.Compose is not a PrLstm function; use Sigmoid, Tanh, Relu, Identity, Max or Min from PrLstm.Dsl.Ops", "Gelu"));
+
+    [Fact]
+    public void PRL0004_MissingMethod() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Merge(S left, S right) => left;
+        }
+        """),
+        ("PRL0004", "B must declare exactly one public static method named 'Compose'", "B"));
+
+    [Fact]
+    public void PRL0005_NestedOrGenericDeclaration() => AssertDiagnostics(TestSources.WithState("""
+        public static partial class Outer
+        {
+            [CompositionBlock(GatesFrom = "h")]
+            public static partial class B
+            {
+                public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
+            }
+        }
+
+        [State]
+        public partial struct G<T>
+        {
+            [Size("H")] public Vec h;
+        }
+        """),
+        ("PRL0005", "B is nested in Outer; PrLstm declarations must be top-level, non-generic types", "B"),
+        ("PRL0005", "G<T> is generic; PrLstm declarations must be top-level, non-generic types", "G"));
+
+    [Fact]
+    public void PRL0006_InvalidStateField() => AssertDiagnostics(TestSources.Usings + """
+        [State]
+        public partial struct S
+        {
+            [Size("H")] public Vec h;
+            public Vec c;
+            public float scale;
+        }
+        """,
+        ("PRL0006", "Member 'c' of state S has no [Size(\"...\")]; state fields are public instance fields of type Vec with [Size(\"name\")]", "c"),
+        ("PRL0006", "Member 'scale' of state S has type float, not Vec; state fields are public instance fields of type Vec with [Size(\"name\")]", "scale"));
+
+    [Fact]
+    public void PRL0007_InvalidSizeName() => AssertDiagnostics(TestSources.Usings + """
+        [State]
+        public partial struct S
+        {
+            [Size("2H")] public Vec h;
+        }
+        """,
+        ("PRL0007", "Size name '2H' in S.h is not usable: sizes become constructor parameters, so a size must be a C# identifier such as \"H\"", "h"));
+
+    [Fact]
+    public void PRL0008_UnknownGateSource() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "m")]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
+        }
+        """),
+        ("PRL0008", "GatesFrom of B names 'm', which is not a field of state S (its fields: h, c)", "CompositionBlock(GatesFrom = \"m\")"));
+
+    [Fact]
+    public void PRL0009_NotAState() => AssertDiagnostics(TestSources.Usings + """
+        public struct Plain { }
+
+        [TokenEncoder]
+        public static partial class Leaf
+        {
+            public static Plain Encode(Vec i) => default;
+        }
+        """,
+        ("PRL0009", "The return type of Leaf.Encode is Plain, which is not a [State] struct", "Plain"));
+
+    [Fact]
+    public void PRL0010_InvalidModelPart() => AssertDiagnostics(TestSources.WithState("""
+        [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(Leaf))]
+        public partial class M { }
+        """),
+        ("PRL0010", "Block of model M is Leaf (a token encoder), which is not a [CompositionBlock] declaration", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(Leaf))"));
+
+    [Fact]
+    public void PRL0011_MissingGateSource() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
+        }
+        """),
+        ("PRL0011", "B must say which fields of S feed its gates: its state has several fields (h, c); set GatesFrom, for example GatesFrom = \"h\"", "CompositionBlock"));
+
+    [Fact]
+    public void PRL0012_UnsupportedExpression() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i) => new S { h = new Vec(), c = left.c + i };
+        }
+        """),
+        ("PRL0012", "'new Vec()' in B.Compose is not supported: bodies use + - * /, unary minus, constants, gates, state fields, locals and the PrLstm.Dsl.Ops functions", "new Vec()"));
+
+    [Fact]
+    public void PRL0013_InvalidAttributeArgument() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h", Projection = (GateProjection)7)]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
+        }
+        """),
+        ("PRL0013", "Projection of B is 7, which is not GateProjection.Linear or GateProjection.Identity", "CompositionBlock(GatesFrom = \"h\", Projection = (GateProjection)7)"));
+
+    [Fact]
+    public void PRL1001_OperandsOfDifferentSizes() => AssertDiagnostics(TestSources.Usings + """
+        [State]
+        public partial struct W
+        {
+            [Size("H")] public Vec h;
+            [Size("M")] public Vec m;
+        }
+
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static W Compose(W left, W right, [Size("H")] Vec i)
+            {
+                var c = i * left.m;
+                return new W { h = i, m = Max(left.m, right.h) };
+            }
+        }
+        """,
+        ("PRL1001", "Operands of '*' in B.Compose have sizes H and M", "*"),
+        ("PRL1001", "Operands of 'Max' in B.Compose have sizes M and H", "Max(left.m, right.h)"));
+
+    [Fact]
+    public void PRL1002_WrongReturnType() => AssertDiagnostics(TestSources.WithState("""
+        [State]
+        public partial struct T2
+        {
+            [Size("H")] public Vec h;
+        }
+
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static T2 Compose(S left, S right, Vec i) => new T2 { h = i };
+        }
+        """),
+        ("PRL1002", "B.Compose must return its state type S, not T2", "T2"));
+
+    [Fact]
+    public void PRL1003_FieldUnassigned() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i) => new S { h = Tanh(i) };
+        }
+        """),
+        ("PRL1003", "B.Compose does not assign S.c", "new S { h = Tanh(i) }"));
+
+    [Fact]
+    public void PRL1004_UnusedGateIsAWarningAndCodeIsStillEmitted()
+    {
+        var source = TestSources.WithState("""
+            [CompositionBlock(GatesFrom = "h")]
+            public static partial class B
+            {
+                public static S Compose(S left, S right, Vec i, Vec spare) => new S { h = Tanh(i), c = left.c };
+            }
+            """);
+        AssertDiagnostics(source, ("PRL1004", "Gate 'spare' of B is never used; remove it or use it (its projection weights would never train)", "spare"));
+        var run = GeneratorHarness.Run(source);
+        Assert.Equal(DiagnosticSeverity.Warning, run.GeneratorDiagnostics.Single().Severity);
+        Assert.Contains(run.Result.Results[0].GeneratedSources, s => s.HintName == "Test.B.Layer.g.cs");
+        Assert.Empty(run.CompilationErrors);
+    }
+
+    [Fact]
+    public void PRL1005_GateSourceDoesNotMatchTheGates() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h", Projection = GateProjection.Identity)]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec a, Vec b, Vec z) => new S { h = a * b * z, c = left.c };
+        }
+        """),
+        ("PRL1005", "The gate source [left.h ; right.h] of B has size 2·H, but its gates need 3·H", "CompositionBlock(GatesFrom = \"h\", Projection = GateProjection.Identity)"));
+
+    [Fact]
+    public void PRL1006_ModelPartsUseDifferentStates() => AssertDiagnostics(TestSources.WithState("""
+        [State]
+        public partial struct T2
+        {
+            [Size("H")] public Vec h;
+        }
+
+        [CompositionBlock]
+        public static partial class B
+        {
+            public static T2 Compose(T2 left, T2 right, Vec i) => new T2 { h = i };
+        }
+
+        [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))]
+        public partial class M { }
+        """),
+        ("PRL1006", "Model M: Encoder Leaf uses state S, but Block B uses state T2", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))"));
+
+    [Fact]
+    public void PRL1007_WrongArity() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Compose(S only, Vec i) => new S { h = i, c = only.c };
+        }
+        """),
+        ("PRL1007", "B.Compose takes 1 state parameter(s) before its gates, but a composition block takes 2", "(S only, Vec i)"));
+
+    [Fact]
+    public void PRL1008_AssignedValueHasTheWrongSize() => AssertDiagnostics(TestSources.Usings + """
+        [State]
+        public partial struct W
+        {
+            [Size("H")] public Vec h;
+            [Size("M")] public Vec m;
+        }
+
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static W Compose(W left, W right) => new W { h = left.m, m = 1.0 };
+        }
+        """,
+        ("PRL1008", "B.Compose assigns W.h (size H) a value of size M", "left.m"),
+        ("PRL1008", "B.Compose assigns W.m (size M) a value of size 1 (a constant)", "1.0"));
+
+    [Fact]
+    public void PRL1009_GateSizeCannotBeInferred() => AssertDiagnostics(TestSources.Usings + """
+        [State]
+        public partial struct W
+        {
+            [Size("H")] public Vec h;
+            [Size("M")] public Vec m;
+        }
+
+        [RefinementBlock(GatesFrom = "h")]
+        public static partial class R
+        {
+            public static W Refine(W state, Vec i) => new W { h = state.h, m = state.m };
+        }
+        """,
+        ("PRL1009", "Gate 'i' of R.Refine has no size: the state's fields have different sizes (h: H, m: M); add [Size(\"...\")] to the gate or set GateSize", "i"));
+
+    [Fact]
+    public void PRL1010_RefinementsWithoutARefinementBlock() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
+        }
+
+        [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinements = 2)]
+        public partial class M { }
+        """),
+        ("PRL1010", "Model M sets Refinements = 2 but names no Refinement block", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinements = 2)"));
+
+    [Fact]
+    public void PRL1011_NegativeRefinementCount() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
+        }
+
+        [RefinementBlock(GatesFrom = "h")]
+        public static partial class R
+        {
+            public static S Refine(S state, Vec i) => new S { h = i, c = state.c };
+        }
+
+        [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = -1)]
+        public partial class M { }
+        """),
+        ("PRL1011", "Model M sets Refinements = -1; it must be 0 or more", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = -1)"));
+
+    [Fact]
+    public void PRL1012_ChildrenOfDifferentStates() => AssertDiagnostics(TestSources.WithState("""
+        [State]
+        public partial struct T2
+        {
+            [Size("H")] public Vec h;
+        }
+
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Compose(S left, T2 right, Vec i) => new S { h = i, c = left.c };
+        }
+        """),
+        ("PRL1012", "The children of B.Compose have different states: S and T2", "T2"));
+
+    [Fact]
+    public void PRL9001_InternalErrorsBecomeDiagnosticsInsteadOfCrashes()
+    {
+        PrLstmGenerator.FailForTesting = name => name == "Boom";
+        try
+        {
+            AssertDiagnostics(TestSources.WithState("""
+                [CompositionBlock(GatesFrom = "h")]
+                public static partial class Boom
+                {
+                    public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
+                }
+                """),
+                ("PRL9001", "The PrLstm generator failed on Boom: InvalidOperationException: simulated failure. Please report this with the declaration.", "Boom"));
+        }
+        finally
+        {
+            PrLstmGenerator.FailForTesting = null;
+        }
+    }
+}
