@@ -8,7 +8,8 @@ namespace PrLstm.Generators.Diagnostics
     /// </summary>
     internal static class DiagnosticDescriptors
     {
-        private static string HelpLink(string id) => "https://github.com/prlstm/prlstm/blob/main/docs/diagnostics.md#" + id.ToLowerInvariant();
+        // The catalogue ships with the sources and the package (docs/diagnostics.md), one section per ID.
+        private static string HelpLink(string id) => "docs/diagnostics.md#" + id.ToLowerInvariant();
 
         public const string NotPartialId = "PRL0001";
         public const string UnsupportedStatementId = "PRL0002";
