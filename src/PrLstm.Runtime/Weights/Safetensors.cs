@@ -42,26 +42,35 @@ public static class Safetensors
         var stored = Read(path);
         try
         {
-            var target = module.state_dict();
-            var problems = new List<string>();
-            foreach (var name in target.Keys.Except(stored.Keys).Order(StringComparer.Ordinal))
-                problems.Add($"missing '{name}' [{string.Join(", ", target[name].shape)}]");
-            foreach (var name in stored.Keys.Except(target.Keys).Order(StringComparer.Ordinal))
-                problems.Add($"unexpected '{name}' [{string.Join(", ", stored[name].shape)}]");
-            foreach (var name in target.Keys.Intersect(stored.Keys).Order(StringComparer.Ordinal))
-                if (!target[name].shape.SequenceEqual(stored[name].shape))
-                    problems.Add($"'{name}' has shape [{string.Join(", ", stored[name].shape)}] in the file but [{string.Join(", ", target[name].shape)}] in the model");
-            if (problems.Count > 0)
-                throw new InvalidDataException($"The weights in '{path}' do not match this {module.GetName()} model: {string.Join("; ", problems)}.");
-
-            using var noGrad = no_grad();
-            foreach (var (name, tensor) in target)
-                tensor.copy_(stored[name]);
+            LoadInto(module, stored, path);
         }
         finally
         {
             foreach (var tensor in stored.Values) tensor.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Copies named tensors into <paramref name="module"/>'s parameters and buffers; the names and shapes must match
+    /// exactly, otherwise nothing is changed and an <see cref="InvalidDataException"/> lists every difference.
+    /// </summary>
+    public static void LoadInto(nn.Module module, IReadOnlyDictionary<string, Tensor> stored, string source)
+    {
+        var target = module.state_dict();
+        var problems = new List<string>();
+        foreach (var name in target.Keys.Except(stored.Keys).Order(StringComparer.Ordinal))
+            problems.Add($"missing '{name}' [{string.Join(", ", target[name].shape)}]");
+        foreach (var name in stored.Keys.Except(target.Keys).Order(StringComparer.Ordinal))
+            problems.Add($"unexpected '{name}' [{string.Join(", ", stored[name].shape)}]");
+        foreach (var name in target.Keys.Intersect(stored.Keys).Order(StringComparer.Ordinal))
+            if (!target[name].shape.SequenceEqual(stored[name].shape))
+                problems.Add($"'{name}' has shape [{string.Join(", ", stored[name].shape)}] in the file but [{string.Join(", ", target[name].shape)}] in the model");
+        if (problems.Count > 0)
+            throw new InvalidDataException($"The weights in '{source}' do not match this {module.GetName()} model: {string.Join("; ", problems)}.");
+
+        using var noGrad = no_grad();
+        foreach (var (name, tensor) in target)
+            tensor.copy_(stored[name]);
     }
 
     /// <summary>Writes named tensors to <paramref name="path"/> atomically.</summary>

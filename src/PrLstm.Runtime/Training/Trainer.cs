@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using PrLstm.Runtime.Tasks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrLstm.Runtime.Training;
+
+/// <summary>Where a training run stands, reported every logging window.</summary>
+public sealed record TrainingProgress(long Step, long TotalSteps, TrainingLogEntry Window, TimeSpan Elapsed, TimeSpan Remaining);
+
+/// <summary>How a training run ended.</summary>
+public sealed record TrainingOutcome(long Step, bool Interrupted, IReadOnlyList<TrainingLogEntry> History, double TrainingSeconds);
+
+/// <summary>
+/// Trains a task model as spec section 3 does: one length per batch from the curriculum, the unmasked loss,
+/// global-norm clipping and Adam. Each step runs in its own dispose scope and turns its metrics into numbers
+/// inside it. Checkpoints go to <c>folder</c> every CheckpointEvery steps, at the end, and when
+/// the cancellation token fires (Ctrl-C): then the run stops cleanly after the current step.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly RunConfig _config;
+    private readonly FormalTask _task;
+    private readonly nn.Module<Tensor, Tensor> _model;
+    private readonly Device _device;
+
+    public Trainer(RunConfig config, nn.Module<Tensor, Tensor> model, Device? device = null)
+    {
+        if (config.Steps < 0) throw new ArgumentOutOfRangeException(nameof(config), "Steps must be 0 or more");
+        if (config.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(config), "BatchSize must be at least 1");
+        if (config.LogEvery < 1 || config.CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(config), "LogEvery and CheckpointEvery must be at least 1");
+        _config = config;
+        _task = FormalTasks.Get(config.Task);
+        _model = model;
+        _device = device ?? CPU;
+    }
+
+    /// <summary>Trains from scratch, or from the checkpoint in <paramref name="folder"/> when <paramref name="resume"/> is set.</summary>
+    public TrainingOutcome Run(string? folder, bool resume = false, IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        var random = new TaskRandom(_config.Seed);
+        torch.random.manual_seed((long)_config.Seed);
+        using var optimizer = new Adam(_model.named_parameters(), _config.LearningRate, maxGradNorm: _config.MaxGradNorm);
+        var history = new List<TrainingLogEntry>();
+        long step = 0;
+        double previousSeconds = 0, lossSum = 0, accuracySum = 0;
+        int windowSteps = 0;
+        if (resume)
+        {
+            if (folder is null) throw new ArgumentException("resuming needs the checkpoint folder", nameof(folder));
+            var state = Checkpoints.ReadState(folder);
+            if (state.Config with { Steps = _config.Steps, LogEvery = _config.LogEvery, CheckpointEvery = _config.CheckpointEvery } != _config with { })
+                throw new InvalidOperationException($"the checkpoint in '{folder}' is of another run ({state.Config.Model} on {state.Config.Task}, H = {state.Config.Hidden}, seed {state.Config.Seed}); start a new run in another folder");
+            Checkpoints.Restore(folder, state, _model, optimizer);
+            random = TaskRandom.FromState(state.SamplerState);
+            step = state.Step;
+            history.AddRange(state.History);
+            // A run that ended mid-window logged that partial window; continue the window instead.
+            if (history.Count > 0 && history[^1].Step % _config.LogEvery != 0) history.RemoveAt(history.Count - 1);
+            (windowSteps, lossSum, accuracySum) = state.OpenWindow;
+            previousSeconds = state.TrainingSeconds;
+        }
+
+        var curriculum = new Curriculum(_config.MaxTrainLength, _config.Seed);
+        var clock = Stopwatch.StartNew();
+        var window = Stopwatch.StartNew();
+        bool interrupted = false;
+        (int, double, double) openWindow = (windowSteps, lossSum, accuracySum);
+        long startStep = step;
+        _model.train();
+
+        void Save()
+        {
+            if (folder is null) return;
+            Checkpoints.Save(folder, _model, optimizer, new CheckpointState
+            {
+                Config = _config, Step = step, SamplerState = random.State, WeightsFile = "", History = history.ToArray(),
+                OpenWindow = openWindow, TrainingSeconds = previousSeconds + clock.Elapsed.TotalSeconds,
+            });
+        }
+
+        var dtype = _model.parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
+        while (step < _config.Steps)
+        {
+            if (cancellation.IsCancellationRequested) { interrupted = true; break; }
+            using (var scope = NewDisposeScope())
+            {
+                int length = curriculum.Length(step, random);
+                using var batch = TaskBatch.Sample(_task, random, _config.BatchSize, length, _device, dtype);
+                var logits = batch.OutputLogits(_model.forward(batch.Input));
+                var loss = batch.Loss(logits);
+                _model.zero_grad();
+                loss.backward();
+                optimizer.Update();
+                lossSum += loss.ToDouble();
+                accuracySum += batch.Accuracy(logits.detach());
+            }
+            step++;
+            windowSteps++;
+            openWindow = (windowSteps, lossSum, accuracySum);
+            if (step % _config.LogEvery == 0 || step == _config.Steps)
+            {
+                var entry = new TrainingLogEntry(step, lossSum / windowSteps, accuracySum / windowSteps, windowSteps / window.Elapsed.TotalSeconds);
+                history.Add(entry);
+                double rate = (step - startStep) / clock.Elapsed.TotalSeconds;
+                progress?.Report(new TrainingProgress(step, _config.Steps, entry, clock.Elapsed, TimeSpan.FromSeconds((_config.Steps - step) / Math.Max(rate, 1e-9))));
+                if (step % _config.LogEvery == 0) openWindow = (0, 0, 0);
+                lossSum = accuracySum = 0;
+                windowSteps = 0;
+                window.Restart();
+            }
+            if (step % _config.CheckpointEvery == 0 && step < _config.Steps) Save();
+        }
+        Save();
+        return new TrainingOutcome(step, interrupted, history, previousSeconds + clock.Elapsed.TotalSeconds);
+    }
+}
