@@ -1,7 +1,332 @@
-using PrLstm.FormalLanguages.Models;
+// prlstm: the PR-LSTM paper's formal-language experiments from the command line (see docs/cli.md).
+using System.CommandLine;
+using System.Text.Json;
+using PrLstm.FormalLanguages.Cli;
+using PrLstm.Runtime;
+using PrLstm.Runtime.Tasks;
+using PrLstm.Runtime.Training;
 using static TorchSharp.torch;
 
-using var model = new PrLstmModel(inputSize: 3, H: 8);
-using var x = randn(2, 5, 3);
-using var y = model.forward(x);
-Console.WriteLine(string.Join(",", y.shape));
+return Cli.Run(args);
+
+namespace PrLstm.FormalLanguages.Cli
+{
+    public static class Cli
+    {
+        private const int UserError = 1, Interrupted = 130, InternalError = 70;
+
+        public static int Run(string[] args)
+        {
+            using var cancellation = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                if (cancellation.IsCancellationRequested) return; // a second Ctrl-C ends the process at once
+                e.Cancel = true;
+                Console.Error.WriteLine("prlstm: stopping after the current step and saving a checkpoint (Ctrl-C again to abort)");
+                cancellation.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                var root = Build(cancellation.Token);
+                return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine("prlstm: " + e.Message);
+                return UserError;
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"prlstm: internal error ({e.GetType().Name}): {e.Message}");
+                return InternalError;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        }
+
+        private static Option<T> Opt<T>(string name, string description, T? defaultValue = default, bool required = false)
+        {
+            var option = new Option<T>(name) { Description = description, Required = required };
+            if (!required && defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
+            return option;
+        }
+
+        private static RootCommand Build(CancellationToken cancellation)
+        {
+            var root = new RootCommand("PrLstm: parallel recursive LSTMs on the formal-language tasks of \"Neural Networks and the Chomsky Hierarchy\".");
+            root.Add(TrainCommand(cancellation));
+            root.Add(EvalCommand(cancellation));
+            root.Add(PredictCommand());
+            root.Add(SampleCommand());
+            root.Add(CompareCommand(cancellation));
+            root.Add(DemoCommand(cancellation));
+            return root;
+        }
+
+        // Options shared by train and compare.
+        private sealed class TrainingOptions
+        {
+            public readonly Option<long> Steps = Opt<long>("--steps", "training updates (the paper: 1000001)", 1_000_001);
+            public readonly Option<int> Hidden = Opt<int>("--hidden", "state size H (the paper: 256; parameter-matched: 137)", 256);
+            public readonly Option<int?> Layers = Opt<int?>("--layers", "refinements K of pr-* models (default 1), layers of the transformer (default 2)");
+            public readonly Option<ulong> Seed = Opt<ulong>("--seed", "seed of sampling and initialisation", 0UL);
+            public readonly Option<int> BatchSize = Opt<int>("--batch-size", "sequences per training batch", 128);
+            public readonly Option<int> MaxLength = Opt<int>("--train-length", "train on lengths 1..N", 40);
+            public readonly Option<double> LearningRate = Opt<double>("--lr", "Adam learning rate", 1e-3);
+            public readonly Option<int> LogEvery = Opt<int>("--log-every", "average and report the training metrics every N steps", 100);
+            public readonly Option<int> CheckpointEvery = Opt<int>("--checkpoint-every", "save a checkpoint every N steps", 1000);
+            public readonly Option<string> EvalLengths = Opt<string>("--eval-lengths", "test lengths after training, e.g. 41-500, 41-500:10, 41,100 or none", "41-500");
+            public readonly Option<int> EvalBatches = Opt<int>("--eval-batches", "sub-batches per test length", 8);
+            public readonly Option<int> EvalBatchSize = Opt<int>("--eval-batch-size", "sequences per sub-batch", 64);
+            public readonly Option<string> Device = Opt<string>("--device", "auto, cpu, cuda, cuda:N or mps", "auto");
+
+            public void AddTo(Command command)
+            {
+                foreach (Option option in new Option[] { Steps, Hidden, Layers, Seed, BatchSize, MaxLength, LearningRate, LogEvery, CheckpointEvery, EvalLengths, EvalBatches, EvalBatchSize, Device })
+                    command.Add(option);
+            }
+
+            public RunConfig Config(ParseResult p, string task, string model)
+            {
+                FormalTasks.Get(task);
+                var entry = ModelCatalog.Get(model);
+                int hidden = p.GetValue(Hidden), layers = p.GetValue(Layers) ?? entry.DefaultLayers;
+                if (hidden < 1) throw new ArgumentException($"--hidden must be at least 1, not {hidden}");
+                if (layers < 0 || (layers < 1 && model == "transformer")) throw new ArgumentException($"--layers {layers} is not valid for {model}");
+                if (p.GetValue(Steps) < 0) throw new ArgumentException("--steps must be 0 or more");
+                if (p.GetValue(MaxLength) < 1) throw new ArgumentException("--train-length must be at least 1");
+                return new RunConfig
+                {
+                    Task = task, Model = model, Hidden = hidden, Layers = layers, Steps = p.GetValue(Steps), Seed = p.GetValue(Seed),
+                    BatchSize = p.GetValue(BatchSize), MaxTrainLength = p.GetValue(MaxLength), LearningRate = p.GetValue(LearningRate),
+                    LogEvery = p.GetValue(LogEvery), CheckpointEvery = p.GetValue(CheckpointEvery),
+                };
+            }
+
+            public Runs.EvalSettings Eval(ParseResult p)
+            {
+                string lengths = p.GetValue(EvalLengths)!;
+                return new Runs.EvalSettings(lengths == "none" ? null : Lengths.Parse(lengths), p.GetValue(EvalBatches), p.GetValue(EvalBatchSize));
+            }
+        }
+
+        private static Command TrainCommand(CancellationToken cancellation)
+        {
+            var command = new Command("train", "Train one model on one task, save checkpoints, then score it on longer inputs.");
+            var task = Opt<string>("--task", "task name (see 'prlstm sample --help' for the list)", required: true);
+            var model = Opt<string>("--model", "model: " + string.Join(", ", ModelCatalog.All.Select(m => m.Name)), "pr-lstm");
+            var output = Opt<string>("--out", "folder for checkpoints and results (default runs/<task>-<model>)");
+            var resume = Opt<bool>("--resume", "continue the checkpoint in --out (--steps may be raised)");
+            var options = new TrainingOptions();
+            foreach (Option option in new Option[] { task, model, output, resume }) command.Add(option);
+            options.AddTo(command);
+            command.SetAction(p =>
+            {
+                var config = options.Config(p, p.GetValue(task)!, p.GetValue(model)!);
+                string folder = p.GetValue(output) ?? Path.Combine("runs", $"{config.Task}-{config.Model}");
+                var device = Devices.Pick(p.GetValue(options.Device));
+                var result = Runs.TrainAndEvaluate(config, folder, p.GetValue(resume), options.Eval(p), device, cancellation);
+                if (result is null) return Interrupted;
+                Report(folder, new[] { result }, $"{config.Model} on {config.Task}");
+                return 0;
+            });
+            return command;
+        }
+
+        private static Command EvalCommand(CancellationToken cancellation)
+        {
+            var command = new Command("eval", "Score a checkpoint: accuracy at each test length and the network score.");
+            var checkpoint = Opt<string>("--checkpoint", "folder holding checkpoint.json", required: true);
+            var lengths = Opt<string>("--lengths", "test lengths, e.g. 41-500, 41-500:10, 41,100", "41-500");
+            var batches = Opt<int>("--batches", "sub-batches per length", 8);
+            var batchSize = Opt<int>("--batch-size", "sequences per sub-batch", 64);
+            var output = Opt<string>("--out", "folder for results (default: the checkpoint folder)");
+            var device = Opt<string>("--device", "auto, cpu, cuda, cuda:N or mps", "auto");
+            foreach (Option option in new Option[] { checkpoint, lengths, batches, batchSize, output, device }) command.Add(option);
+            command.SetAction(p =>
+            {
+                string folder = p.GetValue(checkpoint)!;
+                var (config, model, state) = Load(folder, Devices.Pick(p.GetValue(device)));
+                using (model)
+                {
+                    var eval = new Runs.EvalSettings(Lengths.Parse(p.GetValue(lengths)!), p.GetValue(batches), p.GetValue(batchSize));
+                    long parameters = model.parameters().Where(x => x.requires_grad).Sum(x => x.numel());
+                    var result = Runs.Score(config, model, parameters, state.History, state.TrainingSeconds, eval, Devices.Pick(p.GetValue(device)), cancellation, $"{config.Model} on {config.Task}");
+                    foreach (var l in result.Lengths) Console.WriteLine($"{l.Length}\t{l.Accuracy:F4}");
+                    string outFolder = p.GetValue(output) ?? folder;
+                    Runs.EnsureWritable(outFolder);
+                    Report(outFolder, new[] { result }, $"{config.Model} on {config.Task}");
+                }
+                return 0;
+            });
+            return command;
+        }
+
+        private static Command PredictCommand()
+        {
+            var command = new Command("predict", "Run a trained model on one input written in the task's alphabet.");
+            var checkpoint = Opt<string>("--checkpoint", "folder holding checkpoint.json", required: true);
+            var input = Opt<string>("--input", "the input, e.g. 0110 for parity_check", required: true);
+            var json = Opt<bool>("--json", "print a JSON object with the logits");
+            foreach (Option option in new Option[] { checkpoint, input, json }) command.Add(option);
+            command.SetAction(p =>
+            {
+                var (config, model, _) = Load(p.GetValue(checkpoint)!, CPU);
+                using (model)
+                {
+                    var task = FormalTasks.Get(config.Task);
+                    string text = p.GetValue(input)!;
+                    if (text.Length == 0) throw new ArgumentException("--input is empty; inputs have at least one symbol");
+                    int[] tokens = task.Parse(text);
+                    int[]? expected = null;
+                    try { expected = task.TargetFor(tokens); } catch (FormatException) { }
+                    var sample = new TaskSample(tokens, expected ?? new int[task.OutputLength(tokens.Length)]);
+                    using var scope = NewDisposeScope();
+                    using var noGrad = no_grad();
+                    model.eval();
+                    using var batch = TaskBatch.FromSamples(task, new[] { sample });
+                    var logits = batch.OutputLogits(model.forward(batch.Input))[0]; // [L, C]
+                    int[] answer = logits.argmax(1).data<long>().Select(v => (int)v).ToArray();
+                    string Symbols(int[] ids) => new(ids.Select(i => task.OutputAlphabet[i]).ToArray());
+                    if (p.GetValue(json))
+                    {
+                        var rows = Enumerable.Range(0, answer.Length).Select(t => logits[t].data<float>().ToArray()).ToArray();
+                        Console.WriteLine(JsonSerializer.Serialize(new { task = task.Name, input = tokens, answer, expected, logits = rows }));
+                    }
+                    else
+                    {
+                        Console.WriteLine($"answer:   {Symbols(answer)}");
+                        if (expected is not null) Console.WriteLine($"expected: {Symbols(expected)}{(expected.SequenceEqual(answer) ? "  (correct)" : "")}");
+                    }
+                }
+                return 0;
+            });
+            return command;
+        }
+
+        private static Command SampleCommand()
+        {
+            var command = new Command("sample", "Print sequences of a task. Tasks: " + string.Join(", ", FormalTasks.All.Select(t => t.Name)) + ".");
+            var task = Opt<string>("--task", "task name", required: true);
+            var length = Opt<int>("--length", "input length n (at least 1)", 10);
+            var count = Opt<int>("--count", "how many sequences", 5);
+            var seed = Opt<ulong>("--seed", "sampling seed", 0UL);
+            var json = Opt<bool>("--json", "one JSON object per line: task, length, input, target, mask");
+            foreach (Option option in new Option[] { task, length, count, seed, json }) command.Add(option);
+            command.SetAction(p =>
+            {
+                var formal = FormalTasks.Get(p.GetValue(task)!);
+                int n = p.GetValue(length), k = p.GetValue(count);
+                if (n < 1) throw new ArgumentException($"--length must be at least 1, not {n}");
+                if (k < 0) throw new ArgumentException($"--count must be 0 or more, not {k}");
+                if (k == 0) return 0;
+                foreach (var s in formal.SampleBatch(new TaskRandom(p.GetValue(seed)), k, n))
+                {
+                    var mask = formal.Mask(s.Target).Select(m => (int)m).ToArray();
+                    if (p.GetValue(json))
+                        Console.WriteLine(JsonSerializer.Serialize(new { task = formal.Name, length = n, input = s.Input, target = s.Target, mask }));
+                    else
+                        Console.WriteLine($"{new string(s.Input.Select(t => formal.Alphabet[t]).ToArray())} -> {new string(s.Target.Select(c => formal.OutputAlphabet[c]).ToArray())}");
+                }
+                return 0;
+            });
+            return command;
+        }
+
+        private static Command CompareCommand(CancellationToken cancellation)
+        {
+            var command = new Command("compare", "Train and score several models on several tasks; writes one results table and plots. Finished runs are kept and unfinished ones resumed when run again.");
+            var tasks = Opt<string>("--tasks", "comma-separated task names, or all", "all");
+            var models = Opt<string>("--models", "comma-separated model names", "pr-lstm,lstm,rnn,transformer");
+            var output = Opt<string>("--out", "folder for runs and results", "runs/compare");
+            var options = new TrainingOptions();
+            foreach (Option option in new Option[] { tasks, models, output }) command.Add(option);
+            options.AddTo(command);
+            command.SetAction(p =>
+            {
+                var taskNames = p.GetValue(tasks) == "all" ? FormalTasks.All.Select(t => t.Name).ToList() : p.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+                var modelNames = p.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+                var configs = taskNames.SelectMany(t => modelNames.Select(m => options.Config(p, t, m))).ToList(); // validates every name first
+                return Compare(p.GetValue(output)!, configs, options.Eval(p), Devices.Pick(p.GetValue(options.Device)), cancellation, "prlstm compare");
+            });
+            return command;
+        }
+
+        private static Command DemoCommand(CancellationToken cancellation)
+        {
+            var command = new Command("demo", "The main job on a small default: train PR-LSTM and the LSTM baseline (H = 64) on parity_check with lengths 1..40, score both on lengths up to 500, print the table and write the plots (about 2 minutes on 2 CPU cores).");
+            var output = Opt<string>("--out", "folder for runs and results", "runs/demo");
+            var steps = Opt<long>("--steps", "training updates per model", 2000);
+            command.Add(output);
+            command.Add(steps);
+            command.SetAction(p =>
+            {
+                var configs = new[] { "pr-lstm", "lstm" }.Select(model => new RunConfig
+                {
+                    Task = "parity_check", Model = model, Hidden = 64, Layers = 1, Steps = p.GetValue(steps), BatchSize = 64, Seed = 0,
+                    LogEvery = 50, CheckpointEvery = 500, LearningRate = 3e-3,
+                }).ToList();
+                // A few trained lengths for reference, then every 20th length up to 500 (the paper's test range).
+                var eval = new Runs.EvalSettings(Lengths.Parse("1-40:13,41-500:20"), Batches: 2, BatchSize: 64);
+                return Compare(p.GetValue(output)!, configs, eval, Devices.Pick("auto"), cancellation, "prlstm demo: parity_check, trained on lengths 1..40");
+            });
+            return command;
+        }
+
+        /// <summary>Runs every configuration (keeping finished runs, resuming unfinished ones) and writes the combined report.</summary>
+        private static int Compare(string folder, IReadOnlyList<RunConfig> configs, Runs.EvalSettings eval, Device device, CancellationToken cancellation, string title)
+        {
+            Runs.EnsureWritable(folder);
+            var results = new List<RunResult>();
+            foreach (var config in configs)
+            {
+                string runFolder = Path.Combine(folder, config.Task, config.Model);
+                string done = Path.Combine(runFolder, "results.json");
+                if (File.Exists(done) && Checkpoints.Exists(runFolder) && Checkpoints.ReadState(runFolder).Config == config)
+                {
+                    results.AddRange(Reports.Read(done));
+                    Console.WriteLine($"{config.Model} on {config.Task}: kept the finished run in '{runFolder}'");
+                    continue;
+                }
+                var result = Runs.TrainAndEvaluate(config, runFolder, resume: Checkpoints.Exists(runFolder), eval, device, cancellation);
+                if (result is null)
+                {
+                    if (results.Count > 0) Report(folder, results, title + " (partial)");
+                    return Interrupted;
+                }
+                Reports.WriteAll(runFolder, new[] { result }, $"{config.Model} on {config.Task}");
+                results.Add(result);
+            }
+            Report(folder, results, title);
+            return 0;
+        }
+
+        private static void Report(string folder, IReadOnlyList<RunResult> results, string title)
+        {
+            var files = Reports.WriteAll(folder, results, title);
+            Console.WriteLine();
+            Console.WriteLine(Reports.Table(results));
+            Console.WriteLine("Wrote " + string.Join(", ", files.Select(f => Path.GetRelativePath(Environment.CurrentDirectory, f))));
+        }
+
+        /// <summary>Rebuilds a checkpoint's model with its weights.</summary>
+        private static (RunConfig Config, PrLstm.Runtime.Modules.TaskModel Model, CheckpointState State) Load(string folder, Device device)
+        {
+            var state = Checkpoints.ReadState(folder);
+            var model = ModelCatalog.Build(state.Config, device);
+            try
+            {
+                Checkpoints.Restore(folder, state, model);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+            return (state.Config, model, state);
+        }
+    }
+}

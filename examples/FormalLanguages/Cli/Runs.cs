@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using PrLstm.Runtime.Tasks;
+using PrLstm.Runtime.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrLstm.FormalLanguages.Cli;
+
+/// <summary>Training and scoring as the verbs run them.</summary>
+public static class Runs
+{
+    /// <summary>How to score after training.</summary>
+    public sealed record EvalSettings(IReadOnlyList<int>? Lengths, int Batches = 8, int BatchSize = 64, ulong Seed = 1);
+
+    /// <summary>
+    /// Trains (or resumes) one run in <paramref name="folder"/>, scores it, and returns its result; null when
+    /// interrupted (a checkpoint is saved first). Refuses to overwrite an existing checkpoint unless resuming.
+    /// </summary>
+    public static RunResult? TrainAndEvaluate(RunConfig config, string folder, bool resume, EvalSettings eval, Device device, CancellationToken cancellation, string? label = null)
+    {
+        EnsureWritable(folder);
+        if (!resume && Checkpoints.Exists(folder))
+            throw new InvalidOperationException($"'{folder}' already holds a checkpoint; continue it with --resume, or choose another --out");
+        if (resume && !Checkpoints.Exists(folder))
+            throw new FileNotFoundException($"--resume: '{folder}' holds no checkpoint to continue");
+        if (resume)
+        {
+            var saved = Checkpoints.ReadState(folder).Config;
+            config = saved with { Steps = config.Steps };
+        }
+
+        using var model = ModelCatalog.Build(config, device);
+        long parameters = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+        string title = label ?? $"{config.Model} on {config.Task}";
+        var trainer = new Trainer(config, model, device);
+        var outcome = ProgressDisplay.Run(title, config.Steps, progress => trainer.Run(folder, resume, progress, cancellation));
+        if (outcome.Interrupted)
+        {
+            Console.WriteLine($"{title}: interrupted at step {outcome.Step}; the checkpoint in '{folder}' is saved. Continue with --resume.");
+            return null;
+        }
+        return Score(config, model, parameters, outcome.History, outcome.TrainingSeconds, eval, device, cancellation, title);
+    }
+
+    /// <summary>Scores a model and packs the run's result.</summary>
+    public static RunResult Score(RunConfig config, nn.Module<Tensor, Tensor> model, long parameters, IReadOnlyList<TrainingLogEntry> history, double trainingSeconds,
+        EvalSettings eval, Device device, CancellationToken cancellation, string title)
+    {
+        var task = FormalTasks.Get(config.Task);
+        EvaluationResult? result = null;
+        var clock = Stopwatch.StartNew();
+        if (eval.Lengths is { Count: > 0 } lengths)
+        {
+            var lastLine = DateTime.MinValue;
+            result = Evaluation.Run(model, task, lengths, eval.Batches, eval.BatchSize, eval.Seed, device, progress: l =>
+            {
+                if (DateTime.UtcNow - lastLine < TimeSpan.FromSeconds(5) && l.Length != lengths[^1]) return;
+                lastLine = DateTime.UtcNow;
+                Console.WriteLine($"{title}  eval length {l.Length} ({lengths.ToList().IndexOf(l.Length) + 1}/{lengths.Count})  accuracy {l.Accuracy:F3}");
+            }, cancellation: cancellation);
+        }
+        double? score = result is null ? null : NetworkScore(result, config.MaxTrainLength);
+        if (result is not null)
+        {
+            int counted = result.Lengths.Count(l => l.Length > config.MaxTrainLength);
+            Console.WriteLine($"{title}: network score {100 * score:F1}% over {(counted > 0 ? counted : result.Lengths.Count)} lengths{(counted > 0 ? $" beyond the training range 1..{config.MaxTrainLength}" : "")}{(result.Stopped is null ? "" : $" (stopped: {result.Stopped})")}");
+        }
+        return new RunResult(config.Task, config.Model, config.Hidden, config.Layers, config.Steps, config.BatchSize, config.Seed, config.MaxTrainLength, parameters,
+            score, result?.Lengths ?? Array.Empty<LengthAccuracy>(), history, trainingSeconds, clock.Elapsed.TotalSeconds, result?.Stopped);
+    }
+
+    /// <summary>
+    /// The network score counts only lengths beyond the training range (spec section 4: 41..500 after training on
+    /// 1..40); lengths inside it may be evaluated for the plot. With no such length, all evaluated lengths count.
+    /// </summary>
+    public static double NetworkScore(EvaluationResult result, int maxTrainLength)
+    {
+        var beyond = result.Lengths.Where(l => l.Length > maxTrainLength).ToList();
+        return beyond.Count > 0 ? beyond.Average(l => l.Accuracy) : result.Score;
+    }
+
+    /// <summary>Creates the folder and checks that files can be written there, before any work is done.</summary>
+    public static void EnsureWritable(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            string probe = Path.Combine(folder, ".prlstm-write-test");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new IOException($"cannot write to '{folder}': {e.Message}");
+        }
+    }
+}
