@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace PrLstm.IntegrationTests;
+
+/// <summary>The prlstm command end to end, as a separate process, on tiny settings.</summary>
+public class CliTests
+{
+    private sealed record Outcome(int ExitCode, string Output, string Error);
+
+    private static Outcome Prlstm(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "prlstm.dll"));
+        foreach (string arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "prlstm did not finish");
+        return new Outcome(process.ExitCode, output.Result, error.Result);
+    }
+
+    private static void AssertUserError(Outcome outcome, string message)
+    {
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains(message, outcome.Error);
+        Assert.Single(outcome.Error.Trim().Split('\n'));          // one line
+        Assert.DoesNotContain("   at ", outcome.Error);            // no stack trace
+        Assert.StartsWith("prlstm: ", outcome.Error);
+    }
+
+    private static string TempFolder() => Directory.CreateTempSubdirectory("prlstm-cli").FullName;
+
+    [Fact]
+    public void SamplePrintsOneJsonObjectPerLineInTheAgreedFormat()
+    {
+        var outcome = Prlstm("sample", "--task", "parity_check", "--length", "5", "--count", "3", "--seed", "4", "--json");
+        Assert.Equal(0, outcome.ExitCode);
+        var lines = outcome.Output.Trim().Split('\n');
+        Assert.Equal(3, lines.Length);
+        foreach (string line in lines)
+        {
+            using var json = JsonDocument.Parse(line);
+            var root = json.RootElement;
+            Assert.Equal(new[] { "task", "length", "input", "target", "mask" }, root.EnumerateObject().Select(p => p.Name));
+            Assert.Equal("parity_check", root.GetProperty("task").GetString());
+            Assert.Equal(5, root.GetProperty("length").GetInt32());
+            var input = root.GetProperty("input").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            Assert.Equal(5, input.Length);
+            Assert.Equal(new[] { input.Sum() % 2 }, root.GetProperty("target").EnumerateArray().Select(e => e.GetInt32())); // a list even for one output
+            Assert.Equal(new[] { 1 }, root.GetProperty("mask").EnumerateArray().Select(e => e.GetInt32()));
+        }
+        Assert.Equal(outcome.Output, Prlstm("sample", "--task", "parity_check", "--length", "5", "--count", "3", "--seed", "4", "--json").Output);
+    }
+
+    [Fact]
+    public void SampleOfATaskWithTerminatorsGivesTheMask()
+    {
+        var outcome = Prlstm("sample", "--task", "binary_addition", "--length", "5", "--count", "1", "--json");
+        using var json = JsonDocument.Parse(outcome.Output);
+        var target = json.RootElement.GetProperty("target").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var mask = json.RootElement.GetProperty("mask").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        Assert.Equal(6, target.Length);
+        Assert.Equal(Enumerable.Range(0, 6).Select(t => t <= Array.IndexOf(target, 2) ? 1 : 0), mask);
+    }
+
+    [Fact]
+    public void BadArgumentsGiveOneClearLine()
+    {
+        AssertUserError(Prlstm("sample", "--task", "parity"), "unknown task 'parity'");
+        AssertUserError(Prlstm("sample", "--task", "parity_check", "--length", "0"), "--length must be at least 1");
+        AssertUserError(Prlstm("train", "--task", "parity_check", "--model", "gpt", "--steps", "1"), "unknown model 'gpt'");
+        AssertUserError(Prlstm("train", "--task", "parity_check", "--steps", "1", "--out", "/proc/prlstm-cannot-write"), "cannot write to '/proc/prlstm-cannot-write'");
+        AssertUserError(Prlstm("eval", "--checkpoint", "/nonexistent/run"), "There is no checkpoint folder '/nonexistent/run'");
+        AssertUserError(Prlstm("train", "--task", "parity_check", "--steps", "1", "--eval-lengths", "50-40"), "ranges go upwards");
+        Assert.NotEqual(0, Prlstm("train").ExitCode); // --task is required: System.CommandLine's own message
+    }
+
+    [Fact]
+    public void TrainEvalPredictAndResumeWorkEndToEnd()
+    {
+        string folder = TempFolder();
+        string[] tiny = { "--task", "parity_check", "--model", "pr-lstm", "--hidden", "8", "--batch-size", "8", "--log-every", "10", "--checkpoint-every", "10",
+            "--eval-lengths", "41,44", "--eval-batches", "1", "--eval-batch-size", "8", "--out", folder };
+
+        var train = Prlstm(new[] { "train", "--steps", "20" }.Concat(tiny).ToArray());
+        Assert.True(train.ExitCode == 0, train.Error);
+        foreach (string file in new[] { "checkpoint.json", "results.json", "results.md", "accuracy_parity_check.png", "training_parity_check.png" })
+            Assert.True(File.Exists(Path.Combine(folder, file)), file + " is missing");
+        Assert.Contains("network score", train.Output);
+
+        // The same folder again, without --resume, would overwrite the checkpoint: refused.
+        AssertUserError(Prlstm(new[] { "train", "--steps", "20" }.Concat(tiny).ToArray()), "already holds a checkpoint");
+
+        var resumed = Prlstm(new[] { "train", "--steps", "30", "--resume" }.Concat(tiny).ToArray());
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        using (var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "checkpoint.json"))))
+            Assert.Equal(30, state.RootElement.GetProperty("Step").GetInt64());
+
+        var eval = Prlstm("eval", "--checkpoint", folder, "--lengths", "41-43", "--batches", "1", "--batch-size", "4");
+        Assert.True(eval.ExitCode == 0, eval.Error);
+        Assert.Matches(@"(?m)^41\t[01]\.\d{4}$", eval.Output);
+        Assert.Matches(@"(?m)^43\t[01]\.\d{4}$", eval.Output);
+
+        var predict = Prlstm("predict", "--checkpoint", folder, "--input", "0110");
+        Assert.True(predict.ExitCode == 0, predict.Error);
+        Assert.Matches(@"answer:\s+[01]", predict.Output);
+        Assert.Matches(@"expected: 0", predict.Output);
+
+        var json = Prlstm("predict", "--checkpoint", folder, "--input", "111", "--json");
+        using (var result = JsonDocument.Parse(json.Output))
+        {
+            Assert.Equal(new[] { 1, 1, 1 }, result.RootElement.GetProperty("input").EnumerateArray().Select(e => e.GetInt32()));
+            Assert.Equal(2, result.RootElement.GetProperty("logits")[0].GetArrayLength());
+            Assert.Equal(1, result.RootElement.GetProperty("expected")[0].GetInt32());
+        }
+
+        AssertUserError(Prlstm("predict", "--checkpoint", folder, "--input", "01a1"), "'a' at position 3 is not in the alphabet of parity_check");
+
+        File.WriteAllText(Path.Combine(folder, "checkpoint.json"), "{ broken");
+        AssertUserError(Prlstm("predict", "--checkpoint", folder, "--input", "01"), "is not a valid checkpoint");
+    }
+
+    [Fact]
+    public void CompareKeepsFinishedRunsWhenRunAgain()
+    {
+        string folder = TempFolder();
+        string[] args = { "compare", "--tasks", "even_pairs", "--models", "lstm,rnn", "--steps", "10", "--hidden", "4", "--batch-size", "4", "--log-every", "5",
+            "--eval-lengths", "41", "--eval-batches", "1", "--eval-batch-size", "4", "--out", folder };
+        var first = Prlstm(args);
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.Contains("| even_pairs |", first.Output);
+        Assert.True(File.Exists(Path.Combine(folder, "even_pairs", "rnn", "checkpoint.json")));
+        var second = Prlstm(args);
+        Assert.Equal(2, second.Output.Split("kept the finished run").Length - 1);
+    }
+}
