@@ -121,6 +121,37 @@ public class CliTests
         AssertUserError(Prlstm("predict", "--checkpoint", folder, "--input", "01"), "is not a valid checkpoint");
     }
 
+    [System.Runtime.InteropServices.DllImport("libc.so.6", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    [Fact]
+    public void CtrlCSavesACheckpointAndExitsCleanly()
+    {
+        string folder = TempFolder();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "prlstm.dll"), "train", "--task", "even_pairs", "--model", "lstm", "--hidden", "8",
+                     "--batch-size", "8", "--steps", "100000000", "--log-every", "20", "--checkpoint-every", "1000000", "--eval-lengths", "none", "--out", folder })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        // Wait for the first progress line: training is under way.
+        string? line;
+        while ((line = process.StandardOutput.ReadLine()) is not null && !line.Contains(" step ")) { }
+        Assert.NotNull(line);
+        Assert.Equal(0, kill(process.Id, 2)); // SIGINT, as Ctrl-C sends
+        string rest = process.StandardOutput.ReadToEnd();
+        string error = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(130, process.ExitCode);
+        Assert.Contains("interrupted at step", rest);
+        Assert.Contains("saving a checkpoint", error);
+        using var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "checkpoint.json")));
+        Assert.True(state.RootElement.GetProperty("Step").GetInt64() > 0);
+        // And it continues from there.
+        var resumed = Prlstm("train", "--task", "even_pairs", "--model", "lstm", "--hidden", "8", "--batch-size", "8", "--steps",
+            (state.RootElement.GetProperty("Step").GetInt64() + 5).ToString(), "--eval-lengths", "none", "--out", folder, "--resume");
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+    }
+
     [Fact]
     public void CompareKeepsFinishedRunsWhenRunAgain()
     {
