@@ -58,6 +58,16 @@ namespace PrLstm.Dsl
         public static Vec Max(Vec a, Vec b) => throw Vec.DeclarationOnly();
         /// <summary>Elementwise minimum of two vectors of the same size.</summary>
         public static Vec Min(Vec a, Vec b) => throw Vec.DeclarationOnly();
+
+        /// <summary>
+        /// A learned affine map of an intermediate value, <c>W·x (+ b)</c>, with its own parameters
+        /// (<c>{layer}.{name}.weight</c>, square: the result has the size of <paramref name="input"/>). Use it where a
+        /// block needs more than its one gate projection, e.g. GRU's candidate <c>(r ⊙ h)·W + b</c>.
+        /// </summary>
+        /// <param name="name">The projection's parameter name: a C# identifier, unique in the block.</param>
+        /// <param name="input">What to project.</param>
+        /// <param name="bias">Whether the map has a bias.</param>
+        public static Vec Linear(string name, Vec input, bool bias = true) => throw Vec.DeclarationOnly();
 #pragma warning restore IDE0060
     }
 }

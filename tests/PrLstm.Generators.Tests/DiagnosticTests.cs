@@ -167,6 +167,26 @@ public class DiagnosticTests
         ("PRL0013", "Projection of B is 7, which is not GateProjection.Linear or GateProjection.Identity", "CompositionBlock(GatesFrom = \"h\", Projection = (GateProjection)7)"));
 
     [Fact]
+    public void PRL0014_InvalidProjection() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i)
+            {
+                var name = "dynamic";
+                var a = Linear("mix", i) + Linear("mix", left.c);
+                var b = Linear(name, i) + Linear("i", left.h) + Linear("gates", i);
+                return new S { h = a + b, c = Linear("c2", left.c, bias: 1 > 0) };
+            }
+        }
+        """),
+        ("PRL0012", "'\"dynamic\"' in B.Compose is not supported: bodies use + - * /, unary minus, constants, gates, state fields, locals and the PrLstm.Dsl.Ops functions", "\"dynamic\""),
+        ("PRL0014", "Linear projection 'mix' in B.Compose is declared twice; each Linear(...) has its own parameters and its own name", "\"mix\""),
+        ("PRL0014", "Linear projection 'name' in B.Compose has a name that is not a constant string; write Linear(\"candidate\", x)", "name"),
+        ("PRL0014", "Linear projection 'i' in B.Compose has the name of a gate, parameter or local of the body; give it its own name", "\"i\""),
+        ("PRL0014", "Linear projection 'gates' in B.Compose needs a name that is a C# identifier other than 'gates' and 'gateSizes' (it names the parameters)", "\"gates\""));
+
+    [Fact]
     public void PRL1001_OperandsOfDifferentSizes() => AssertDiagnostics(TestSources.Usings + """
         [State]
         public partial struct W

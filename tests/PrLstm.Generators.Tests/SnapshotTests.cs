@@ -24,6 +24,15 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void PrGruWithNamedProjections()
+    {
+        var run = GeneratorHarness.Run(TestSources.Repository("examples/FormalLanguages/Models/PrGruCells.cs"));
+        Assert.Empty(run.CompilationErrors);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Snapshot.Verify(run);
+    }
+
+    [Fact]
     public void CoupledGateVariant()
     {
         var run = GeneratorHarness.Run(TestSources.Repository("examples/CustomBlock/CoupledCells.cs"));

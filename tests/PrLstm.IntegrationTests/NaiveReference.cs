@@ -11,15 +11,22 @@ namespace PrLstm.IntegrationTests;
 /// </summary>
 public sealed class NaiveReference
 {
+    public enum Cell { Lstm, Rnn, Gru }
+
     private readonly Dictionary<string, Tensor> _weights;
-    private readonly bool _lstm;
+    private readonly Cell _cell;
     private readonly int _refinements;
     private readonly long _h;
 
     public NaiveReference(nn.Module model, bool lstm, int refinements, long h)
+        : this(model, lstm ? Cell.Lstm : Cell.Rnn, refinements, h)
+    {
+    }
+
+    public NaiveReference(nn.Module model, Cell cell, int refinements, long h)
     {
         _weights = model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
-        _lstm = lstm;
+        _cell = cell;
         _refinements = refinements;
         _h = h;
     }
@@ -32,9 +39,11 @@ public sealed class NaiveReference
 
     private Tensor Affine(string layer, int k, Tensor input) => input.matmul(Gate(layer, "weight", k).t()) + Gate(layer, "bias", k);
 
+    private bool Lstm => _cell == Cell.Lstm;
+
     private Node Leaf(Tensor x)
     {
-        if (!_lstm) return new Node(Affine("encoder", 0, x), null);
+        if (!Lstm) return new Node(Affine("encoder", 0, x), null);
         var i = Affine("encoder", 0, x);
         var g = Affine("encoder", 1, x);
         var o = Affine("encoder", 2, x);
@@ -46,7 +55,16 @@ public sealed class NaiveReference
     {
         var hh = cat(new[] { left.H, right.H }, 1);
         Node node;
-        if (_lstm)
+        if (_cell == Cell.Gru)
+        {
+            // One haiku GRU step, input = left, state = right (spec section 5); z and r_g share the gate projection.
+            var z = sigmoid(Affine("block", 0, hh));
+            var resetGate = sigmoid(Affine("block", 1, hh));
+            var a = tanh(left.H.matmul(_weights["block.inputCandidate.weight"].t())
+                + (resetGate * right.H).matmul(_weights["block.stateCandidate.weight"].t()) + _weights["block.stateCandidate.bias"]);
+            return new Node((1 - z) * right.H + z * a, null);
+        }
+        if (Lstm)
         {
             var c = sigmoid(Affine("block", 0, hh)) * tanh(Affine("block", 1, hh))
                 + sigmoid(Affine("block", 3, hh)) * left.C! + sigmoid(Affine("block", 4, hh)) * right.C!;
@@ -59,7 +77,7 @@ public sealed class NaiveReference
         for (int k = 0; k < _refinements; k++)
         {
             string layer = "refinements." + k;
-            if (_lstm)
+            if (Lstm)
             {
                 var c = sigmoid(Affine(layer, 0, node.H)) * tanh(Affine(layer, 1, node.H)) + sigmoid(Affine(layer, 3, node.H)) * node.C!;
                 node = new Node(sigmoid(Affine(layer, 2, node.H)) * tanh(c), c);

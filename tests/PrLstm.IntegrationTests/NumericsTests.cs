@@ -113,3 +113,35 @@ public class NumericsTests
         }
     }
 }
+
+/// <summary>The GRU-composition variant against the naive reference's GRU step.</summary>
+public class GruNumericsTests
+{
+    [Theory]
+    [InlineData(ScalarType.Float32, 1e-5)]
+    [InlineData(ScalarType.Float64, 1e-10)]
+    public void PrGruMatchesTheNaiveGruStepOnTheTree(ScalarType dtype, double tolerance)
+    {
+        manual_seed(21);
+        using var model = new PrLstm.FormalLanguages.Models.PrGruModel(TestModels.InputSize, TestModels.Hidden, dtype: dtype);
+        using (no_grad())
+            foreach (var (name, parameter) in model.named_parameters())
+                if (name.EndsWith(".bias")) parameter.copy_(randn_like(parameter) * 0.5);
+        var naive = new NaiveReference(model, NaiveReference.Cell.Gru, 0, TestModels.Hidden);
+        foreach (long length in Enumerable.Range(1, 40).Select(t => (long)t).Append(127))
+        {
+            using var scope = NewDisposeScope();
+            var x = randn(new[] { 3, length, TestModels.InputSize }, dtype: dtype);
+            TestModels.AssertClose(model.forward(x), naive.Forward(x), tolerance, tolerance, $"PR-GRU, T = {length}");
+            TestModels.AssertClose(model.ForwardSequential(x), naive.ForwardSequential(x), tolerance, tolerance, $"PR-GRU sequential, T = {length}");
+        }
+    }
+
+    [Fact]
+    public void PrGruHasHaikusParameterCount()
+    {
+        // Leaf H·D + H; block: W_i (3H x H) + W_hz (2H x H) + b_z (2H) + W_ha (H x H) + b_a (H) = 6H² + 3H.
+        using var model = new PrLstm.FormalLanguages.Models.PrGruModel(inputSize: 3, H: 256);
+        Assert.Equal(256 * 3 + 256 + 6 * 256 * 256 + 3 * 256, model.parameters().Sum(p => p.numel()));
+    }
+}

@@ -20,6 +20,8 @@ public static class ModelCatalog
             (inputSize, c) => new SequentialView(new PrLstmModel(inputSize, c.Hidden, c.Layers))),
         new("pr-rnn", "PR-RNN, tree scan; --layers = refinements K", 1,
             (inputSize, c) => new PrRnnModel(inputSize, c.Hidden, c.Layers)),
+        new("pr-gru", "GRU-composition variant (spec section 5): one GRU step with input = left, state = right; no refinements", 0,
+            (inputSize, c) => c.Layers == 0 ? new PrGruModel(inputSize, c.Hidden) : throw new ArgumentException("pr-gru has no refinements (the reference allows only num_layers = 1); use --layers 0")),
         new("lstm", "sequential LSTM baseline (haiku's, forget bias +1)", 1,
             (inputSize, c) => new LstmBaseline(inputSize, c.Hidden)),
         new("rnn", "sequential RNN baseline (ReLU, two biases)", 1,

@@ -72,6 +72,19 @@ namespace PrLstm.Generators.Check
             return sizes;
         }
 
+        /// <summary>Every Linear(...) projection of a checked part, in body order, with the size it maps (square).</summary>
+        public static List<(Projection Projection, string Size)> Projections(PartSpec spec)
+        {
+            var checker = new SizeChecker(spec, null, null);
+            var localSizes = new Dictionary<string, string?>();
+            foreach (LocalSpec local in spec.Locals)
+                localSizes[local.Name] = checker.SizeOf(local.Value, localSizes);
+            return spec.Locals.Select(l => l.Value).Concat(spec.Result.Select(r => r.Value))
+                .SelectMany(Walk).OfType<Projection>()
+                .Select(p => (p, checker.SizeOf(p.Input, localSizes)!))
+                .ToList();
+        }
+
         /// <summary>Sizes of the gate source, child by child: [left.h ; right.h] is [H, H].</summary>
         public static List<string> GateSourceSizes(PartSpec spec) =>
             spec.StateParameters.SelectMany(_ => spec.GatesFrom.Select(f => spec.State.Field(f)!.Size)).ToList();
@@ -92,6 +105,7 @@ namespace PrLstm.Generators.Check
             IEnumerable<Expr> children = expr switch
             {
                 Negate n => new[] { n.Operand },
+                Projection p => new[] { p.Input },
                 Binary b => new[] { b.Left, b.Right },
                 Call c => c.Arguments,
                 _ => Enumerable.Empty<Expr>(),
@@ -133,6 +147,16 @@ namespace PrLstm.Generators.Check
                         return locals.TryGetValue(local.Name, out string? size) ? size : null;
                     case Negate negate:
                         return SizeOf(negate.Operand, locals);
+                    case Projection projection:
+                    {
+                        string? inputSize = SizeOf(projection.Input, locals);
+                        if (inputSize == Scalar)
+                        {
+                            _diagnostics?.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidProjection, Location(projection), projection.Name, _spec.Type.Name + "." + _spec.MethodName, "projects a constant; project a vector"));
+                            return null;
+                        }
+                        return inputSize;
+                    }
                     case Binary binary:
                         return Combine(binary.Operator, SizeOf(binary.Left, locals), SizeOf(binary.Right, locals), binary);
                     case Call call:

@@ -24,6 +24,7 @@ namespace PrLstm.Generators.Diagnostics
         public const string MissingGateSourceId = "PRL0011";
         public const string UnsupportedExpressionId = "PRL0012";
         public const string InvalidAttributeArgumentId = "PRL0013";
+        public const string InvalidProjectionId = "PRL0014";
         public const string SizeMismatchId = "PRL1001";
         public const string WrongReturnTypeId = "PRL1002";
         public const string FieldUnassignedId = "PRL1003";
@@ -179,6 +180,17 @@ namespace PrLstm.Generators.Diagnostics
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
             helpLinkUri: HelpLink(InvalidAttributeArgumentId),
+            customTags: WellKnownDiagnosticTags.NotConfigurable);
+
+        /// <summary>PRL0014: "Linear projection '{0}' in {1} {2}".</summary>
+        public static readonly DiagnosticDescriptor InvalidProjection = new(
+            id: InvalidProjectionId,
+            title: "Invalid projection in a declaration body",
+            messageFormat: "Linear projection '{0}' in {1} {2}",
+            category: DiagnosticCategories.Declaration,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true,
+            helpLinkUri: HelpLink(InvalidProjectionId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1001: "Operands of '{0}' in {1} have sizes {2} and {3}".</summary>

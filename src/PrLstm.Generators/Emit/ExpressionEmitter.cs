@@ -24,6 +24,8 @@ namespace PrLstm.Generators.Emit
                     return local.Name;
                 case Negate negate:
                     return "-" + Emit(negate.Operand, 3);
+                case Projection projection:
+                    return projection.Name + ".forward(" + Emit(projection.Input, 0) + ")";
                 case Binary binary:
                 {
                     int precedence = binary.Operator is "*" or "/" ? 2 : 1;

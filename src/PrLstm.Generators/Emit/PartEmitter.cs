@@ -24,7 +24,8 @@ namespace PrLstm.Generators.Emit
             bool learned = hasGates && spec.Projection == ProjectionKind.Linear;
 
             // Names the generated body uses for itself, made distinct from the user's names.
-            var taken = new HashSet<string>(spec.StateParameters.Concat(spec.Gates.Select(g => g.Name)).Concat(spec.Locals.Select(l => l.Name)).Concat(sizes));
+            var taken = new HashSet<string>(spec.StateParameters.Concat(spec.Gates.Select(g => g.Name)).Concat(spec.Locals.Select(l => l.Name)).Concat(sizes)
+                .Concat(spec.Locals.Select(l => l.Value).Concat(spec.Result.Select(r => r.Value)).SelectMany(PartChecks.Walk).OfType<Projection>().Select(p => p.Name)));
             string Unique(string name) { while (taken.Contains(name)) name += "_"; taken.Add(name); return name; }
             string scope = Unique("scope"), projected = Unique("projected"), chunks = Unique("chunks"), input = Unique("x");
 
@@ -51,6 +52,12 @@ namespace PrLstm.Generators.Emit
             }
             if (hasGates)
                 w.Line("private readonly long[] gateSizes;");
+            var projections = PartChecks.Projections(spec);
+            foreach (var (projection, size) in projections)
+            {
+                w.Line("/// <summary>Linear(\"" + projection.Name + "\"): weight <c>[" + size + ", " + size + "]</c>" + (projection.Bias ? " and bias" : ", no bias") + ".</summary>");
+                w.Line("private readonly global::TorchSharp.Modules.Linear " + projection.Name + ";");
+            }
             w.Line();
 
             // Constructor.
@@ -70,6 +77,8 @@ namespace PrLstm.Generators.Emit
                 w.Line("throw new global::System.ArgumentException($\"" + spec.Type.Name + " splits the token into its gates, so the input size must be " + Sizes.Format(gateSizes) + " = {" + Sizes.ToCSharp(gateSizes) + "}, not {inputSize}.\", nameof(inputSize));");
                 w.Close();
             }
+            foreach (var (projection, size) in projections)
+                w.Line(projection.Name + " = torch.nn.Linear(" + size + ", " + size + ", hasBias: " + (projection.Bias ? "true" : "false") + ", device: device, dtype: dtype);");
             w.Line("RegisterComponents();");
             w.Close();
             w.Line();
