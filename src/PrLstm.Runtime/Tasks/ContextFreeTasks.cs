@@ -52,20 +52,11 @@ public sealed class StackManipulation : FormalTask
 }
 
 /// <summary>reverse_string (DCF): the input reversed. Spec 2.6.</summary>
-public sealed class ReverseString : FormalTask
+public sealed class ReverseString : BitStringTask
 {
     public override string Name => "reverse_string";
     public override TaskLevel Level => TaskLevel.DCF;
-    public override int InputSize => 2;
-    public override int OutputSize => 2;
-    public override string Alphabet => "01";
     public override int OutputLength(int n) => n;
-
-    protected override TaskSample Sample(TaskRandom random, int n)
-    {
-        var input = Bits.Random(random, n);
-        return new TaskSample(input, TargetFor(input));
-    }
 
     public override int[] TargetFor(int[] input) => input.Reverse().ToArray();
 }

@@ -3,20 +3,11 @@ using System.Numerics;
 namespace PrLstm.Runtime.Tasks;
 
 /// <summary>duplicate_string (CS): the input twice (2n outputs). Spec 2.9.</summary>
-public sealed class DuplicateString : FormalTask
+public sealed class DuplicateString : BitStringTask
 {
     public override string Name => "duplicate_string";
     public override TaskLevel Level => TaskLevel.CS;
-    public override int InputSize => 2;
-    public override int OutputSize => 2;
-    public override string Alphabet => "01";
     public override int OutputLength(int n) => 2 * n;
-
-    protected override TaskSample Sample(TaskRandom random, int n)
-    {
-        var input = Bits.Random(random, n);
-        return new TaskSample(input, TargetFor(input));
-    }
 
     public override int[] TargetFor(int[] input) => input.Concat(input).ToArray();
 }
@@ -67,20 +58,11 @@ public sealed class MissingDuplicateString : FormalTask
 }
 
 /// <summary>odds_first (CS): tokens at 0-based odd positions, then those at even positions (the code's semantics). Spec 2.11.</summary>
-public sealed class OddsFirst : FormalTask
+public sealed class OddsFirst : BitStringTask
 {
     public override string Name => "odds_first";
     public override TaskLevel Level => TaskLevel.CS;
-    public override int InputSize => 2;
-    public override int OutputSize => 2;
-    public override string Alphabet => "01";
     public override int OutputLength(int n) => n;
-
-    protected override TaskSample Sample(TaskRandom random, int n)
-    {
-        var input = Bits.Random(random, n);
-        return new TaskSample(input, TargetFor(input));
-    }
 
     public override int[] TargetFor(int[] input) =>
         input.Where((_, i) => i % 2 == 1).Concat(input.Where((_, i) => i % 2 == 0)).ToArray();

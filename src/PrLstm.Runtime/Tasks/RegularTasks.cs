@@ -1,19 +1,10 @@
 namespace PrLstm.Runtime.Tasks;
 
 /// <summary>even_pairs (R): is the number of unequal neighbouring pairs even? Spec 2.1.</summary>
-public sealed class EvenPairs : FormalTask
+public sealed class EvenPairs : BitStringTask
 {
     public override string Name => "even_pairs";
     public override TaskLevel Level => TaskLevel.R;
-    public override int InputSize => 2;
-    public override int OutputSize => 2;
-    public override string Alphabet => "01";
-
-    protected override TaskSample Sample(TaskRandom random, int n)
-    {
-        var input = Bits.Random(random, n);
-        return new TaskSample(input, TargetFor(input));
-    }
 
     public override int[] TargetFor(int[] input)
     {
@@ -24,19 +15,10 @@ public sealed class EvenPairs : FormalTask
 }
 
 /// <summary>parity_check (R): number of 1s mod 2. Spec 2.3.</summary>
-public sealed class ParityCheck : FormalTask
+public sealed class ParityCheck : BitStringTask
 {
     public override string Name => "parity_check";
     public override TaskLevel Level => TaskLevel.R;
-    public override int InputSize => 2;
-    public override int OutputSize => 2;
-    public override string Alphabet => "01";
-
-    protected override TaskSample Sample(TaskRandom random, int n)
-    {
-        var input = Bits.Random(random, n);
-        return new TaskSample(input, TargetFor(input));
-    }
 
     public override int[] TargetFor(int[] input) => new[] { input.Count(b => b == 1) % 2 };
 }
