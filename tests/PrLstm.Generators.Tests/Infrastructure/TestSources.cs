@@ -6,8 +6,10 @@ namespace PrLstm.Generators.Tests.Infrastructure;
 /// <summary>Test sources: the repository's shipped declarations, and small declarations built around a body.</summary>
 public static class TestSources
 {
-    public static string RepositoryRoot([CallerFilePath] string file = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, "..", "..", ".."));
+    /// <summary>The repository root, found from this source file's own location (not the caller's).</summary>
+    public static string RepositoryRoot() => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(ThisFile())!, "..", "..", ".."));
+
+    private static string ThisFile([CallerFilePath] string file = "") => file;
 
     public static string Repository(string relativePath) => File.ReadAllText(Path.Combine(RepositoryRoot(), relativePath));
 
