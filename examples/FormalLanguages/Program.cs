@@ -81,6 +81,7 @@ namespace PrLstm.FormalLanguages.Cli
             root.Add(SampleCommand());
             root.Add(CompareCommand(cancellation));
             root.Add(DemoCommand(cancellation));
+            root.Add(BenchCommand());
             return root;
         }
 
@@ -296,6 +297,37 @@ namespace PrLstm.FormalLanguages.Cli
                 // A few trained lengths for reference, then every 20th length up to 500 (the paper's test range).
                 var eval = new Runs.EvalSettings(Lengths.Parse("1-40:13,41-500:20"), Batches: 2, BatchSize: 64);
                 return Compare(p.GetValue(output)!, configs, eval, Devices.Pick("auto"), cancellation, "prlstm demo: parity_check, trained on lengths 1..40");
+            });
+            return command;
+        }
+
+        private static Command BenchCommand()
+        {
+            var command = new Command("bench", "Time, GFLOP/s and peak memory of the generated PR-LSTM executions against yardsticks (nn.LSTM, a hand-written tree, a naive recursion, the Transformer), in one run.");
+            var quick = Opt<bool>("--quick", "H = 256, B in {1, 64}, T up to 2048, 3 repeats (a few minutes)");
+            var json = Opt<string>("--json", "write the records to this JSON file");
+            var plots = Opt<string>("--plots", "write time and memory plots (PNG) to this folder");
+            var impls = Opt<string>("--impls", "comma-separated subset of: " + string.Join(", ", Bench.Implementations));
+            foreach (Option option in new Option[] { quick, json, plots, impls }) command.Add(option);
+            command.SetAction(p =>
+            {
+                Apply(p);
+                var settings = p.GetValue(quick) ? Bench.Quick : Bench.Full;
+                if (p.GetValue(impls) is string subset)
+                {
+                    var chosen = subset.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                    foreach (string impl in chosen)
+                        if (!Bench.Implementations.Contains(impl)) throw new ArgumentException($"unknown implementation '{impl}'; use {string.Join(", ", Bench.Implementations)}");
+                    settings = settings with { Impls = chosen };
+                }
+                if (p.GetValue(json) is string jsonPath) Runs.EnsureWritable(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
+                var records = Bench.Run(settings, Console.WriteLine);
+                Console.WriteLine();
+                foreach (string line in Bench.Targets(records)) Console.WriteLine(line);
+                Console.WriteLine($"6. live tensors after 1,000 forward + final-state calls: {Bench.LeakCheck():+0;-0;0} (target 0)");
+                if (p.GetValue(json) is string path) { Bench.WriteJson(path, records); Console.WriteLine($"Wrote {path}"); }
+                if (p.GetValue(plots) is string folder) { Bench.Plots(folder, records); Console.WriteLine($"Wrote plots to {folder}"); }
+                return 0;
             });
             return command;
         }

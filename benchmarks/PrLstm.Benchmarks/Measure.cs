@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using static TorchSharp.torch;
+
+namespace PrLstm.Benchmarks;
+
+/// <summary>One measurement, as `prlstm bench --json` writes it.</summary>
+public sealed record BenchRecord(string impl, string mode, long B, long T, long H, double median_ms, double gflops, double peak_mb);
+
+/// <summary>Timing and memory of one call, repeated: median after warm-up; peak resident memory above the start.</summary>
+public static class Measure
+{
+    /// <summary>Median milliseconds of <paramref name="call"/> over <paramref name="repeats"/> runs after <paramref name="warmUp"/>, and the peak memory in MB.</summary>
+    public static (double MedianMs, double PeakMb) Run(Action call, int warmUp, int repeats)
+    {
+        for (int i = 0; i < warmUp; i++) call();
+        long baseline = ResetPeak();
+        var times = new double[repeats];
+        for (int i = 0; i < repeats; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            call();
+            if (cuda.is_available()) cuda.synchronize();
+            times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return (times[repeats / 2], Math.Max(0, PeakBytes() - baseline) / 1e6);
+    }
+
+    /// <summary>Dense fp32 matmul throughput of this machine, GFLOP/s (a large torch.mm, median of 5).</summary>
+    public static double MatmulPeakGflops(int size = 2048)
+    {
+        using var a = randn(size, size);
+        using var b = randn(size, size);
+        var (ms, _) = Run(() => { using var c = mm(a, b); }, warmUp: 2, repeats: 5);
+        return 2.0 * size * size * size / (ms / 1000) / 1e9;
+    }
+
+    // Linux: writing 5 to /proc/self/clear_refs resets the resident-set high-water mark (VmHWM).
+    private static long ResetPeak()
+    {
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return Status("VmRSS:");
+    }
+
+    private static long PeakBytes() => Status("VmHWM:");
+
+    private static long Status(string key)
+    {
+        if (!File.Exists("/proc/self/status")) return 0;
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(key));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
+}

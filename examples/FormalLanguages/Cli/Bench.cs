@@ -1,0 +1,169 @@
+using System.Text.Json;
+using PrLstm.Benchmarks;
+using PrLstm.FormalLanguages.Models;
+using PrLstm.Runtime.Baselines;
+using PrLstm.Runtime.Schedule;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrLstm.FormalLanguages.Cli;
+
+/// <summary>
+/// `prlstm bench`: time, throughput and memory of the generated PR-LSTM (1R) executions against yardsticks, side
+/// by side in one run (docs/performance.md). FLOPs count the block and leaf matmuls (2 per multiply-add); a
+/// training step counts 3× the forward.
+/// </summary>
+public static class Bench
+{
+    public static readonly string[] Implementations = { "tree", "final", "sequential", "handwritten-tree", "naive", "nn.LSTM", "transformer" };
+
+    public sealed record Settings(long[] Hidden, long[] Batches, long[] Lengths, string[] Modes, string[] Impls, int Repeats, double LimitMs, long NaiveMaxLength);
+
+    public static Settings Quick => new(new long[] { 256 }, new long[] { 1, 64 }, new long[] { 16, 64, 256, 512, 2048 }, new[] { "forward", "train" }, Implementations, 3, 2000, 256);
+
+    public static Settings Full => new(new long[] { 256, 64 }, new long[] { 1, 64, 256 }, new long[] { 16, 64, 256, 512, 2048, 8192 }, new[] { "forward", "train" }, Implementations, 7, 2000, 512);
+
+    private readonly struct ModelCombine(PrLstmModel model) : IScanCombine<LstmState.Tensors>
+    {
+        public LstmState.Tensors Combine(LstmState.Tensors left, LstmState.Tensors right) => model.Combine(left, right);
+    }
+
+    public static List<BenchRecord> Run(Settings settings, Action<string> log)
+    {
+        const long inputSize = 3;
+        var records = new List<BenchRecord>();
+        double peak = Measure.MatmulPeakGflops();
+        log($"dense fp32 matmul peak (2048 x 2048 torch.mm): {peak:F1} GFLOP/s on {get_num_threads()} threads");
+        records.Add(new BenchRecord("matmul-peak", "forward", 0, 0, 0, 0, peak, 0));
+
+        foreach (long h in settings.Hidden)
+        {
+            manual_seed(0);
+            using var model = new PrLstmModel(inputSize, h, refinements: 1);
+            using var handwritten = new HandwrittenTree(inputSize, h);
+            handwritten.CopyFrom(model);
+            using var lstm = nn.LSTM(inputSize, h, batchFirst: true);
+            using var transformer = new TransformerEncoder(inputSize, layerCount: 2, dropout: 0);
+            double combineFlops = 2.0 * (2 * h) * (5 * h) + 2.0 * h * (4 * h);
+            double leafFlops = 2.0 * inputSize * 3 * h;
+
+            foreach (string mode in settings.Modes)
+            foreach (string impl in settings.Impls)
+            foreach (long b in settings.Batches)
+            foreach (long t in settings.Lengths)
+            {
+                if (impl == "naive" && t > settings.NaiveMaxLength) break;
+                Func<Tensor, Tensor> forward = impl switch
+                {
+                    "tree" => x => model.forward(x),
+                    "final" => x => model.FinalState(x).h,
+                    "sequential" => x => model.ForwardSequential(x),
+                    "handwritten-tree" => x => handwritten.forward(x),
+                    "naive" => x => NaiveScan.Prefix(model.Encode(x), new ModelCombine(model)).h,
+                    "nn.LSTM" => x => lstm.call(x).Item1,
+                    "transformer" => x => transformer.forward(x),
+                    _ => throw new ArgumentException($"unknown implementation '{impl}'; use {string.Join(", ", Implementations)}"),
+                };
+                double flops = impl switch
+                {
+                    "tree" or "handwritten-tree" or "naive" => b * (CountingCombine.Tree(t) * combineFlops + t * leafFlops),
+                    "final" => b * (CountingCombine.Final(t) * combineFlops + t * leafFlops),
+                    "sequential" => b * ((t - 1) * combineFlops + t * leafFlops),
+                    "nn.LSTM" => b * t * 2.0 * 4 * h * (inputSize + h),
+                    _ => b * 2 * (t * 2.0 * inputSize * 64 + 2 * (8.0 * t * 64 * 64 + 4.0 * t * t * 64 + 16.0 * t * 64 * 64)),
+                } * (mode == "train" ? 3 : 1);
+
+                using var x = randn(b, t, inputSize);
+                Action call = () =>
+                {
+                    using var scope = NewDisposeScope();
+                    if (mode == "forward")
+                    {
+                        using var noGrad = no_grad();
+                        forward(x);
+                    }
+                    else
+                    {
+                        forward(x).sum().backward();
+                    }
+                };
+                // One timed call first: a series stops at the first call over the limit.
+                var first = Measure.Run(call, warmUp: 0, repeats: 1);
+                var (ms, mb) = first.MedianMs > settings.LimitMs ? first : Measure.Run(call, warmUp: 0, repeats: settings.Repeats);
+                long recordedH = impl == "transformer" ? 64 : h;
+                var record = new BenchRecord(impl, mode, b, t, recordedH, Math.Round(ms, 3), Math.Round(flops / (ms / 1000) / 1e9, 2), Math.Round(mb, 1));
+                records.Add(record);
+                log($"{impl,-17} {mode,-7} H={recordedH,-4} B={b,-4} T={t,-5} {ms,10:F2} ms {record.gflops,8:F1} GFLOP/s {mb,8:F1} MB");
+                if (first.MedianMs > settings.LimitMs) break;
+            }
+            foreach (var parameter in model.parameters()) parameter.grad?.zero_();
+        }
+        return records;
+    }
+
+    /// <summary>The targets of the performance issue, as measured ratios from one run.</summary>
+    public static List<string> Targets(IReadOnlyList<BenchRecord> records)
+    {
+        BenchRecord? Find(string impl, string mode, long b, long t, long h = 256) => records.FirstOrDefault(r => r.impl == impl && r.mode == mode && r.B == b && r.T == t && r.H == h);
+        string Ratio(BenchRecord? a, BenchRecord? b, Func<BenchRecord, BenchRecord, double> f, string format) => a is null || b is null ? "not measured" : f(a, b).ToString(format);
+        double peak = records.First(r => r.impl == "matmul-peak").gflops;
+        var tree64 = Find("tree", "forward", 64, 512);
+        var lines = new List<string>
+        {
+            $"1. tree forward B=64 T=512 H=256: {(tree64 is null ? "not measured" : $"{tree64.gflops:F1} GFLOP/s = {tree64.gflops / peak:P0} of the matmul peak {peak:F1}")} (target ≥ 80%)",
+            $"2. hand-written / generated tree time, T=512: B=1 {Ratio(Find("handwritten-tree", "forward", 1, 512), Find("tree", "forward", 1, 512), (a, b) => a.median_ms / b.median_ms, "F2")}x, B=64 {Ratio(Find("handwritten-tree", "forward", 64, 512), tree64, (a, b) => a.median_ms / b.median_ms, "F2")}x (target ≥ 1.5x)",
+            $"3. final / tree time, B=64 T=512: {Ratio(Find("final", "forward", 64, 512), tree64, (a, b) => a.median_ms / b.median_ms, "F2")} (target ≤ 0.55)",
+            $"4. B=1 T=2048: tree / nn.LSTM time {Ratio(Find("tree", "forward", 1, 2048), Find("nn.LSTM", "forward", 1, 2048), (a, b) => a.median_ms / b.median_ms, "F2")} (target ≤ 1.2); sequential / tree {Ratio(Find("sequential", "forward", 1, 2048), Find("tree", "forward", 1, 2048), (a, b) => a.median_ms / b.median_ms, "F2")} (target ≥ 8)",
+            $"5. training, B=64: peak MB tree T=256/512/2048 {string.Join(" / ", new[] { 256L, 512, 2048 }.Select(t => Find("tree", "train", 64, t)?.peak_mb.ToString("F0") ?? "–"))}, transformer {string.Join(" / ", new[] { 256L, 512, 2048 }.Select(t => Find("transformer", "train", 64, t, 64)?.peak_mb.ToString("F0") ?? "–"))}; train-vs-forward ratio to nn.LSTM at T=512: tree {Ratio(Find("tree", "train", 64, 512), Find("nn.LSTM", "train", 64, 512), (a, b) => a.median_ms / b.median_ms, "F2")} vs forward {Ratio(tree64, Find("nn.LSTM", "forward", 64, 512), (a, b) => a.median_ms / b.median_ms, "F2")}",
+        };
+        return lines;
+    }
+
+    /// <summary>Live tensors after 1,000 forward calls minus before (0 means no leak).</summary>
+    public static long LeakCheck()
+    {
+        using var model = new PrLstmModel(3, 32, refinements: 1);
+        using var x = randn(4, 33, 3);
+        void Call() { using var scope = NewDisposeScope(); using var noGrad = no_grad(); model.forward(x); model.FinalState(x); }
+        for (int i = 0; i < 5; i++) Call();
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 1000; i++) Call();
+        return DisposeScopeManager.Statistics.ThreadTotalLiveCount - before;
+    }
+
+    public static void Plots(string folder, IReadOnlyList<BenchRecord> records)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (long b in new long[] { 1, 64 })
+        {
+            var plot = new ScottPlot.Plot();
+            foreach (var group in records.Where(r => r.mode == "forward" && r.B == b && r.H is 256 or 64 && r.impl != "matmul-peak" && (r.H == 256 || r.impl == "transformer")).GroupBy(r => r.impl))
+            {
+                var points = group.OrderBy(r => r.T).ToList();
+                var line = plot.Add.Scatter(points.Select(r => Math.Log10(r.T)).ToArray(), points.Select(r => Math.Log10(r.median_ms)).ToArray());
+                line.LegendText = group.Key;
+            }
+            plot.Title($"forward time, B = {b}, H = 256 (log-log)");
+            plot.XLabel("log10 T");
+            plot.YLabel("log10 median ms");
+            plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+            plot.SavePng(Path.Combine(folder, $"time_B{b}.png"), 900, 520);
+        }
+        var memory = new ScottPlot.Plot();
+        foreach (var group in records.Where(r => r.mode == "train" && r.B == 64 && r.impl is "tree" or "sequential" or "nn.LSTM" or "transformer" && r.impl != "matmul-peak").GroupBy(r => r.impl))
+        {
+            var points = group.Where(r => r.B == 64 && (r.H == 256 || r.impl == "transformer")).OrderBy(r => r.T).ToList();
+            if (points.Count == 0) continue;
+            var line = memory.Add.Scatter(points.Select(r => (double)r.T).ToArray(), points.Select(r => r.peak_mb).ToArray());
+            line.LegendText = group.Key;
+        }
+        memory.Title("training step, B = 64: peak resident memory above the start");
+        memory.XLabel("T");
+        memory.YLabel("MB");
+        memory.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        memory.SavePng(Path.Combine(folder, "memory_train_B64.png"), 900, 520);
+    }
+
+    public static void WriteJson(string path, IReadOnlyList<BenchRecord> records) =>
+        PrLstm.Runtime.Weights.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(records, new JsonSerializerOptions { WriteIndented = true }));
+}
