@@ -98,6 +98,17 @@ public class DiagnosticTests
         ("PRL0006", "Member 'scale' of state S has type float, not Vec; state fields are public instance fields of type Vec with [Size(\"name\")]", "scale"));
 
     [Fact]
+    public void PRL0006_FieldNamedLikeAGeneratedMember() => AssertDiagnostics(TestSources.Usings + """
+        [State]
+        public partial struct S
+        {
+            [Size("H")] public Vec Length;
+            [Size("H")] public Vec h;
+        }
+        """,
+        ("PRL0006", "Member 'Length' of state S has a name the generated Tensors record uses itself; rename the field; state fields are public instance fields of type Vec with [Size(\"name\")]", "Length"));
+
+    [Fact]
     public void PRL0007_InvalidSizeName() => AssertDiagnostics(TestSources.Usings + """
         [State]
         public partial struct S
@@ -106,6 +117,16 @@ public class DiagnosticTests
         }
         """,
         ("PRL0007", "Size name '2H' in S.h is not usable: sizes become constructor parameters, so a size must be a C# identifier such as \"H\"", "h"));
+
+    [Fact]
+    public void PRL0007_SizeNamedLikeAGeneratedMember() => AssertDiagnostics(TestSources.Usings + """
+        [State]
+        public partial struct S
+        {
+            [Size("Encode")] public Vec h;
+        }
+        """,
+        ("PRL0007", "Size name 'Encode' in S.h is not usable: the generated model already has a parameter or member of that name", "h"));
 
     [Fact]
     public void PRL0008_UnknownGateSource() => AssertDiagnostics(TestSources.WithState("""
@@ -372,6 +393,15 @@ public class DiagnosticTests
         }
         """),
         ("PRL1012", "The children of B.Compose have different states: S and T2", "T2"));
+
+    [Fact]
+    public void PRL1013_SizeNamedLikeItsModel() => AssertDiagnostics(TestSources.Usings + """
+        [State] public partial struct S { [Size("M")] public Vec h; }
+        [TokenEncoder] public static partial class Leaf { public static S Encode(Vec a) => new S { h = a }; }
+        [CompositionBlock] public static partial class B { public static S Compose(S left, S right) => new S { h = left.h + right.h }; }
+        [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))] public partial class M { }
+        """,
+        ("PRL1013", "Size 'M' of model M has the model's own name; rename the size or the model", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))"));
 
     [Fact]
     public void PRL9001_InternalErrorsBecomeDiagnosticsInsteadOfCrashes()

@@ -49,6 +49,9 @@ namespace PrLstm.Generators.Check
                 return new Result<ModelPlan?>(null, diagnostics.ToEquatableArray());
 
             var sizes = Sizes.Distinct(encoder.Sizes.Concat(block.Sizes).Concat(refinement?.Sizes ?? EquatableArray<string>.Empty)).ToEquatableArray();
+            // Each size becomes a property of the model; C# forbids a member named like its type.
+            if (sizes.Contains(model.Type.Name))
+                return new Result<ModelPlan?>(null, new[] { DiagnosticInfo.Create(DiagnosticDescriptors.SizeNamedLikeModel, model.Location, model.Type.Name, model.Type.Name) }.ToEquatableArray());
             var plan = new ModelPlan(model.Type, encoder.State!, encoder.TypeName, encoder.Sizes, block.TypeName, block.Sizes,
                 refinement?.TypeName, refinement?.Sizes ?? EquatableArray<string>.Empty, refinements, sizes);
             return new Result<ModelPlan?>(plan, EquatableArray<DiagnosticInfo>.Empty);

@@ -37,6 +37,7 @@ namespace PrLstm.Generators.Diagnostics
         public const string RefinementsWithoutBlockId = "PRL1010";
         public const string InvalidRefinementCountId = "PRL1011";
         public const string ChildStateMismatchId = "PRL1012";
+        public const string SizeNamedLikeModelId = "PRL1013";
         public const string InternalErrorId = "PRL9001";
 
         /// <summary>PRL0001: "'{0}' must be declared partial so that the generator can add {1}".</summary>
@@ -322,6 +323,17 @@ namespace PrLstm.Generators.Diagnostics
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
             helpLinkUri: HelpLink(ChildStateMismatchId),
+            customTags: WellKnownDiagnosticTags.NotConfigurable);
+
+        /// <summary>PRL1013: "Size '{0}' of model {1} has the model's own name; rename the size or the model".</summary>
+        public static readonly DiagnosticDescriptor SizeNamedLikeModel = new(
+            id: SizeNamedLikeModelId,
+            title: "Size named like its model",
+            messageFormat: "Size '{0}' of model {1} has the model's own name; rename the size or the model",
+            category: DiagnosticCategories.Model,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true,
+            helpLinkUri: HelpLink(SizeNamedLikeModelId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL9001: "The PrLstm generator failed on {0}: {1}. Please report this with the declaration.".</summary>

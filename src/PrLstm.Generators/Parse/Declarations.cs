@@ -50,7 +50,21 @@ namespace PrLstm.Generators.Parse
         }
 
         /// <summary>Names the generated code uses for its own parameters; a size may not take them.</summary>
-        private static readonly string[] ReservedSizeNames = { "inputSize", "refinements", "device", "dtype", "x", "InputSize", "OutputSize", "Refinements", "encoder", "block", "scope" };
+        private static readonly string[] ReservedSizeNames =
+        {
+            // Constructor parameters and locals of the generated model and layers.
+            "inputSize", "refinements", "device", "dtype", "x", "scope", "refinementLayers", "k",
+            // Members of the generated model (a size becomes a property of the same name).
+            "InputSize", "OutputSize", "Refinements", "encoder", "block", "forward", "ScanStates", "FinalState", "ForwardSequential",
+            "ScanStatesSequential", "Encode", "Combine", "SaveWeights", "LoadWeights", "Combiner",
+        };
+
+        /// <summary>Members and locals of the generated Tensors record; a state field of that name would clash.</summary>
+        public static readonly string[] ReservedFieldNames =
+        {
+            "Tensors", "Length", "Slice", "Interleave", "Concat", "SqueezeTime", "MoveToOuterDisposeScope", "Dispose",
+            "Equals", "GetHashCode", "ToString", "Deconstruct", "EqualityContract", "parts", "even", "odd", "start", "stop", "step", "i", "torch",
+        };
 
         /// <summary>Why <paramref name="name"/> cannot be a size name, or null when it can.</summary>
         public static string? SizeNameProblem(string? name)
@@ -58,7 +72,7 @@ namespace PrLstm.Generators.Parse
             if (string.IsNullOrEmpty(name)) return "it is empty";
             if (!SyntaxFacts.IsValidIdentifier(name) || SyntaxFacts.GetKeywordKind(name!) != SyntaxKind.None)
                 return "sizes become constructor parameters, so a size must be a C# identifier such as \"H\"";
-            if (ReservedSizeNames.Contains(name)) return "the generated constructor already has a parameter of that name";
+            if (ReservedSizeNames.Contains(name)) return "the generated model already has a parameter or member of that name";
             return null;
         }
 

@@ -30,6 +30,11 @@ namespace PrLstm.Generators.Parse
                             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidStateField, location, memberName, type.Name, "is not public"));
                             continue;
                         }
+                        if (Declarations.ReservedFieldNames.Contains(memberName))
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidStateField, location, memberName, type.Name, "has a name the generated Tensors record uses itself; rename the field"));
+                            continue;
+                        }
                         string? size = Declarations.SizeOf(field);
                         if (size is null)
                         {
