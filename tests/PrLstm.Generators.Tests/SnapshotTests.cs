@@ -33,6 +33,15 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void CompositionVariants()
+    {
+        var run = GeneratorHarness.Run(TestSources.Repository("examples/FormalLanguages/Models/PrLstmCells.cs"), TestSources.Repository("examples/FormalLanguages/Models/VariantCells.cs"));
+        Assert.Empty(run.CompilationErrors);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Snapshot.Verify(run);
+    }
+
+    [Fact]
     public void CoupledGateVariant()
     {
         var run = GeneratorHarness.Run(TestSources.Repository("examples/CustomBlock/CoupledCells.cs"));

@@ -11,7 +11,7 @@ namespace PrLstm.IntegrationTests;
 /// </summary>
 public sealed class NaiveReference
 {
-    public enum Cell { Lstm, Rnn, Gru }
+    public enum Cell { Lstm, Rnn, Gru, Coupled, Peephole, Minimal }
 
     private readonly Dictionary<string, Tensor> _weights;
     private readonly Cell _cell;
@@ -39,7 +39,8 @@ public sealed class NaiveReference
 
     private Tensor Affine(string layer, int k, Tensor input) => input.matmul(Gate(layer, "weight", k).t()) + Gate(layer, "bias", k);
 
-    private bool Lstm => _cell == Cell.Lstm;
+    /// <summary>Cells with PR-LSTM's (h, c) state, encoder and refinements.</summary>
+    private bool Lstm => _cell is Cell.Lstm or Cell.Coupled or Cell.Peephole;
 
     private Node Leaf(Tensor x)
     {
@@ -64,11 +65,25 @@ public sealed class NaiveReference
                 + (resetGate * right.H).matmul(_weights["block.stateCandidate.weight"].t()) + _weights["block.stateCandidate.bias"]);
             return new Node((1 - z) * right.H + z * a, null);
         }
-        if (Lstm)
+        if (_cell == Cell.Minimal)
         {
-            var c = sigmoid(Affine("block", 0, hh)) * tanh(Affine("block", 1, hh))
-                + sigmoid(Affine("block", 3, hh)) * left.C! + sigmoid(Affine("block", 4, hh)) * right.C!;
+            var z = sigmoid(Affine("block", 0, hh));
+            return new Node((1 - z) * right.H + z * Affine("block", 1, hh), null);
+        }
+        if (_cell == Cell.Coupled)
+        {
+            var write = sigmoid(Affine("block", 0, hh));
+            var share = sigmoid(Affine("block", 3, hh));
+            var c = write * tanh(Affine("block", 1, hh)) + (1 - write) * (share * left.C! + (1 - share) * right.C!);
             node = new Node(sigmoid(Affine("block", 2, hh)) * tanh(c), c);
+        }
+        else if (Lstm)
+        {
+            // Peephole: the gates read [h_left ; c_left ; h_right ; c_right] (each child's fields, left child first).
+            var source = _cell == Cell.Peephole ? cat(new[] { left.H, left.C!, right.H, right.C! }, 1) : hh;
+            var c = sigmoid(Affine("block", 0, source)) * tanh(Affine("block", 1, source))
+                + sigmoid(Affine("block", 3, source)) * left.C! + sigmoid(Affine("block", 4, source)) * right.C!;
+            node = new Node(sigmoid(Affine("block", 2, source)) * tanh(c), c);
         }
         else
         {
