@@ -68,6 +68,14 @@ namespace PrLstm.Dsl
         /// <param name="input">What to project.</param>
         /// <param name="bias">Whether the map has a bias.</param>
         public static Vec Linear(string name, Vec input, bool bias = true) => throw Vec.DeclarationOnly();
+
+        /// <summary>
+        /// Layer normalisation of an intermediate value over its features, with a learned scale and offset of its own
+        /// (<c>{layer}.{name}.weight</c> and <c>.bias</c>, initialised to 1 and 0), e.g. on gate pre-activations.
+        /// </summary>
+        /// <param name="name">The normalisation's parameter name: a C# identifier, unique in the block.</param>
+        /// <param name="input">What to normalise.</param>
+        public static Vec LayerNorm(string name, Vec input) => throw Vec.DeclarationOnly();
 #pragma warning restore IDE0060
     }
 }

@@ -196,16 +196,16 @@ public class DiagnosticTests
             {
                 var name = "dynamic";
                 var a = Linear("mix", i) + Linear("mix", left.c);
-                var b = Linear(name, i) + Linear("i", left.h) + Linear("gates", i);
+                var b = Linear(name, i) + Linear("i", left.h) + LayerNorm("gates", i);
                 return new S { h = a + b, c = Linear("c2", left.c, bias: 1 > 0) };
             }
         }
         """),
         ("PRL0012", "'\"dynamic\"' in B.Compose is not supported: bodies use + - * /, unary minus, constants, gates, state fields, locals and the PrLstm.Dsl.Ops functions", "\"dynamic\""),
-        ("PRL0014", "Linear projection 'mix' in B.Compose is declared twice; each Linear(...) has its own parameters and its own name", "\"mix\""),
-        ("PRL0014", "Linear projection 'name' in B.Compose has a name that is not a constant string; write Linear(\"candidate\", x)", "name"),
-        ("PRL0014", "Linear projection 'i' in B.Compose has the name of a gate, parameter or local of the body; give it its own name", "\"i\""),
-        ("PRL0014", "Linear projection 'gates' in B.Compose needs a name that is a C# identifier other than 'gates' and 'gateSizes' (it names the parameters)", "\"gates\""));
+        ("PRL0014", "Linear 'mix' in B.Compose is declared twice; each Linear(...) and LayerNorm(...) has its own parameters and its own name", "\"mix\""),
+        ("PRL0014", "Linear 'name' in B.Compose has a name that is not a constant string; write Linear(\"candidate\", x)", "name"),
+        ("PRL0014", "Linear 'i' in B.Compose has the name of a gate, parameter or local of the body; give it its own name", "\"i\""),
+        ("PRL0014", "LayerNorm 'gates' in B.Compose needs a name that is a C# identifier other than 'gates' and 'gateSizes' (it names the parameters)", "\"gates\""));
 
     [Fact]
     public void PRL1001_OperandsOfDifferentSizes() => AssertDiagnostics(TestSources.Usings + """

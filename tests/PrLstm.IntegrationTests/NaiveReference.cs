@@ -11,7 +11,7 @@ namespace PrLstm.IntegrationTests;
 /// </summary>
 public sealed class NaiveReference
 {
-    public enum Cell { Lstm, Rnn, Gru, Coupled, Peephole, Minimal }
+    public enum Cell { Lstm, Rnn, Gru, Coupled, Peephole, Minimal, LayerNorm }
 
     private readonly Dictionary<string, Tensor> _weights;
     private readonly Cell _cell;
@@ -40,7 +40,15 @@ public sealed class NaiveReference
     private Tensor Affine(string layer, int k, Tensor input) => input.matmul(Gate(layer, "weight", k).t()) + Gate(layer, "bias", k);
 
     /// <summary>Cells with PR-LSTM's (h, c) state, encoder and refinements.</summary>
-    private bool Lstm => _cell is Cell.Lstm or Cell.Coupled or Cell.Peephole;
+    private bool Lstm => _cell is Cell.Lstm or Cell.Coupled or Cell.Peephole or Cell.LayerNorm;
+
+    /// <summary>(x - mean) / sqrt(var + 1e-5) · w + b over the features, w and b from block.{name}.</summary>
+    private Tensor Norm(string name, Tensor x)
+    {
+        var mean = x.mean(new long[] { 1 }, keepdim: true);
+        var variance = (x - mean).square().mean(new long[] { 1 }, keepdim: true);
+        return (x - mean) / (variance + 1e-5).sqrt() * _weights["block." + name + ".weight"] + _weights["block." + name + ".bias"];
+    }
 
     private Node Leaf(Tensor x)
     {
@@ -70,7 +78,13 @@ public sealed class NaiveReference
             var z = sigmoid(Affine("block", 0, hh));
             return new Node((1 - z) * right.H + z * Affine("block", 1, hh), null);
         }
-        if (_cell == Cell.Coupled)
+        if (_cell == Cell.LayerNorm)
+        {
+            var c = sigmoid(Norm("normI", Affine("block", 0, hh))) * tanh(Norm("normG", Affine("block", 1, hh)))
+                + sigmoid(Norm("normFLeft", Affine("block", 3, hh))) * left.C! + sigmoid(Norm("normFRight", Affine("block", 4, hh))) * right.C!;
+            node = new Node(sigmoid(Norm("normO", Affine("block", 2, hh))) * tanh(Norm("normC", c)), c);
+        }
+        else if (_cell == Cell.Coupled)
         {
             var write = sigmoid(Affine("block", 0, hh));
             var share = sigmoid(Affine("block", 3, hh));

@@ -13,6 +13,7 @@ public class VariantTests
     {
         NaiveReference.Cell.Coupled => new PrCoupledModel(TestModels.InputSize, TestModels.Hidden, 1, dtype: dtype),
         NaiveReference.Cell.Peephole => new PrPeepholeModel(TestModels.InputSize, TestModels.Hidden, 1, dtype: dtype),
+        NaiveReference.Cell.LayerNorm => new PrLayerNormModel(TestModels.InputSize, TestModels.Hidden, 1, dtype: dtype),
         _ => new PrMinimalModel(TestModels.InputSize, TestModels.Hidden, dtype: dtype),
     };
 
@@ -20,13 +21,14 @@ public class VariantTests
     [InlineData(NaiveReference.Cell.Coupled)]
     [InlineData(NaiveReference.Cell.Peephole)]
     [InlineData(NaiveReference.Cell.Minimal)]
+    [InlineData(NaiveReference.Cell.LayerNorm)]
     public void VariantMatchesItsNaiveReference(NaiveReference.Cell cell)
     {
         manual_seed(31);
         using var model = Create(cell, ScalarType.Float64);
         using (no_grad())
             foreach (var (name, parameter) in model.named_parameters())
-                if (name.EndsWith(".bias")) parameter.copy_(randn_like(parameter) * 0.5);
+                if (name.EndsWith(".bias") || name.Contains(".norm")) parameter.copy_(randn_like(parameter) * 0.5 + (name.EndsWith("weight") ? 1 : 0));
         var naive = new NaiveReference(model, cell, cell == NaiveReference.Cell.Minimal ? 0 : 1, TestModels.Hidden);
         foreach (long length in Enumerable.Range(1, 40).Select(t => (long)t).Append(127))
         {
@@ -42,6 +44,7 @@ public class VariantTests
     [InlineData("pr-coupled")]
     [InlineData("pr-peephole")]
     [InlineData("pr-minimal")]
+    [InlineData("pr-layernorm")]
     public void VariantLearnsParityOnATinyBudget(string model)
     {
         // Lengths 1..8, 400 steps: each variant must fit the training distribution (mean training accuracy

@@ -26,6 +26,8 @@ public static class ModelCatalog
             (inputSize, c) => new PrCoupledModel(inputSize, c.Hidden, c.Layers)),
         new("pr-peephole", "PR-LSTM whose gates also read the children's cells (docs/variants.md); --layers = refinements", 1,
             (inputSize, c) => new PrPeepholeModel(inputSize, c.Hidden, c.Layers)),
+        new("pr-layernorm", "PR-LSTM with layer-normalised gates and cell (docs/variants.md); --layers = refinements", 1,
+            (inputSize, c) => new PrLayerNormModel(inputSize, c.Hidden, c.Layers)),
         new("pr-minimal", "minimal gated composition, minGRU spirit (docs/variants.md); no refinements", 0,
             (inputSize, c) => c.Layers == 0 ? new PrMinimalModel(inputSize, c.Hidden) : throw new ArgumentException("pr-minimal has no refinements; use --layers 0")),
         new("lstm", "sequential LSTM baseline (haiku's, forget bias +1)", 1,

@@ -74,3 +74,23 @@ public static partial class MinMerge
 public partial class PrMinimalModel
 {
 }
+
+/// <summary>
+/// Layer-normalised composition (after Ba et al.'s LN-LSTM): every gate pre-activation and the cell before its tanh
+/// are normalised over their features, each with its own learned scale and offset.
+/// </summary>
+[CompositionBlock(GatesFrom = "h")]
+public static partial class LayerNormMerge
+{
+    public static LstmState Compose(LstmState left, LstmState right, Vec i, Vec g, Vec o, Vec fLeft, Vec fRight)
+    {
+        var c = Sigmoid(LayerNorm("normI", i)) * Tanh(LayerNorm("normG", g))
+            + Sigmoid(LayerNorm("normFLeft", fLeft)) * left.c + Sigmoid(LayerNorm("normFRight", fRight)) * right.c;
+        return new LstmState { h = Sigmoid(LayerNorm("normO", o)) * Tanh(LayerNorm("normC", c)), c = c };
+    }
+}
+
+[ParallelRecursiveModel(Encoder = typeof(LstmLeaf), Block = typeof(LayerNormMerge), Refinement = typeof(LstmRefine), Refinements = 1)]
+public partial class PrLayerNormModel
+{
+}

@@ -152,7 +152,7 @@ namespace PrLstm.Generators.Check
                         string? inputSize = SizeOf(projection.Input, locals);
                         if (inputSize == Scalar)
                         {
-                            _diagnostics?.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidProjection, Location(projection), projection.Name, _spec.Type.Name + "." + _spec.MethodName, "projects a constant; project a vector"));
+                            _diagnostics?.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidProjection, Location(projection), projection.Kind, projection.Name, _spec.Type.Name + "." + _spec.MethodName, "is applied to a constant; apply it to a vector"));
                             return null;
                         }
                         return inputSize;

@@ -183,11 +183,11 @@ namespace PrLstm.Generators.Diagnostics
             helpLinkUri: HelpLink(InvalidAttributeArgumentId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
-        /// <summary>PRL0014: "Linear projection '{0}' in {1} {2}".</summary>
+        /// <summary>PRL0014: "{0} '{1}' in {2} {3}".</summary>
         public static readonly DiagnosticDescriptor InvalidProjection = new(
             id: InvalidProjectionId,
-            title: "Invalid projection in a declaration body",
-            messageFormat: "Linear projection '{0}' in {1} {2}",
+            title: "Invalid learned operation in a declaration body",
+            messageFormat: "{0} '{1}' in {2} {3}",
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,

@@ -55,8 +55,11 @@ namespace PrLstm.Generators.Emit
             var projections = PartChecks.Projections(spec);
             foreach (var (projection, size) in projections)
             {
-                w.Line("/// <summary>Linear(\"" + projection.Name + "\"): weight <c>[" + size + ", " + size + "]</c>" + (projection.Bias ? " and bias" : ", no bias") + ".</summary>");
-                w.Line("private readonly global::TorchSharp.Modules.Linear " + projection.Name + ";");
+                if (projection.Kind == "LayerNorm")
+                    w.Line("/// <summary>LayerNorm(\"" + projection.Name + "\"): scale and offset <c>[" + size + "]</c>.</summary>");
+                else
+                    w.Line("/// <summary>Linear(\"" + projection.Name + "\"): weight <c>[" + size + ", " + size + "]</c>" + (projection.Bias ? " and bias" : ", no bias") + ".</summary>");
+                w.Line("private readonly global::TorchSharp.Modules." + projection.Kind + " " + projection.Name + ";");
             }
             w.Line();
 
@@ -78,7 +81,9 @@ namespace PrLstm.Generators.Emit
                 w.Close();
             }
             foreach (var (projection, size) in projections)
-                w.Line(projection.Name + " = torch.nn.Linear(" + size + ", " + size + ", hasBias: " + (projection.Bias ? "true" : "false") + ", device: device, dtype: dtype);");
+                w.Line(projection.Name + (projection.Kind == "LayerNorm"
+                    ? " = torch.nn.LayerNorm(new long[] { " + size + " }, device: device, dtype: dtype);"
+                    : " = torch.nn.Linear(" + size + ", " + size + ", hasBias: " + (projection.Bias ? "true" : "false") + ", device: device, dtype: dtype);"));
             w.Line("RegisterComponents();");
             w.Close();
             w.Line();

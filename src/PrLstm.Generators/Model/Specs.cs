@@ -67,8 +67,12 @@ namespace PrLstm.Generators.Model
     /// <summary>A call of a PrLstm.Dsl.Ops function (Sigmoid, Tanh, Relu, Identity, Max, Min).</summary>
     internal sealed record Call(int Id, string Function, EquatableArray<Expr> Arguments) : Expr(Id);
 
-    /// <summary>A learned square projection of an intermediate value (Ops.Linear), with its own parameters.</summary>
-    internal sealed record Projection(int Id, string Name, Expr Input, bool Bias) : Expr(Id);
+    /// <summary>
+    /// A learned operation on an intermediate value, with parameters of its own named <see cref="Name"/>:
+    /// <c>Linear</c> (a square affine map, bias optional) or <c>LayerNorm</c> (scale and offset). The result has the
+    /// input's size.
+    /// </summary>
+    internal sealed record Projection(int Id, string Kind, string Name, Expr Input, bool Bias) : Expr(Id);
 
     /// <summary><c>var name = value;</c></summary>
     internal sealed record LocalSpec(string Name, Expr Value);

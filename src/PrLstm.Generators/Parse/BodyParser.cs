@@ -208,8 +208,8 @@ namespace PrLstm.Generators.Parse
             if (symbol is not IMethodSymbol method || !SymbolEqualityComparer.Default.Equals(method.ContainingType, _known.OpsType))
                 return Fail(DiagnosticDescriptors.UnknownFunction, invocation.Expression, name, _owner);
 
-            if (method.Name == "Linear")
-                return ConvertProjection(invocation);
+            if (method.Name is "Linear" or "LayerNorm")
+                return ConvertProjection(invocation, method.Name);
 
             int id = NewId(invocation);
             var arguments = new List<Expr>();
@@ -225,7 +225,7 @@ namespace PrLstm.Generators.Parse
         /// <summary>Projection names seen so far in this body (each names a parameter set).</summary>
         private readonly HashSet<string> _projections = new();
 
-        private Expr? ConvertProjection(InvocationExpressionSyntax invocation)
+        private Expr? ConvertProjection(InvocationExpressionSyntax invocation, string kind)
         {
             var arguments = invocation.ArgumentList.Arguments;
             string Display(int i) => arguments.Count > i ? arguments[i].ToString() : "";
@@ -233,23 +233,23 @@ namespace PrLstm.Generators.Parse
             var inputArgument = arguments.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == "input") ?? arguments.Where(a => a.NameColon is null).Skip(1).FirstOrDefault();
             var biasArgument = arguments.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == "bias") ?? arguments.Where(a => a.NameColon is null).Skip(2).FirstOrDefault();
             if (_model.GetConstantValue(nameArgument.Expression) is not { HasValue: true, Value: string name })
-                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, Display(0), _owner, "has a name that is not a constant string; write Linear(\"candidate\", x)");
+                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, Display(0), _owner, "has a name that is not a constant string; write " + kind + "(\"candidate\", x)");
             if (!SyntaxFacts.IsValidIdentifier(name) || SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || name is "gates" or "gateSizes")
-                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, name, _owner, "needs a name that is a C# identifier other than 'gates' and 'gateSizes' (it names the parameters)");
+                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, name, _owner, "needs a name that is a C# identifier other than 'gates' and 'gateSizes' (it names the parameters)");
             if (_gates.Contains(name) || _stateParameters.Contains(name) || Locals.Any(l => l.Name == name) || DeclaresLocal(invocation, name))
-                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, name, _owner, "has the name of a gate, parameter or local of the body; give it its own name");
+                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, name, _owner, "has the name of a gate, parameter or local of the body; give it its own name");
             if (!_projections.Add(name))
-                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, name, _owner, "is declared twice; each Linear(...) has its own parameters and its own name");
+                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, name, _owner, "is declared twice; each Linear(...) and LayerNorm(...) has its own parameters and its own name");
             bool bias = true;
             if (biasArgument is not null)
             {
                 if (_model.GetConstantValue(biasArgument.Expression) is not { HasValue: true, Value: bool constantBias })
-                    return Fail(DiagnosticDescriptors.InvalidProjection, biasArgument, name, _owner, "has a bias argument that is not the constant true or false");
+                    return Fail(DiagnosticDescriptors.InvalidProjection, biasArgument, kind, name, _owner, "has a bias argument that is not the constant true or false");
                 bias = constantBias;
             }
             int id = NewId(invocation);
             Expr? input = inputArgument is null ? null : Convert(inputArgument.Expression);
-            return input is null ? null : new Projection(id, name, input, bias);
+            return input is null ? null : new Projection(id, kind, name, input, bias);
         }
 
         /// <summary>Whether the method declares a local of that name anywhere (it would hide the projection's field).</summary>
