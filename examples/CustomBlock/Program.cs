@@ -1,4 +1,4 @@
-// Runs the coupled-gate model of CoupledCells.cs: the tree scan, the final state and the sequential baseline
+// Runs the highway-max model of HighwayMaxCells.cs: the tree scan, the final state and the sequential baseline
 // share the same parameters. Tree and sequential agree (up to float rounding) on positions 0..2, where both
 // bracket the same way, and differ from t = 3 on: the block is not associative, so the bracketing matters.
 using CustomBlock;
@@ -6,7 +6,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 manual_seed(0);
-using var model = new CoupledModel(inputSize: 4, H: 16);
+using var model = new HighwayMaxModel(inputSize: 4, H: 16);
 using var x = randn(2, 10, 4);
 using var tree = model.forward(x);
 using var sequential = model.ForwardSequential(x);

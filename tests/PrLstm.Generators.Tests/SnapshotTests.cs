@@ -42,9 +42,9 @@ public class SnapshotTests
     }
 
     [Fact]
-    public void CoupledGateVariant()
+    public void CustomBlockExample()
     {
-        var run = GeneratorHarness.Run(TestSources.Repository("examples/CustomBlock/CoupledCells.cs"));
+        var run = GeneratorHarness.Run(TestSources.Repository("examples/CustomBlock/HighwayMaxCells.cs"));
         Assert.Empty(run.CompilationErrors);
         Assert.Empty(run.GeneratorDiagnostics);
         Snapshot.Verify(run);
