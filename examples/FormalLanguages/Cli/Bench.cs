@@ -96,7 +96,6 @@ public static class Bench
                 log($"{impl,-17} {mode,-7} H={recordedH,-4} B={b,-4} T={t,-5} {ms,10:F2} ms {record.gflops,8:F1} GFLOP/s {mb,8:F1} MB");
                 if (first.MedianMs > settings.LimitMs) break;
             }
-            foreach (var parameter in model.parameters()) parameter.grad?.zero_();
         }
         return records;
     }
@@ -131,13 +130,16 @@ public static class Bench
         return DisposeScopeManager.Statistics.ThreadTotalLiveCount - before;
     }
 
+    /// <summary>The series the plots show: H = 256, and the Transformer (recorded with its model size d = 64).</summary>
+    private static bool Plotted(BenchRecord r) => r.H == 256 || r.impl == "transformer";
+
     public static void Plots(string folder, IReadOnlyList<BenchRecord> records)
     {
         Directory.CreateDirectory(folder);
         foreach (long b in new long[] { 1, 64 })
         {
             var plot = new ScottPlot.Plot();
-            foreach (var group in records.Where(r => r.mode == "forward" && r.B == b && r.H is 256 or 64 && r.impl != "matmul-peak" && (r.H == 256 || r.impl == "transformer")).GroupBy(r => r.impl))
+            foreach (var group in records.Where(r => r.mode == "forward" && r.B == b && r.impl != "matmul-peak" && Plotted(r)).GroupBy(r => r.impl))
             {
                 var points = group.OrderBy(r => r.T).ToList();
                 var line = plot.Add.Scatter(points.Select(r => Math.Log10(r.T)).ToArray(), points.Select(r => Math.Log10(r.median_ms)).ToArray());
@@ -150,10 +152,9 @@ public static class Bench
             plot.SavePng(Path.Combine(folder, $"time_B{b}.png"), 900, 520);
         }
         var memory = new ScottPlot.Plot();
-        foreach (var group in records.Where(r => r.mode == "train" && r.B == 64 && r.impl is "tree" or "sequential" or "nn.LSTM" or "transformer" && r.impl != "matmul-peak").GroupBy(r => r.impl))
+        foreach (var group in records.Where(r => r.mode == "train" && r.B == 64 && r.impl is "tree" or "sequential" or "nn.LSTM" or "transformer" && Plotted(r)).GroupBy(r => r.impl))
         {
-            var points = group.Where(r => r.B == 64 && (r.H == 256 || r.impl == "transformer")).OrderBy(r => r.T).ToList();
-            if (points.Count == 0) continue;
+            var points = group.OrderBy(r => r.T).ToList();
             var line = memory.Add.Scatter(points.Select(r => (double)r.T).ToArray(), points.Select(r => r.peak_mb).ToArray());
             line.LegendText = group.Key;
         }

@@ -52,11 +52,13 @@ public static class Runs
         if (eval.Lengths is { Count: > 0 } lengths)
         {
             var lastLine = DateTime.MinValue;
+            int done = 0;
             result = Evaluation.Run(model, task, lengths, eval.Batches, eval.BatchSize, eval.Seed, device, progress: l =>
             {
-                if (DateTime.UtcNow - lastLine < TimeSpan.FromSeconds(5) && l.Length != lengths[^1]) return;
+                done++;
+                if (DateTime.UtcNow - lastLine < TimeSpan.FromSeconds(5) && done != lengths.Count) return;
                 lastLine = DateTime.UtcNow;
-                Console.WriteLine($"{title}  eval length {l.Length} ({lengths.ToList().IndexOf(l.Length) + 1}/{lengths.Count})  accuracy {l.Accuracy:F3}");
+                Console.WriteLine($"{title}  eval length {l.Length} ({done}/{lengths.Count})  accuracy {l.Accuracy:F3}");
             }, cancellation: cancellation);
         }
         double? score = result is null ? null : NetworkScore(result, config.MaxTrainLength);
