@@ -10,19 +10,23 @@ public readonly record struct SymbolicState(string[] Items) : IScanState<Symboli
 {
     public long Length => Items.Length;
 
+    /// <summary>As if each position took this many bytes of CPU memory: non-zero values make the schedules split their calls.</summary>
+    public long CpuBytesPerPosition { get; init; }
+
     public static SymbolicState Leaves(int count) => new(Enumerable.Range(0, count).Select(i => "x" + i).ToArray());
 
     public SymbolicState Slice(long start, long stop, long step)
     {
         var items = new List<string>();
         for (long i = start; i < Math.Min(stop, Items.Length); i += step) items.Add(Items[i]);
-        return new SymbolicState(items.ToArray());
+        return this with { Items = items.ToArray() };
     }
 
     public SymbolicState MoveToOuterDisposeScope() => this;
 
-    public static SymbolicState Interleave(SymbolicState even, SymbolicState odd)
+    public static SymbolicState Interleave(IReadOnlyList<SymbolicState> evenParts, SymbolicState odd)
     {
+        var even = Concat(evenParts);
         Assert.True(even.Length == odd.Length || even.Length == odd.Length + 1);
         var items = new List<string>();
         for (int k = 0; k < even.Length; k++)
@@ -30,10 +34,10 @@ public readonly record struct SymbolicState(string[] Items) : IScanState<Symboli
             items.Add(even.Items[k]);
             if (k < odd.Length) items.Add(odd.Items[k]);
         }
-        return new SymbolicState(items.ToArray());
+        return odd with { Items = items.ToArray() };
     }
 
-    public static SymbolicState Concat(IReadOnlyList<SymbolicState> parts) => new(parts.SelectMany(p => p.Items).ToArray());
+    public static SymbolicState Concat(IReadOnlyList<SymbolicState> parts) => parts[0] with { Items = parts.SelectMany(p => p.Items).ToArray() };
 }
 
 /// <summary>f(a, b) as text; records the number of applications and of batched calls.</summary>
@@ -48,7 +52,7 @@ public sealed class SymbolicCombine : IScanCombine<SymbolicState>
         Assert.Equal(left.Length, right.Length);
         Calls++;
         Applications += left.Items.Length;
-        return new SymbolicState(left.Items.Zip(right.Items, (a, b) => $"f({a},{b})").ToArray());
+        return left with { Items = left.Items.Zip(right.Items, (a, b) => $"f({a},{b})").ToArray() };
     }
 
     /// <summary>Nesting depth of f in a tree string.</summary>

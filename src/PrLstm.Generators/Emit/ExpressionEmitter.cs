@@ -5,13 +5,27 @@ using PrLstm.Generators.Model;
 
 namespace PrLstm.Generators.Emit
 {
-    /// <summary>Turns body expressions into TorchSharp C# (elementwise tensor operators and torch functions).</summary>
+    /// <summary>What the emitter knows about the names of one body.</summary>
+    /// <param name="ScalarLocals">Locals that hold a number, not a tensor.</param>
+    /// <param name="GateSigmoids">For gates whose sigmoid the layer computes for all gates at once: the text of Sigmoid(gate).</param>
+    internal sealed record EmitContext(IReadOnlyCollection<string> ScalarLocals, IReadOnlyDictionary<string, string> GateSigmoids)
+    {
+        public static readonly EmitContext Empty = new(new string[0], new Dictionary<string, string>());
+    }
+
+    /// <summary>
+    /// Turns body expressions into TorchSharp C# (elementwise tensor operators and torch functions). Two rewrites save
+    /// passes over memory: sum + a * b becomes one addcmul, and Tanh goes through Elementwise.Tanh (fast on the CPU).
+    /// </summary>
     internal static class ExpressionEmitter
     {
-        public static string Emit(Expr expr) => Emit(expr, 0);
+        private const string Elementwise = "global::PrLstm.Runtime.Modules.Elementwise.";
 
-        private static string Emit(Expr expr, int parentPrecedence)
+        public static string Emit(Expr expr, EmitContext context) => Emit(expr, 0, context);
+
+        private static string Emit(Expr expr, int parentPrecedence, EmitContext context)
         {
+            string Inner(Expr e, int precedence) => Emit(e, precedence, context);
             switch (expr)
             {
                 case Constant constant:
@@ -23,26 +37,32 @@ namespace PrLstm.Generators.Emit
                 case LocalRef local:
                     return local.Name;
                 case Negate negate:
-                    return "-" + Emit(negate.Operand, 3);
+                    return "-" + Inner(negate.Operand, 3);
                 case Projection projection:
-                    return projection.Name + ".forward(" + Emit(projection.Input, 0) + ")";
+                    return projection.Name + ".forward(" + Inner(projection.Input, 0) + ")";
+                case Binary { Operator: "+" } sum when ProductOfTensors(sum.Right, context) is Binary product && IsTensor(sum.Left, context):
+                    return Elementwise + "AddProduct(" + Inner(sum.Left, 0) + ", " + Inner(product.Left, 0) + ", " + Inner(product.Right, 0) + ")";
+                case Binary { Operator: "+" } sum when ProductOfTensors(sum.Left, context) is Binary product && IsTensor(sum.Right, context):
+                    return Elementwise + "AddProduct(" + Inner(sum.Right, 0) + ", " + Inner(product.Left, 0) + ", " + Inner(product.Right, 0) + ")";
                 case Binary binary:
                 {
                     int precedence = binary.Operator is "*" or "/" ? 2 : 1;
                     // The right operand of - and / needs parentheses at equal precedence: a - (b - c).
                     int rightPrecedence = binary.Operator is "-" or "/" ? precedence + 1 : precedence;
-                    string text = Emit(binary.Left, precedence) + " " + binary.Operator + " " + Emit(binary.Right, rightPrecedence);
+                    string text = Inner(binary.Left, precedence) + " " + binary.Operator + " " + Inner(binary.Right, rightPrecedence);
                     return precedence < parentPrecedence ? "(" + text + ")" : text;
                 }
                 case Call call:
                 {
-                    var arguments = call.Arguments.Select(a => Emit(a, 0)).ToList();
+                    if (call.Function == "Sigmoid" && call.Arguments[0] is GateRef sigmoidGate && context.GateSigmoids.TryGetValue(sigmoidGate.Gate, out var computed))
+                        return computed;
+                    var arguments = call.Arguments.Select(a => Inner(a, 0)).ToList();
                     return call.Function switch
                     {
                         "Sigmoid" => "torch.sigmoid(" + arguments[0] + ")",
-                        "Tanh" => "torch.tanh(" + arguments[0] + ")",
+                        "Tanh" => Elementwise + "Tanh(" + arguments[0] + ")",
                         "Relu" => "torch.nn.functional.relu(" + arguments[0] + ")",
-                        "Identity" => Emit(call.Arguments[0], parentPrecedence),
+                        "Identity" => Inner(call.Arguments[0], parentPrecedence),
                         "Max" => "torch.maximum(" + arguments[0] + ", " + arguments[1] + ")",
                         "Min" => "torch.minimum(" + arguments[0] + ", " + arguments[1] + ")",
                         _ => throw new System.InvalidOperationException("unknown function " + call.Function),
@@ -52,6 +72,25 @@ namespace PrLstm.Generators.Emit
                     throw new System.InvalidOperationException("unknown expression " + expr.GetType().Name);
             }
         }
+
+        /// <summary>a * b with both factors tensors (addcmul takes no numbers), through Identity; otherwise null.</summary>
+        private static Binary? ProductOfTensors(Expr expr, EmitContext context) => expr switch
+        {
+            Binary { Operator: "*" } product when IsTensor(product.Left, context) && IsTensor(product.Right, context) => product,
+            Call { Function: "Identity" } call => ProductOfTensors(call.Arguments[0], context),
+            _ => null,
+        };
+
+        /// <summary>Whether the expression's value is a tensor (not a number).</summary>
+        private static bool IsTensor(Expr expr, EmitContext context) => expr switch
+        {
+            Constant => false,
+            LocalRef local => !context.ScalarLocals.Contains(local.Name),
+            Negate negate => IsTensor(negate.Operand, context),
+            Binary binary => IsTensor(binary.Left, context) || IsTensor(binary.Right, context),
+            Call { Function: "Identity" } call => IsTensor(call.Arguments[0], context),
+            _ => true,
+        };
 
         /// <summary>A round-trippable, culture-independent double literal ("1.0", "0.5", "1E-05").</summary>
         public static string Literal(double value)

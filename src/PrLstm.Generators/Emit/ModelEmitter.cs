@@ -130,7 +130,7 @@ namespace PrLstm.Generators.Emit
             w.Line("/// <summary>Checks the input and encodes every token: x <c>[B, T, E]</c> → leaf states " + fieldShapes + ".</summary>");
             w.Open("public " + state + " Encode(torch.Tensor x)");
             w.Line(Modules + "ModelInput.Validate(this, x, InputSize, nameof(x));");
-            w.Line("return encoder.forward(x);");
+            w.Line("return " + Schedule + "CpuSplit.Encode(x, " + Check.Sizes.ToCSharp(plan.State.Fields.Select(f => f.Size)) + ", encoder.forward);");
             w.Close();
             w.Line();
             w.Line("/// <summary>The combine operator f(left, right): the composition block" + (hasRefinement ? ", then each refinement layer" : "") + ".</summary>");

@@ -27,7 +27,10 @@ namespace PrLstm.Generators.Emit
             var taken = new HashSet<string>(spec.StateParameters.Concat(spec.Gates.Select(g => g.Name)).Concat(spec.Locals.Select(l => l.Name)).Concat(sizes)
                 .Concat(spec.Locals.Select(l => l.Value).Concat(spec.Result.Select(r => r.Value)).SelectMany(PartChecks.Walk).OfType<Projection>().Select(p => p.Name)));
             string Unique(string name) { while (taken.Contains(name)) name += "_"; taken.Add(name); return name; }
-            string scope = Unique("scope"), projected = Unique("projected"), chunks = Unique("chunks"), input = Unique("x");
+            string scope = Unique("scope"), projected = Unique("projected"), chunks = Unique("chunks"), input = Unique("x"), sigmoids = Unique("sigmoids");
+            var localSizes = PartChecks.LocalSizes(spec);
+            var gateSigmoids = SigmoidOnlyGates(spec).ToDictionary(g => g, g => sigmoids + "[" + spec.Gates.Select(x => x.Name).ToList().IndexOf(g) + "]");
+            var context = new EmitContext(localSizes.Where(l => l.Value is null).Select(l => l.Key).ToList(), gateSigmoids);
 
             string baseType = spec.Kind switch
             {
@@ -115,15 +118,19 @@ namespace PrLstm.Generators.Emit
                 w.Line("var " + chunks + " = " + projected + ".split(gateSizes, -1);");
                 for (int g = 0; g < spec.Gates.Count; g++)
                     w.Line("var " + spec.Gates[g].Name + " = " + chunks + "[" + g + "]; // [B, " + time + ", " + spec.Gates[g].Size + "]");
+                if (gateSigmoids.Count > 0)
+                {
+                    w.Line("// One sigmoid over all gates instead of one per gate (" + string.Join(", ", gateSigmoids.Keys) + "): fewer calls, one pass.");
+                    w.Line("var " + sigmoids + " = torch.sigmoid(" + projected + ").split(gateSizes, -1);");
+                }
             }
 
             var localValues = new Dictionary<string, Expr>();
-            var localSizes = PartChecks.LocalSizes(spec);
             foreach (LocalSpec local in spec.Locals)
             {
                 localValues[local.Name] = local.Value;
                 string? size = localSizes.TryGetValue(local.Name, out var s) ? s : null;
-                w.Line("var " + local.Name + " = " + ExpressionEmitter.Emit(local.Value) + ";" + (size is null ? "" : " // [B, " + time + ", " + size + "]"));
+                w.Line("var " + local.Name + " = " + ExpressionEmitter.Emit(local.Value, context) + ";" + (size is null ? "" : " // [B, " + time + ", " + size + "]"));
             }
 
             // Returned fields must be fresh tensors that are not shared between fields.
@@ -132,7 +139,7 @@ namespace PrLstm.Generators.Emit
             foreach (FieldSpec field in spec.State.Fields)
             {
                 Expr value = spec.Result.First(r => r.Field == field.Name).Value;
-                string text = ExpressionEmitter.Emit(value);
+                string text = ExpressionEmitter.Emit(value, context);
                 string? bare = ExpressionEmitter.BareName(value);
                 bool alias = ExpressionEmitter.IsInputView(value, localValues) || (bare is not null && !returnedNames.Add(bare));
                 arguments.Add(field.Name + ": " + (alias ? "(" + text + ").alias()" : text));
@@ -144,6 +151,24 @@ namespace PrLstm.Generators.Emit
             w.Close();
             w.Close();
             return FileHeader.End(spec.Type, w);
+        }
+
+        /// <summary>
+        /// Gates that the body uses only as Sigmoid(gate), never as the whole value of a local or a field, when there
+        /// are at least two of them and they are at least half of all gates: the layer then computes the sigmoid of
+        /// the whole projection in one call (computing it for the other gates too costs less than the extra calls).
+        /// </summary>
+        private static List<string> SigmoidOnlyGates(PartSpec spec)
+        {
+            var values = spec.Locals.Select(l => l.Value).Concat(spec.Result.Select(r => r.Value)).ToList();
+            var nodes = values.SelectMany(PartChecks.Walk).ToList();
+            var sigmoidArguments = new HashSet<int>(nodes.OfType<Call>().Where(c => c.Function == "Sigmoid" && !values.Contains(c)).Select(c => c.Arguments[0].Id));
+            var wholeValues = new HashSet<int>(values.Select(v => v.Id));
+            var gates = spec.Gates.Select(g => g.Name)
+                .Where(name => nodes.OfType<GateRef>().Where(r => r.Gate == name).ToList() is { Count: > 0 } uses
+                    && uses.All(r => sigmoidArguments.Contains(r.Id) && !wholeValues.Contains(r.Id)))
+                .ToList();
+            return gates.Count >= 2 && 2 * gates.Count >= spec.Gates.Count ? gates : new List<string>();
         }
 
         private static string KindText(PartKind kind) => kind switch

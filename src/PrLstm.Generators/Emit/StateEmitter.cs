@@ -21,13 +21,23 @@ namespace PrLstm.Generators.Emit
             w.Line("/// <summary>Number of positions on the time axis (dimension 1).</summary>");
             w.Line("public long Length => " + state.Fields[0].Name + ".shape[1];");
             w.Line();
+            w.Line("/// <summary>Bytes of one position across the batch and the fields in CPU memory (0 elsewhere): the schedules split large CPU calls by it.</summary>");
+            w.Line("public long CpuBytesPerPosition => global::PrLstm.Runtime.Schedule.TimeAxis.CpuBytesPerPosition(" + fields + ");");
+            w.Line();
             w.Line("/// <summary>Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy).</summary>");
             w.Line("public Tensors Slice(long start, long stop, long step) =>");
             w.Line("    new(" + string.Join(", ", state.Fields.Select(f => f.Name + ".slice(1, start, stop, step)")) + ");");
             w.Line();
-            w.Line("/// <summary>Interleaves two states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k].</summary>");
-            w.Line("public static Tensors Interleave(Tensors even, Tensors odd) =>");
-            w.Line("    new(" + string.Join(", ", state.Fields.Select(f => "global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(even." + f.Name + ", odd." + f.Name + ")")) + ");");
+            w.Line("/// <summary>Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the other.</summary>");
+            w.Open("public static Tensors Interleave(global::System.Collections.Generic.IReadOnlyList<Tensors> evenParts, Tensors odd)");
+            foreach (var f in state.Fields)
+                w.Line("var " + f.Name + " = new torch.Tensor[evenParts.Count];");
+            w.Open("for (int i = 0; i < evenParts.Count; i++)");
+            foreach (var f in state.Fields)
+                w.Line(f.Name + "[i] = evenParts[i]." + f.Name + ";");
+            w.Close();
+            w.Line("return new(" + string.Join(", ", state.Fields.Select(f => "global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(" + f.Name + ", odd." + f.Name + ")")) + ");");
+            w.Close();
             w.Line();
             w.Line("/// <summary>The parts one after the other on the time axis.</summary>");
             w.Open("public static Tensors Concat(global::System.Collections.Generic.IReadOnlyList<Tensors> parts)");

@@ -63,7 +63,7 @@ namespace PrLstm.Generators.Parse
         public static readonly string[] ReservedFieldNames =
         {
             "Tensors", "Length", "Slice", "Interleave", "Concat", "SqueezeTime", "MoveToOuterDisposeScope", "Dispose",
-            "Equals", "GetHashCode", "ToString", "Deconstruct", "EqualityContract", "parts", "even", "odd", "start", "stop", "step", "i", "torch",
+            "Equals", "GetHashCode", "ToString", "Deconstruct", "EqualityContract", "CpuBytesPerPosition", "parts", "evenParts", "even", "odd", "start", "stop", "step", "i", "torch",
         };
 
         /// <summary>Why <paramref name="name"/> cannot be a size name, or null when it can.</summary>

@@ -10,14 +10,23 @@ public interface IScanState<TSelf> where TSelf : IScanState<TSelf>
     /// <summary>Number of positions T.</summary>
     long Length { get; }
 
+    /// <summary>
+    /// Bytes one time position takes across the batch and all fields when the state lives in CPU memory; 0 where
+    /// the schedules should not split their calls (other devices, symbolic states). See <see cref="CpuSplit"/>.
+    /// </summary>
+    long CpuBytesPerPosition { get; }
+
     /// <summary>Positions start, start + step, ... below stop (a view where possible).</summary>
     TSelf Slice(long start, long stop, long step);
 
     /// <summary>Moves the state's tensors to the enclosing dispose scope (a no-op for non-tensor states).</summary>
     TSelf MoveToOuterDisposeScope();
 
-    /// <summary>result[2k] = even[k], result[2k + 1] = odd[k]; even has as many positions as odd, or one more.</summary>
-    static abstract TSelf Interleave(TSelf even, TSelf odd);
+    /// <summary>
+    /// result[2k] = even[k], result[2k + 1] = odd[k], where even is <paramref name="evenParts"/> one after the other;
+    /// even has as many positions as odd, or one more.
+    /// </summary>
+    static abstract TSelf Interleave(IReadOnlyList<TSelf> evenParts, TSelf odd);
 
     /// <summary>The parts one after the other on the time axis.</summary>
     static abstract TSelf Concat(IReadOnlyList<TSelf> parts);

@@ -21,8 +21,8 @@ public static class Reduce
 
         using var scope = NewDisposeScope();
         TState result = length % 2 == 1
-            ? f.Combine(Final(elements.Slice(0, length - 1, 1), f), elements.Slice(length - 1, length, 1))
-            : Final(f.Combine(elements.Slice(0, length, 2), elements.Slice(1, length, 2)), f);
+            ? CpuSplit.Combine(f, Final(elements.Slice(0, length - 1, 1), f), elements.Slice(length - 1, length, 1))
+            : Final(CpuSplit.Combine(f, elements.Slice(0, length, 2), elements.Slice(1, length, 2)), f);
         return result.MoveToOuterDisposeScope();
     }
 }

@@ -6,20 +6,57 @@ namespace PrLstm.Runtime.Schedule;
 public static class TimeAxis
 {
     /// <summary>
-    /// result[:, 2k] = even[:, k] and result[:, 2k + 1] = odd[:, k]. <paramref name="even"/> has as many positions
-    /// as <paramref name="odd"/>, or one more (then it also fills the last position).
+    /// result[:, 2k] = even[:, k] and result[:, 2k + 1] = odd[:, k], where <c>even</c> is <paramref name="evenParts"/>
+    /// one after the other. The even positions are as many as the odd ones, or one more (then they also fill the
+    /// last position).
     /// </summary>
-    public static Tensor Interleave(Tensor even, Tensor odd)
+    public static Tensor Interleave(IReadOnlyList<Tensor> evenParts, Tensor odd)
     {
-        long evenLength = even.shape[1], oddLength = odd.shape[1];
+        if (evenParts.Count == 0)
+            throw new ArgumentException("Interleave needs at least one part of even positions.", nameof(evenParts));
+        long evenLength = evenParts.Sum(p => p.shape[1]), oddLength = odd.shape[1];
         if (evenLength != oddLength && evenLength != oddLength + 1)
             throw new ArgumentException($"Interleave needs as many even positions as odd ones, or one more; got {evenLength} and {oddLength}.");
+        long[] shape = odd.shape;
+        shape[1] = evenLength + oddLength;
         using var scope = NewDisposeScope();
-        long[] shape = even.shape;
-        shape[1] = 2 * oddLength;
-        // [B, N, 2, ...] -> [B, 2N, ...]: pairs (even k, odd k) become neighbours.
-        Tensor paired = stack([even.slice(1, 0, oddLength, 1), odd], 2).reshape(shape);
-        Tensor result = evenLength == oddLength ? paired : cat([paired, even.slice(1, oddLength, evenLength, 1)], 1);
+        Tensor result;
+        if (is_grad_enabled() && (odd.requires_grad || evenParts.Any(p => p.requires_grad)))
+        {
+            // Differentiable form: [B, N, 2, ...] -> [B, 2N, ...] pairs (even k, odd k) as neighbours; its backward is views.
+            Tensor even = evenParts.Count == 1 ? evenParts[0] : cat(evenParts.ToArray(), 1);
+            long[] pairedShape = (long[])shape.Clone();
+            pairedShape[1] = 2 * oddLength;
+            Tensor paired = stack([even.slice(1, 0, oddLength, 1), odd], 2).reshape(pairedShape);
+            result = evenLength == oddLength ? paired : cat([paired, even.slice(1, oddLength, evenLength, 1)], 1);
+        }
+        else
+        {
+            // No gradient recorded: write every part once into its strided positions of one preallocated tensor.
+            result = empty(shape, odd.dtype, odd.device);
+            result.slice(1, 1, shape[1], 2).copy_(odd);
+            long position = 0;
+            foreach (Tensor part in evenParts)
+            {
+                long length = part.shape[1];
+                result.slice(1, 2 * position, 2 * (position + length) - 1, 2).copy_(part);
+                position += length;
+            }
+        }
         return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Bytes one time position of <c>[B, T, size]</c> fields takes across the batch, when they live in CPU memory;
+    /// 0 on other devices (see <see cref="IScanState{TSelf}.CpuBytesPerPosition"/>).
+    /// </summary>
+    public static long CpuBytesPerPosition(params Tensor[] fields)
+    {
+        if (fields.Length == 0 || fields[0].device_type != TorchSharp.DeviceType.CPU)
+            return 0;
+        long bytes = 0;
+        foreach (Tensor field in fields)
+            bytes += field.shape[0] * field.shape[^1] * field.ElementSize;
+        return bytes;
     }
 }

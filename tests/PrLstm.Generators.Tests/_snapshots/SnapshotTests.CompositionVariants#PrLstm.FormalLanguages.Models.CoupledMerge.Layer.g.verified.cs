@@ -41,9 +41,9 @@ namespace PrLstm.FormalLanguages.Models
                 var mix = chunks[3]; // [B, N, H]
                 var write = torch.sigmoid(i); // [B, N, H]
                 var share = torch.sigmoid(mix); // [B, N, H]
-                var c = write * torch.tanh(g) + (1.0 - write) * (share * left.c + (1.0 - share) * right.c); // [B, N, H]
+                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProduct(write * global::PrLstm.Runtime.Modules.Elementwise.Tanh(g), 1.0 - write, global::PrLstm.Runtime.Modules.Elementwise.AddProduct(share * left.c, 1.0 - share, right.c)); // [B, N, H]
                 return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: torch.sigmoid(o) * torch.tanh(c),
+                    h: torch.sigmoid(o) * global::PrLstm.Runtime.Modules.Elementwise.Tanh(c),
                     c: c).MoveToOuterDisposeScope();
             }
         }

@@ -58,9 +58,9 @@ namespace PrLstm.FormalLanguages.Models
                 var o = chunks[2]; // [B, N, H]
                 var fLeft = chunks[3]; // [B, N, H]
                 var fRight = chunks[4]; // [B, N, H]
-                var c = torch.sigmoid(normI.forward(i)) * torch.tanh(normG.forward(g)) + torch.sigmoid(normFLeft.forward(fLeft)) * left.c + torch.sigmoid(normFRight.forward(fRight)) * right.c; // [B, N, H]
+                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProduct(global::PrLstm.Runtime.Modules.Elementwise.AddProduct(torch.sigmoid(normI.forward(i)) * global::PrLstm.Runtime.Modules.Elementwise.Tanh(normG.forward(g)), torch.sigmoid(normFLeft.forward(fLeft)), left.c), torch.sigmoid(normFRight.forward(fRight)), right.c); // [B, N, H]
                 return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: torch.sigmoid(normO.forward(o)) * torch.tanh(normC.forward(c)),
+                    h: torch.sigmoid(normO.forward(o)) * global::PrLstm.Runtime.Modules.Elementwise.Tanh(normC.forward(c)),
                     c: c).MoveToOuterDisposeScope();
             }
         }

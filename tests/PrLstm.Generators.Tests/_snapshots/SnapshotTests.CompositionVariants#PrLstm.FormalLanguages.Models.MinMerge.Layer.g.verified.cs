@@ -39,7 +39,7 @@ namespace PrLstm.FormalLanguages.Models
                 var candidate = chunks[1]; // [B, N, H]
                 var z = torch.sigmoid(update); // [B, N, H]
                 return new global::PrLstm.FormalLanguages.Models.MinState.Tensors(
-                    h: (1.0 - z) * right.h + z * candidate).MoveToOuterDisposeScope();
+                    h: global::PrLstm.Runtime.Modules.Elementwise.AddProduct((1.0 - z) * right.h, z, candidate)).MoveToOuterDisposeScope();
             }
         }
     }

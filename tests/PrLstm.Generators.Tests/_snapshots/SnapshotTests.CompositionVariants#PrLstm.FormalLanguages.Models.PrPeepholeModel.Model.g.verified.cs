@@ -102,7 +102,7 @@ namespace PrLstm.FormalLanguages.Models
         public global::PrLstm.FormalLanguages.Models.LstmState.Tensors Encode(torch.Tensor x)
         {
             global::PrLstm.Runtime.Modules.ModelInput.Validate(this, x, InputSize, nameof(x));
-            return encoder.forward(x);
+            return global::PrLstm.Runtime.Schedule.CpuSplit.Encode(x, 2 * H, encoder.forward);
         }
 
         /// <summary>The combine operator f(left, right): the composition block, then each refinement layer.</summary>

@@ -39,7 +39,7 @@ namespace CustomBlock
                 var candidate = chunks[1]; // [B, N, H]
                 var t = torch.sigmoid(carry); // [B, N, H]
                 return new global::CustomBlock.MaxState.Tensors(
-                    h: t * torch.maximum(left.h, right.h) + (1.0 - t) * torch.tanh(candidate)).MoveToOuterDisposeScope();
+                    h: global::PrLstm.Runtime.Modules.Elementwise.AddProduct(t * torch.maximum(left.h, right.h), 1.0 - t, global::PrLstm.Runtime.Modules.Elementwise.Tanh(candidate))).MoveToOuterDisposeScope();
             }
         }
     }

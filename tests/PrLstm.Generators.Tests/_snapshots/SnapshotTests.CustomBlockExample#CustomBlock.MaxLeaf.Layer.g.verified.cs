@@ -37,7 +37,7 @@ namespace CustomBlock
                 var chunks = projected.split(gateSizes, -1);
                 var a = chunks[0]; // [B, T, H]
                 return new global::CustomBlock.MaxState.Tensors(
-                    h: torch.tanh(a)).MoveToOuterDisposeScope();
+                    h: global::PrLstm.Runtime.Modules.Elementwise.Tanh(a)).MoveToOuterDisposeScope();
             }
         }
     }

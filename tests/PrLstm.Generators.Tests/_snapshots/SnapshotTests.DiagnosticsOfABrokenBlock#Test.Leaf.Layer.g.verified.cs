@@ -38,7 +38,7 @@ namespace Test
                 var i = chunks[0]; // [B, T, H]
                 var o = chunks[1]; // [B, T, H]
                 return new global::Test.S.Tensors(
-                    h: torch.sigmoid(o) * torch.tanh(i),
+                    h: torch.sigmoid(o) * global::PrLstm.Runtime.Modules.Elementwise.Tanh(i),
                     c: i).MoveToOuterDisposeScope();
             }
         }

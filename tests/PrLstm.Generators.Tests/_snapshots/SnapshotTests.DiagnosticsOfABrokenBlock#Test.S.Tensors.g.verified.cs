@@ -21,13 +21,25 @@ namespace Test
             /// <summary>Number of positions on the time axis (dimension 1).</summary>
             public long Length => h.shape[1];
 
+            /// <summary>Bytes of one position across the batch and the fields in CPU memory (0 elsewhere): the schedules split large CPU calls by it.</summary>
+            public long CpuBytesPerPosition => global::PrLstm.Runtime.Schedule.TimeAxis.CpuBytesPerPosition(h, c);
+
             /// <summary>Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy).</summary>
             public Tensors Slice(long start, long stop, long step) =>
                 new(h.slice(1, start, stop, step), c.slice(1, start, stop, step));
 
-            /// <summary>Interleaves two states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k].</summary>
-            public static Tensors Interleave(Tensors even, Tensors odd) =>
-                new(global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(even.h, odd.h), global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(even.c, odd.c));
+            /// <summary>Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the other.</summary>
+            public static Tensors Interleave(global::System.Collections.Generic.IReadOnlyList<Tensors> evenParts, Tensors odd)
+            {
+                var h = new torch.Tensor[evenParts.Count];
+                var c = new torch.Tensor[evenParts.Count];
+                for (int i = 0; i < evenParts.Count; i++)
+                {
+                    h[i] = evenParts[i].h;
+                    c[i] = evenParts[i].c;
+                }
+                return new(global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(h, odd.h), global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(c, odd.c));
+            }
 
             /// <summary>The parts one after the other on the time axis.</summary>
             public static Tensors Concat(global::System.Collections.Generic.IReadOnlyList<Tensors> parts)

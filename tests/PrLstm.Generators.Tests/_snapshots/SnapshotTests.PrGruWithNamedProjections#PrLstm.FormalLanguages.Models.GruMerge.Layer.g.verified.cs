@@ -45,9 +45,9 @@ namespace PrLstm.FormalLanguages.Models
                 var reset = chunks[1]; // [B, N, H]
                 var z = torch.sigmoid(update); // [B, N, H]
                 var r = torch.sigmoid(reset); // [B, N, H]
-                var candidate = torch.tanh(inputCandidate.forward(left.s) + stateCandidate.forward(r * right.s)); // [B, N, H]
+                var candidate = global::PrLstm.Runtime.Modules.Elementwise.Tanh(inputCandidate.forward(left.s) + stateCandidate.forward(r * right.s)); // [B, N, H]
                 return new global::PrLstm.FormalLanguages.Models.GruState.Tensors(
-                    s: (1.0 - z) * right.s + z * candidate).MoveToOuterDisposeScope();
+                    s: global::PrLstm.Runtime.Modules.Elementwise.AddProduct((1.0 - z) * right.s, z, candidate)).MoveToOuterDisposeScope();
             }
         }
     }

@@ -38,9 +38,11 @@ namespace PrLstm.FormalLanguages.Models
                 var i = chunks[0]; // [B, T, H]
                 var g = chunks[1]; // [B, T, H]
                 var o = chunks[2]; // [B, T, H]
-                var c = torch.sigmoid(i) * torch.tanh(g); // [B, T, H]
+                // One sigmoid over all gates instead of one per gate (i, o): fewer calls, one pass.
+                var sigmoids = torch.sigmoid(projected).split(gateSizes, -1);
+                var c = sigmoids[0] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(g); // [B, T, H]
                 return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: torch.sigmoid(o) * torch.tanh(c),
+                    h: sigmoids[2] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(c),
                     c: c).MoveToOuterDisposeScope();
             }
         }
