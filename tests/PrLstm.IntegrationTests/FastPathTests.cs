@@ -1,0 +1,179 @@
+using PrLstm.Runtime.Modules;
+using PrLstm.Runtime.Schedule;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrLstm.IntegrationTests;
+
+/// <summary>
+/// The paths the generated models take for speed, each against the naive reference or the plain torch function:
+/// inference without a gradient (sigmoid-based tanh, preallocated interleave), CPU calls split into pieces, and
+/// the elementwise helpers.
+/// </summary>
+public class FastPathTests
+{
+    private static (double Rtol, double Atol) Tolerance(ScalarType dtype) => dtype == ScalarType.Float32 ? (1e-5, 1e-5) : (1e-10, 1e-10);
+
+    [Theory]
+    [MemberData(nameof(NumericsTests.Configurations), MemberType = typeof(NumericsTests))]
+    public void InferenceWithoutGradientMatchesNaiveReference(TestModels.Kind kind, int refinements, ScalarType dtype)
+    {
+        var (rtol, atol) = Tolerance(dtype);
+        using var model = TestModels.Create(kind, refinements, dtype);
+        var naive = new NaiveReference(model, kind == TestModels.Kind.PrLstm, refinements, TestModels.Hidden);
+        using var noGrad = no_grad();
+        foreach (long length in Enumerable.Range(1, 40).Select(t => (long)t).Concat(new long[] { 127, 500 }))
+        {
+            using var scope = NewDisposeScope();
+            var x = randn(new[] { 3, length, TestModels.InputSize }, dtype: dtype);
+            var expected = naive.Forward(x);
+            TestModels.AssertClose(model.forward(x), expected, rtol, atol, $"no-grad output, T = {length}");
+            TestModels.AssertClose(TestModels.Final(model, x), expected.select(1, length - 1), rtol, atol, $"no-grad final state, T = {length}");
+        }
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, 3e-7)]
+    [InlineData(ScalarType.Float64, 1e-15)]
+    public void TanhWithoutGradientIsTorchTanhToRounding(ScalarType dtype, double tolerance)
+    {
+        using var scope = NewDisposeScope();
+        var x = cat(new[] { linspace(-20, 20, 40001, dtype: dtype), tensor(new[] { 0.0, 1e-8, -1e-8, 1e-30 }).to_type(dtype) });
+        using (no_grad())
+        {
+            var fast = Elementwise.Tanh(x);
+            double error = (fast - tanh(x)).abs().max().ToDouble();
+            Assert.True(error <= tolerance, $"max error {error:G3} > {tolerance:G3}");
+            Assert.Equal(0.0, x.sub(x.clone()).abs().max().ToDouble()); // the input is not written to
+        }
+    }
+
+    [Fact]
+    public void TanhWithGradientIsTorchTanhWithItsGradient()
+    {
+        using var scope = NewDisposeScope();
+        var x = linspace(-5, 5, 101, dtype: ScalarType.Float64).requires_grad_();
+        var y = Elementwise.Tanh(x);
+        Assert.True(TestModels.Identical(y.detach(), tanh(x).detach()));
+        y.sum().backward();
+        TestModels.AssertClose(x.grad!, 1 - tanh(x.detach()).square(), 1e-14, 1e-14, "d tanh / dx");
+    }
+
+    [Fact]
+    public void AddProductIsSumPlusProduct()
+    {
+        using var scope = NewDisposeScope();
+        var (s, a, b) = (randn(4, 5, dtype: ScalarType.Float64), randn(4, 5, dtype: ScalarType.Float64), randn(4, 5, dtype: ScalarType.Float64));
+        TestModels.AssertClose(Elementwise.AddProduct(s, a, b), s + a * b, 1e-15, 1e-15, "sum + a ⊙ b");
+    }
+
+    [Theory]
+    [InlineData(new long[] { 4 }, 4)]
+    [InlineData(new long[] { 4 }, 3)]
+    [InlineData(new long[] { 1, 2, 2 }, 5)]
+    [InlineData(new long[] { 1, 2, 2 }, 4)]
+    [InlineData(new long[] { 1 }, 0)]
+    public void InterleaveWithAndWithoutGradientPutsEveryPositionInPlace(long[] evenPartLengths, long oddLength)
+    {
+        using var scope = NewDisposeScope();
+        long evenLength = evenPartLengths.Sum();
+        var even = arange(evenLength * 2 * 3, dtype: ScalarType.Float64).reshape(2, evenLength, 3);
+        var odd = (-arange(oddLength * 2 * 3, dtype: ScalarType.Float64) - 1).reshape(2, oddLength, 3);
+        var expected = zeros(2, evenLength + oddLength, 3, dtype: ScalarType.Float64);
+        for (long k = 0; k < evenLength; k++) expected[.., 2 * k].copy_(even[.., k]);
+        for (long k = 0; k < oddLength; k++) expected[.., 2 * k + 1].copy_(odd[.., k]);
+
+        var parts = new List<Tensor>();
+        long start = 0;
+        foreach (long length in evenPartLengths) { parts.Add(even.narrow(1, start, length)); start += length; }
+        using (no_grad())
+            Assert.True(TestModels.Identical(TimeAxis.Interleave(parts, odd), expected), "preallocated path");
+
+        var tracked = parts.Select(p => p.detach().requires_grad_()).ToList();
+        var result = TimeAxis.Interleave(tracked, odd);
+        Assert.True(TestModels.Identical(result.detach(), expected), "differentiable path");
+        var weights = arange(result.numel(), dtype: ScalarType.Float64).reshape(result.shape);
+        (result * weights).sum().backward();
+        Assert.True(TestModels.Identical(cat(tracked.Select(t => t.grad!).ToArray(), 1), weights.slice(1, 0, evenLength + oddLength, 2)), "gradient of the even parts");
+    }
+}
+
+/// <summary>
+/// Calls split into pieces on the CPU compute the same values as one call. The budget is process-wide, so these
+/// tests run alone.
+/// </summary>
+[Collection(nameof(ProcessWideSettings))]
+public class CpuSplitTests
+{
+    [Theory]
+    [InlineData(TestModels.Kind.PrLstm, 1)]
+    [InlineData(TestModels.Kind.PrLstm, 2)]
+    [InlineData(TestModels.Kind.PrRnn, 1)]
+    public void SplitCallsGiveTheValuesAndGradientsOfOneCall(TestModels.Kind kind, int refinements)
+    {
+        using var model = TestModels.Create(kind, refinements, ScalarType.Float64);
+        var naive = new NaiveReference(model, kind == TestModels.Kind.PrLstm, refinements, TestModels.Hidden);
+        long saved = CpuSplit.CpuBudgetBytes;
+        try
+        {
+            foreach (long length in new long[] { 1, 2, 3, 9, 16, 37, 64 })
+            {
+                using var scope = NewDisposeScope();
+                var x = randn(new[] { 3, length, TestModels.InputSize }, dtype: ScalarType.Float64);
+                var probe = randn(new[] { 3, length, TestModels.Hidden }, dtype: ScalarType.Float64);
+                var expected = naive.Forward(x);
+                // One byte: one pair (or token) per call. The other budget holds three PR-LSTM pairs (2 operands ×
+                // B = 3 × 2H values × 8 bytes each), six PR-RNN pairs: pieces of several pairs and a shorter last one.
+                foreach (long budget in new long[] { 1, 3 * 3 * 2 * TestModels.Hidden * 8 * 2 })
+                {
+                    CpuSplit.CpuBudgetBytes = budget;
+                    using (no_grad())
+                    {
+                        TestModels.AssertClose(model.forward(x), expected, 1e-10, 1e-10, $"no-grad output, T = {length}, budget {budget}");
+                        TestModels.AssertClose(TestModels.Final(model, x), expected.select(1, length - 1), 1e-10, 1e-10, $"final state, T = {length}, budget {budget}");
+                    }
+                    var split = Gradients(model, x, probe, model.forward);
+                    CpuSplit.CpuBudgetBytes = saved;
+                    var whole = Gradients(model, x, probe, model.forward);
+                    TestModels.AssertClose(split.Output, expected, 1e-10, 1e-10, $"output with gradient, T = {length}, budget {budget}");
+                    foreach (var name in whole.Grads.Keys)
+                        TestModels.AssertClose(split.Grads[name], whole.Grads[name], 1e-10, 1e-10, $"gradient of {name}, T = {length}, budget {budget}");
+                }
+            }
+        }
+        finally
+        {
+            CpuSplit.CpuBudgetBytes = saved;
+        }
+    }
+
+    [Fact]
+    public void SplitSchedulesKeepTheBracketingAndTheApplications()
+    {
+        foreach (int length in new[] { 1, 2, 5, 17, 64, 130 })
+        {
+            var whole = new SymbolicCombine();
+            var expected = TreeScan.Prefix(SymbolicState.Leaves(length), whole);
+            var expectedFinal = PrLstm.Runtime.Schedule.Reduce.Final(SymbolicState.Leaves(length), new SymbolicCombine());
+            // Each position "takes" a third of the budget: at most one pair (two operands) per call.
+            var leaves = SymbolicState.Leaves(length) with { CpuBytesPerPosition = CpuSplit.CpuBudgetBytes / 3 };
+            var pieces = new SymbolicCombine();
+            Assert.Equal(expected.Items, TreeScan.Prefix(leaves, pieces).Items);
+            Assert.Equal(expectedFinal.Items, PrLstm.Runtime.Schedule.Reduce.Final(leaves, new SymbolicCombine()).Items);
+            Assert.Equal(whole.Applications, pieces.Applications);
+            Assert.Equal(whole.Applications, pieces.Calls);
+        }
+    }
+
+    private static (Tensor Output, Dictionary<string, Tensor> Grads) Gradients(nn.Module model, Tensor x, Tensor probe, Func<Tensor, Tensor> forward)
+    {
+        model.zero_grad();
+        var output = forward(x);
+        (output * probe).sum().backward();
+        return (output.detach(), model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad?.clone() ?? zeros_like(p.parameter)));
+    }
+}
+
+/// <summary>Tests that change process-wide settings run in this collection, alone.</summary>
+[CollectionDefinition(nameof(ProcessWideSettings), DisableParallelization = true)]
+public sealed class ProcessWideSettings;
