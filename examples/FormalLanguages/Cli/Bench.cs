@@ -15,7 +15,7 @@ namespace PrLstm.FormalLanguages.Cli;
 /// </summary>
 public static class Bench
 {
-    public static readonly string[] Implementations = { "tree", "final", "sequential", "handwritten-tree", "naive", "nn.LSTM", "transformer" };
+    public static readonly string[] Implementations = { "tree", "final", "sequential", "handwritten-tree", "naive", "nn.LSTM", "transformer", "tree-matmuls" };
 
     public sealed record Settings(long[] Hidden, long[] Batches, long[] Lengths, string[] Modes, string[] Impls, int Repeats, double LimitMs, long NaiveMaxLength);
 
@@ -62,11 +62,13 @@ public static class Bench
                     "naive" => x => NaiveScan.Prefix(model.Encode(x), new ModelCombine(model)).h,
                     "nn.LSTM" => x => lstm.call(x).Item1,
                     "transformer" => x => transformer.forward(x),
+                    "tree-matmuls" => x => x,
                     _ => throw new ArgumentException($"unknown implementation '{impl}'; use {string.Join(", ", Implementations)}"),
                 };
                 double flops = impl switch
                 {
                     "tree" or "handwritten-tree" or "naive" => b * (CountingCombine.Tree(t) * combineFlops + t * leafFlops),
+                    "tree-matmuls" => b * CountingCombine.Tree(t) * combineFlops,
                     "final" => b * (CountingCombine.Final(t) * combineFlops + t * leafFlops),
                     "sequential" => b * ((t - 1) * combineFlops + t * leafFlops),
                     "nn.LSTM" => b * t * 2.0 * 4 * h * (inputSize + h),
@@ -74,7 +76,10 @@ public static class Bench
                 } * (mode == "train" ? 3 : 1);
 
                 using var x = randn(b, t, inputSize);
-                Action call = () =>
+                // tree-matmuls is the floor under the tree: its block and refinement matmuls alone (forward only).
+                if (impl == "tree-matmuls" && mode != "forward") break;
+                using var matmuls = impl == "tree-matmuls" ? TreeMatmuls(model, b, t) : null;
+                Action call = matmuls is not null ? matmuls.Run : () =>
                 {
                     using var scope = NewDisposeScope();
                     if (mode == "forward")
@@ -100,6 +105,12 @@ public static class Bench
         return records;
     }
 
+    private static TreeMatmuls TreeMatmuls(PrLstmModel model, long batch, long length)
+    {
+        var p = model.named_parameters().ToDictionary(q => q.name, q => (Tensor)q.parameter);
+        return new TreeMatmuls(batch, length, p["block.gates.weight"], p["block.gates.bias"], p["refinements.0.gates.weight"], p["refinements.0.gates.bias"]);
+    }
+
     /// <summary>The targets of the performance issue, as measured ratios from one run.</summary>
     public static List<string> Targets(IReadOnlyList<BenchRecord> records)
     {
@@ -107,13 +118,18 @@ public static class Bench
         string Ratio(BenchRecord? a, BenchRecord? b, Func<BenchRecord, BenchRecord, double> f, string format) => a is null || b is null ? "not measured" : f(a, b).ToString(format);
         double peak = records.First(r => r.impl == "matmul-peak").gflops;
         var tree64 = Find("tree", "forward", 64, 512);
+        var floor64 = Find("tree-matmuls", "forward", 64, 512);
+        var (tree1, floor1, handwritten1) = (Find("tree", "forward", 1, 512), Find("tree-matmuls", "forward", 1, 512), Find("handwritten-tree", "forward", 1, 512));
+        var (tree2048, floor2048, lstm2048, sequential2048) = (Find("tree", "forward", 1, 2048), Find("tree-matmuls", "forward", 1, 2048), Find("nn.LSTM", "forward", 1, 2048), Find("sequential", "forward", 1, 2048));
+        string Time(BenchRecord? a, BenchRecord? b) => Ratio(a, b, (x, y) => x.median_ms / y.median_ms, "F2");
+        string OfPeak(BenchRecord? r) => r is null ? "not measured" : $"{r.gflops:F1} GFLOP/s = {r.gflops / peak:P0}";
         var lines = new List<string>
         {
-            $"1. tree forward B=64 T=512 H=256: {(tree64 is null ? "not measured" : $"{tree64.gflops:F1} GFLOP/s = {tree64.gflops / peak:P0} of the matmul peak {peak:F1}")} (target ≥ 80%)",
-            $"2. hand-written / generated tree time, T=512: B=1 {Ratio(Find("handwritten-tree", "forward", 1, 512), Find("tree", "forward", 1, 512), (a, b) => a.median_ms / b.median_ms, "F2")}x, B=64 {Ratio(Find("handwritten-tree", "forward", 64, 512), tree64, (a, b) => a.median_ms / b.median_ms, "F2")}x (target ≥ 1.5x)",
-            $"3. final / tree time, B=64 T=512: {Ratio(Find("final", "forward", 64, 512), tree64, (a, b) => a.median_ms / b.median_ms, "F2")} (target ≤ 0.55)",
-            $"4. B=1 T=2048: tree / nn.LSTM time {Ratio(Find("tree", "forward", 1, 2048), Find("nn.LSTM", "forward", 1, 2048), (a, b) => a.median_ms / b.median_ms, "F2")} (target ≤ 1.2); sequential / tree {Ratio(Find("sequential", "forward", 1, 2048), Find("tree", "forward", 1, 2048), (a, b) => a.median_ms / b.median_ms, "F2")} (target ≥ 8)",
-            $"5. training, B=64: peak MB tree T=256/512/2048 {string.Join(" / ", new[] { 256L, 512, 2048 }.Select(t => Find("tree", "train", 64, t)?.peak_mb.ToString("F0") ?? "–"))}, transformer {string.Join(" / ", new[] { 256L, 512, 2048 }.Select(t => Find("transformer", "train", 64, t, 64)?.peak_mb.ToString("F0") ?? "–"))}; train-vs-forward ratio to nn.LSTM at T=512: tree {Ratio(Find("tree", "train", 64, 512), Find("nn.LSTM", "train", 64, 512), (a, b) => a.median_ms / b.median_ms, "F2")} vs forward {Ratio(tree64, Find("nn.LSTM", "forward", 64, 512), (a, b) => a.median_ms / b.median_ms, "F2")}",
+            $"1. tree forward B=64 T=512 H=256: {OfPeak(tree64)} of the matmul peak {peak:F1} (target ≥ 80%); its matmuls alone (tree-matmuls): {OfPeak(floor64)}",
+            $"2. hand-written / generated tree time, T=512: B=1 {Time(handwritten1, tree1)}x, B=64 {Time(Find("handwritten-tree", "forward", 64, 512), tree64)}x (target ≥ 1.5x); at B=1 the most any tree can reach, hand-written / tree-matmuls: {Time(handwritten1, floor1)}x",
+            $"3. final / tree time, B=64 T=512: {Time(Find("final", "forward", 64, 512), tree64)} (target ≤ 0.55)",
+            $"4. B=1 T=2048: tree / nn.LSTM time {Time(tree2048, lstm2048)} (target ≤ 1.2); sequential / tree {Time(sequential2048, tree2048)} (target ≥ 8); bounds from the matmuls alone: tree-matmuls / nn.LSTM {Time(floor2048, lstm2048)}, sequential / tree-matmuls {Time(sequential2048, floor2048)}",
+            $"5. training, B=64: peak MB tree T=256/512/2048 {string.Join(" / ", new[] { 256L, 512, 2048 }.Select(t => Find("tree", "train", 64, t)?.peak_mb.ToString("F0") ?? "–"))}, transformer {string.Join(" / ", new[] { 256L, 512, 2048 }.Select(t => Find("transformer", "train", 64, t, 64)?.peak_mb.ToString("F0") ?? "–"))}; train-vs-forward ratio to nn.LSTM at T=512: tree {Time(Find("tree", "train", 64, 512), Find("nn.LSTM", "train", 64, 512))} vs forward {Time(tree64, Find("nn.LSTM", "forward", 64, 512))}",
         };
         return lines;
     }
