@@ -1,0 +1,43 @@
+using System.Text.Json;
+using PrLstm.FormalLanguages.Cli;
+
+namespace PrLstm.IntegrationTests;
+
+/// <summary>`prlstm bench` on a tiny grid: every implementation is measured and written in the JSON schema.</summary>
+public class BenchTests
+{
+    [Fact]
+    public void BenchMeasuresEveryImplementationAndWritesTheRecordSchema()
+    {
+        var settings = new Bench.Settings(new long[] { 8 }, new long[] { 1, 2 }, new long[] { 4, 5 }, new[] { "forward", "train" }, Bench.Implementations, 1, 2000, 8);
+        var records = Bench.Run(settings, _ => { });
+
+        Assert.Equal("matmul-peak", records[0].impl);
+        Assert.True(records[0].gflops > 0);
+        foreach (string impl in Bench.Implementations)
+            foreach (string mode in impl == "tree-matmuls" ? new[] { "forward" } : new[] { "forward", "train" })
+                foreach (long b in settings.Batches)
+                    foreach (long t in settings.Lengths)
+                    {
+                        var record = Assert.Single(records, r => r.impl == impl && r.mode == mode && r.B == b && r.T == t);
+                        Assert.True(record.median_ms > 0 && record.gflops >= 0, $"{impl} {mode} B={b} T={t}: {record}");
+                    }
+        Assert.Equal(1 + 7 * 2 * 2 * 2 + 2 * 2, records.Count);
+
+        string path = Path.Combine(Path.GetTempPath(), $"prlstm-bench-{Guid.NewGuid():N}.json");
+        try
+        {
+            Bench.WriteJson(path, records);
+            using var json = JsonDocument.Parse(File.ReadAllText(path));
+            foreach (var element in json.RootElement.EnumerateArray())
+                Assert.Equal(new[] { "impl", "mode", "B", "T", "H", "median_ms", "gflops", "peak_mb" }, element.EnumerateObject().Select(p => p.Name));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        // The grid has no H = 256 records, so every target says so instead of failing.
+        Assert.All(Bench.Targets(records), line => Assert.Contains("not measured", line));
+    }
+}
