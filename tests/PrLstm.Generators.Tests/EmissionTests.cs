@@ -58,4 +58,18 @@ public class EmissionTests
         Assert.Contains("sigmoids[2] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(c)", layer);
         Assert.DoesNotContain("torch.sigmoid(i)", layer);
     }
+
+    [Fact]
+    public void InPlacePathWritesOnlyIntoFreshTemporaries()
+    {
+        var run = GeneratorHarness.Run(Block("R", "var t = Sigmoid(a) * Sigmoid(b); var c = t * t + left.c * right.c - i; return new S { h = Tanh(c) * Sigmoid(o) + t, c = -(g * c) };"));
+        string layer = Layer(run, "R");
+        string inPlace = layer.Substring(layer.IndexOf("ForwardInPlace(global::", StringComparison.Ordinal));
+        // Gates, fields and locals are read, never written: no in-place method is called on a name.
+        Assert.DoesNotMatch(@"(?<![\w.)])(i|g|o|a|b|t|c|left\.c|right\.c|left\.h|right\.h)\.\w+_\(", inPlace);
+        Assert.Contains("var t = sigmoids[3] * sigmoids[4];", inPlace);
+        Assert.Contains("var c = global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(t * t, left.c, right.c).sub_(i);", inPlace);
+        Assert.Contains("h: global::PrLstm.Runtime.Modules.Elementwise.AddProduct(t, global::PrLstm.Runtime.Modules.Elementwise.Tanh(c), sigmoids[2]),", inPlace);
+        Assert.Contains("c: (g * c).neg_()", inPlace);
+    }
 }

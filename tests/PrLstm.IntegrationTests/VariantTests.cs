@@ -34,7 +34,10 @@ public class VariantTests
         {
             using var scope = NewDisposeScope();
             var x = randn(new[] { 2, length, TestModels.InputSize }, dtype: ScalarType.Float64);
-            TestModels.AssertClose(model.forward(x), naive.Forward(x), 1e-10, 1e-10, $"{cell}, T = {length}");
+            var expected = naive.Forward(x);
+            TestModels.AssertClose(model.forward(x), expected, 1e-10, 1e-10, $"{cell}, T = {length}");
+            using (no_grad()) // the in-place path
+                TestModels.AssertClose(model.forward(x), expected, 1e-10, 1e-10, $"{cell} without gradient, T = {length}");
         }
     }
 

@@ -7,11 +7,9 @@ namespace PrLstm.Generators.Emit
 {
     /// <summary>What the emitter knows about the names of one body.</summary>
     /// <param name="ScalarLocals">Locals that hold a number, not a tensor.</param>
-    /// <param name="GateSigmoids">For gates whose sigmoid the layer computes for all gates at once: the text of Sigmoid(gate).</param>
-    internal sealed record EmitContext(IReadOnlyCollection<string> ScalarLocals, IReadOnlyDictionary<string, string> GateSigmoids)
-    {
-        public static readonly EmitContext Empty = new(new string[0], new Dictionary<string, string>());
-    }
+    /// <param name="GateSigmoids">For gates whose sigmoid the layer has already computed: the text of Sigmoid(gate).</param>
+    /// <param name="GateTanhs">For gates whose tanh the layer has already computed: the text of Tanh(gate).</param>
+    internal sealed record EmitContext(IReadOnlyCollection<string> ScalarLocals, IReadOnlyDictionary<string, string> GateSigmoids, IReadOnlyDictionary<string, string> GateTanhs);
 
     /// <summary>
     /// Turns body expressions into TorchSharp C# (elementwise tensor operators and torch functions). Two rewrites save
@@ -40,10 +38,8 @@ namespace PrLstm.Generators.Emit
                     return "-" + Inner(negate.Operand, 3);
                 case Projection projection:
                     return projection.Name + ".forward(" + Inner(projection.Input, 0) + ")";
-                case Binary { Operator: "+" } sum when ProductOfTensors(sum.Right, context) is Binary product && IsTensor(sum.Left, context):
-                    return Elementwise + "AddProduct(" + Inner(sum.Left, 0) + ", " + Inner(product.Left, 0) + ", " + Inner(product.Right, 0) + ")";
-                case Binary { Operator: "+" } sum when ProductOfTensors(sum.Left, context) is Binary product && IsTensor(sum.Right, context):
-                    return Elementwise + "AddProduct(" + Inner(sum.Right, 0) + ", " + Inner(product.Left, 0) + ", " + Inner(product.Right, 0) + ")";
+                case Binary sum when SumOfProduct(sum, context) is { } split:
+                    return Elementwise + "AddProduct(" + Inner(split.Addend, 0) + ", " + Inner(split.Product.Left, 0) + ", " + Inner(split.Product.Right, 0) + ")";
                 case Binary binary:
                 {
                     int precedence = binary.Operator is "*" or "/" ? 2 : 1;
@@ -71,6 +67,96 @@ namespace PrLstm.Generators.Emit
                 default:
                     throw new System.InvalidOperationException("unknown expression " + expr.GetType().Name);
             }
+        }
+
+        /// <summary>
+        /// The expression for a path that records no gradient: an operation whose operand is a fresh temporary (the
+        /// unnamed result of another operation, used nowhere else) writes into it (mul_, add_, addcmul_, sigmoid_,
+        /// ...) instead of allocating. Names (gates, fields, locals) are never written to.
+        /// </summary>
+        public static string EmitInPlace(Expr expr, EmitContext context) => InPlace(expr, context).Text;
+
+        /// <summary>Text, whether it is a fresh temporary tensor, and whether it needs parentheses as a receiver or operand.</summary>
+        private readonly struct Emitted
+        {
+            public Emitted(string text, bool fresh, bool compound) { Text = text; Fresh = fresh; Compound = compound; }
+            public string Text { get; }
+            public bool Fresh { get; }
+            public bool Compound { get; }
+            public string Operand => Compound ? "(" + Text + ")" : Text;
+        }
+
+        private static Emitted InPlace(Expr expr, EmitContext context)
+        {
+            Emitted Name(string text) => new Emitted(text, false, false);
+            Emitted Fresh(string text) => new Emitted(text, true, false);
+            switch (expr)
+            {
+                case Constant constant:
+                    return Name(Literal(constant.Value));
+                case GateRef gate:
+                    return Name(gate.Gate);
+                case FieldRef field:
+                    return Name(field.Parameter + "." + field.Field);
+                case LocalRef local:
+                    return Name(local.Name);
+                case Negate negate:
+                {
+                    var operand = InPlace(negate.Operand, context);
+                    return operand.Fresh ? Fresh(operand.Operand + ".neg_()") : new Emitted("-" + operand.Operand, IsTensor(negate, context), true);
+                }
+                case Projection projection:
+                    return Fresh(projection.Name + ".forward(" + InPlace(projection.Input, context).Text + ")");
+                case Binary sum when SumOfProduct(sum, context) is { } split:
+                {
+                    var (addend, factors) = split;
+                    var total = InPlace(addend, context);
+                    string arguments = total.Text + ", " + InPlace(factors.Left, context).Text + ", " + InPlace(factors.Right, context).Text + ")";
+                    return Fresh(Elementwise + (total.Fresh ? "AddProductInPlace(" : "AddProduct(") + arguments);
+                }
+                case Binary binary:
+                {
+                    var left = InPlace(binary.Left, context);
+                    var right = InPlace(binary.Right, context);
+                    string? method = binary.Operator switch { "+" => "add_", "-" => "sub_", "*" => "mul_", "/" => "div_", _ => null };
+                    bool commutative = binary.Operator is "+" or "*";
+                    if (method is not null && left.Fresh)
+                        return Fresh(left.Operand + "." + method + "(" + right.Text + ")");
+                    if (method is not null && commutative && right.Fresh)
+                        return Fresh(right.Operand + "." + method + "(" + left.Text + ")");
+                    return new Emitted(left.Operand + " " + binary.Operator + " " + right.Operand, IsTensor(binary, context), true);
+                }
+                case Call call:
+                {
+                    if (call.Arguments[0] is GateRef gate
+                        && (call.Function == "Sigmoid" ? context.GateSigmoids : call.Function == "Tanh" ? context.GateTanhs : null) is { } computed
+                        && computed.TryGetValue(gate.Gate, out var activated))
+                        return Name(activated);
+                    var arguments = call.Arguments.Select(a => InPlace(a, context)).ToList();
+                    var x = arguments[0];
+                    return call.Function switch
+                    {
+                        "Sigmoid" => Fresh(x.Fresh ? x.Operand + ".sigmoid_()" : "torch.sigmoid(" + x.Text + ")"),
+                        "Tanh" => Fresh(Elementwise + (x.Fresh ? "TanhInPlace(" : "Tanh(") + x.Text + ")"),
+                        "Relu" => Fresh(x.Fresh ? x.Operand + ".relu_()" : "torch.nn.functional.relu(" + x.Text + ")"),
+                        "Identity" => x,
+                        "Max" => Fresh("torch.maximum(" + x.Text + ", " + arguments[1].Text + ")"),
+                        "Min" => Fresh("torch.minimum(" + x.Text + ", " + arguments[1].Text + ")"),
+                        _ => throw new System.InvalidOperationException("unknown function " + call.Function),
+                    };
+                }
+                default:
+                    throw new System.InvalidOperationException("unknown expression " + expr.GetType().Name);
+            }
+        }
+
+        /// <summary>addend + a * b (or a * b + addend) with all three tensors, as (addend, a * b); otherwise null.</summary>
+        private static (Expr Addend, Binary Product)? SumOfProduct(Binary sum, EmitContext context)
+        {
+            if (sum.Operator != "+") return null;
+            if (ProductOfTensors(sum.Right, context) is Binary right && IsTensor(sum.Left, context)) return (sum.Left, right);
+            if (ProductOfTensors(sum.Left, context) is Binary left && IsTensor(sum.Right, context)) return (sum.Right, left);
+            return null;
         }
 
         /// <summary>a * b with both factors tensors (addcmul takes no numbers), through Identity; otherwise null.</summary>

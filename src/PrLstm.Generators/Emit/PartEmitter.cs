@@ -30,7 +30,8 @@ namespace PrLstm.Generators.Emit
             string scope = Unique("scope"), projected = Unique("projected"), chunks = Unique("chunks"), input = Unique("x"), sigmoids = Unique("sigmoids");
             var localSizes = PartChecks.LocalSizes(spec);
             var gateSigmoids = SigmoidOnlyGates(spec).ToDictionary(g => g, g => sigmoids + "[" + spec.Gates.Select(x => x.Name).ToList().IndexOf(g) + "]");
-            var context = new EmitContext(localSizes.Where(l => l.Value is null).Select(l => l.Key).ToList(), gateSigmoids);
+            var context = new EmitContext(localSizes.Where(l => l.Value is null).Select(l => l.Key).ToList(), gateSigmoids, new Dictionary<string, string>());
+            var activationPlan = ActivationPlan(spec);
 
             string baseType = spec.Kind switch
             {
@@ -104,50 +105,71 @@ namespace PrLstm.Generators.Emit
                 PartKind.Block => "Merges N pairs of segments at once (left = earlier, right = later)",
                 _ => "Refines N states at once",
             }) + ": " + shapes + " → fields <c>[B, " + time + ", size]</c>.</summary>");
-            w.Open("public override " + stateTensors + " forward(" + parameters + ")");
-            w.Line("using var " + scope + " = torch.NewDisposeScope();");
-            if (hasGates)
+            string arguments = spec.Kind == PartKind.Encoder ? input : string.Join(", ", spec.StateParameters);
+            w.Line("public override " + stateTensors + " forward(" + parameters + ") =>");
+            w.Line("    torch.is_grad_enabled() ? ForwardDifferentiable(" + arguments + ") : ForwardInPlace(" + arguments + ");");
+            w.Line();
+            w.Line("/// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>");
+            EmitBody("private " + stateTensors + " ForwardDifferentiable(" + parameters + ")", inPlace: false);
+            w.Line();
+            w.Line("/// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>");
+            EmitBody("private " + stateTensors + " ForwardInPlace(" + parameters + ")", inPlace: true);
+
+            void EmitBody(string signature, bool inPlace)
             {
-                string sourceExpr = spec.Kind == PartKind.Encoder
-                    ? input
-                    : PartChecks.GateSourceSizes(spec).Count == 1
-                        ? spec.StateParameters[0] + "." + spec.GatesFrom[0]
-                        : "torch.cat(new[] { " + string.Join(", ", spec.StateParameters.SelectMany(p => spec.GatesFrom.Select(f => p + "." + f))) + " }, -1)";
-                string shape = "// [B, " + time + ", " + Sizes.Format(gateSizes) + "]";
-                w.Line("var " + projected + " = " + (learned ? "gates.forward(" + sourceExpr + ")" : sourceExpr) + "; " + shape);
-                w.Line("var " + chunks + " = " + projected + ".split(gateSizes, -1);");
-                for (int g = 0; g < spec.Gates.Count; g++)
-                    w.Line("var " + spec.Gates[g].Name + " = " + chunks + "[" + g + "]; // [B, " + time + ", " + spec.Gates[g].Size + "]");
-                if (gateSigmoids.Count > 0)
+                w.Open(signature);
+                w.Line("using var " + scope + " = torch.NewDisposeScope();");
+                var bodyContext = context;
+                if (hasGates)
                 {
-                    w.Line("// One sigmoid over all gates instead of one per gate (" + string.Join(", ", gateSigmoids.Keys) + "): fewer calls, one pass.");
-                    w.Line("var " + sigmoids + " = torch.sigmoid(" + projected + ").split(gateSizes, -1);");
+                    string sourceExpr = spec.Kind == PartKind.Encoder
+                        ? input
+                        : PartChecks.GateSourceSizes(spec).Count == 1
+                            ? spec.StateParameters[0] + "." + spec.GatesFrom[0]
+                            : "torch.cat(new[] { " + string.Join(", ", spec.StateParameters.SelectMany(p => spec.GatesFrom.Select(f => p + "." + f))) + " }, -1)";
+                    string shape = "// [B, " + time + ", " + Sizes.Format(gateSizes) + "]";
+                    w.Line("var " + projected + " = " + (learned ? "gates.forward(" + sourceExpr + ")" : sourceExpr) + "; " + shape);
+                    w.Line("var " + chunks + " = " + projected + ".split(gateSizes, -1);");
+                    for (int g = 0; g < spec.Gates.Count; g++)
+                        w.Line("var " + spec.Gates[g].Name + " = " + chunks + "[" + g + "]; // [B, " + time + ", " + spec.Gates[g].Size + "]");
+                    if (inPlace && learned && activationPlan is { } plan)
+                    {
+                        // The projection is this method's own tensor: each gate chunk becomes its activation in place.
+                        w.Line("global::PrLstm.Runtime.Modules.Elementwise.ActivateGatesInPlace(" + projected + ", new torch.Tensor[] { " + string.Join(", ", plan.Sigmoid) + " }, new torch.Tensor[] { " + string.Join(", ", plan.Tanh) + " });");
+                        bodyContext = new EmitContext(context.ScalarLocals, plan.Sigmoid.ToDictionary(g => g, g => g), plan.Tanh.ToDictionary(g => g, g => g));
+                    }
+                    else if (gateSigmoids.Count > 0)
+                    {
+                        w.Line("// One sigmoid over all gates instead of one per gate (" + string.Join(", ", gateSigmoids.Keys) + "): fewer calls, one pass.");
+                        w.Line("var " + sigmoids + " = torch.sigmoid(" + projected + ").split(gateSizes, -1);");
+                    }
                 }
-            }
+                string Expression(Expr value) => inPlace ? ExpressionEmitter.EmitInPlace(value, bodyContext) : ExpressionEmitter.Emit(value, bodyContext);
 
-            var localValues = new Dictionary<string, Expr>();
-            foreach (LocalSpec local in spec.Locals)
-            {
-                localValues[local.Name] = local.Value;
-                string? size = localSizes.TryGetValue(local.Name, out var s) ? s : null;
-                w.Line("var " + local.Name + " = " + ExpressionEmitter.Emit(local.Value, context) + ";" + (size is null ? "" : " // [B, " + time + ", " + size + "]"));
-            }
+                var localValues = new Dictionary<string, Expr>();
+                foreach (LocalSpec local in spec.Locals)
+                {
+                    localValues[local.Name] = local.Value;
+                    string? size = localSizes.TryGetValue(local.Name, out var s) ? s : null;
+                    w.Line("var " + local.Name + " = " + Expression(local.Value) + ";" + (size is null ? "" : " // [B, " + time + ", " + size + "]"));
+                }
 
-            // Returned fields must be fresh tensors that are not shared between fields.
-            var returnedNames = new HashSet<string>();
-            var arguments = new List<string>();
-            foreach (FieldSpec field in spec.State.Fields)
-            {
-                Expr value = spec.Result.First(r => r.Field == field.Name).Value;
-                string text = ExpressionEmitter.Emit(value, context);
-                string? bare = ExpressionEmitter.BareName(value);
-                bool alias = ExpressionEmitter.IsInputView(value, localValues) || (bare is not null && !returnedNames.Add(bare));
-                arguments.Add(field.Name + ": " + (alias ? "(" + text + ").alias()" : text));
+                // Returned fields must be fresh tensors that are not shared between fields.
+                var returnedNames = new HashSet<string>();
+                var fieldValues = new List<string>();
+                foreach (FieldSpec field in spec.State.Fields)
+                {
+                    Expr value = spec.Result.First(r => r.Field == field.Name).Value;
+                    string text = Expression(value);
+                    string? bare = ExpressionEmitter.BareName(value);
+                    bool alias = ExpressionEmitter.IsInputView(value, localValues) || (bare is not null && !returnedNames.Add(bare));
+                    fieldValues.Add(field.Name + ": " + (alias ? "(" + text + ").alias()" : text));
+                }
+                w.Line("return new " + stateTensors + "(");
+                for (int a = 0; a < fieldValues.Count; a++)
+                    w.Line("    " + fieldValues[a] + (a < fieldValues.Count - 1 ? "," : ").MoveToOuterDisposeScope();"));
+                w.Close();
             }
-            w.Line("return new " + stateTensors + "(");
-            for (int a = 0; a < arguments.Count; a++)
-                w.Line("    " + arguments[a] + (a < arguments.Count - 1 ? "," : ").MoveToOuterDisposeScope();"));
-            w.Close();
             w.Close();
             w.Close();
             return FileHeader.End(spec.Type, w);
@@ -169,6 +191,29 @@ namespace PrLstm.Generators.Emit
                     && uses.All(r => sigmoidArguments.Contains(r.Id) && !wholeValues.Contains(r.Id)))
                 .ToList();
             return gates.Count >= 2 && 2 * gates.Count >= spec.Gates.Count ? gates : new List<string>();
+        }
+
+        /// <summary>
+        /// When every gate is used only as Sigmoid(gate) or only as Tanh(gate), never as the whole value of a local or
+        /// a field: which are which. The path without a gradient then activates the whole projection in place.
+        /// </summary>
+        private static (List<string> Sigmoid, List<string> Tanh)? ActivationPlan(PartSpec spec)
+        {
+            var values = spec.Locals.Select(l => l.Value).Concat(spec.Result.Select(r => r.Value)).ToList();
+            var nodes = values.SelectMany(PartChecks.Walk).ToList();
+            var wholeValues = new HashSet<int>(values.Select(v => v.Id));
+            var activations = nodes.OfType<Call>().Where(c => c.Function is "Sigmoid" or "Tanh" && c.Arguments[0] is GateRef).ToList();
+            var sigmoid = new List<string>();
+            var tanh = new List<string>();
+            foreach (GateSpec gate in spec.Gates)
+            {
+                int uses = nodes.OfType<GateRef>().Count(r => r.Gate == gate.Name);
+                var calls = activations.Where(c => ((GateRef)c.Arguments[0]).Gate == gate.Name).ToList();
+                if (uses == 0 || calls.Count != uses || calls.Any(c => wholeValues.Contains(c.Id)) || calls.Select(c => c.Function).Distinct().Count() != 1)
+                    return null;
+                (calls[0].Function == "Sigmoid" ? sigmoid : tanh).Add(gate.Name);
+            }
+            return spec.Gates.Count > 0 ? (sigmoid, tanh) : null;
         }
 
         private static string KindText(PartKind kind) => kind switch

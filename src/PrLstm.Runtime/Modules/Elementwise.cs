@@ -27,4 +27,33 @@ public static class Elementwise
 
     /// <summary>sum + a ⊙ b in one operation (torch.addcmul): one pass and one tensor fewer than the two operators.</summary>
     public static Tensor AddProduct(Tensor sum, Tensor a, Tensor b) => addcmul(sum, a, b, One);
+
+    /// <summary>
+    /// tanh of <paramref name="x"/> written into <paramref name="x"/> itself, for code that records no gradient and owns
+    /// x (on the CPU as 2·sigmoid(2x) − 1, as <see cref="Tanh"/>).
+    /// </summary>
+    public static Tensor TanhInPlace(Tensor x) =>
+        x.device_type == TorchSharp.DeviceType.CPU ? x.mul_(Two).sigmoid_().mul_(Two).sub_(One) : x.tanh_();
+
+    /// <summary>sum + a ⊙ b written into <paramref name="sum"/> (addcmul_), for code that records no gradient and owns sum.</summary>
+    public static Tensor AddProductInPlace(Tensor sum, Tensor a, Tensor b) => sum.addcmul_(a, b, One);
+
+    /// <summary>
+    /// Applies each gate's activation in place: sigmoid to <paramref name="sigmoidGates"/>, tanh to
+    /// <paramref name="tanhGates"/>, all of them chunks that together make up <paramref name="projected"/>. On the
+    /// CPU this is one sigmoid pass over the whole projection, the tanh gates going in scaled by 2 and coming out as
+    /// 2·s − 1; elsewhere one call per gate. For code that records no gradient and owns the projection.
+    /// </summary>
+    public static void ActivateGatesInPlace(Tensor projected, Tensor[] sigmoidGates, Tensor[] tanhGates)
+    {
+        if (projected.device_type == TorchSharp.DeviceType.CPU)
+        {
+            foreach (Tensor gate in tanhGates) gate.mul_(Two);
+            projected.sigmoid_();
+            foreach (Tensor gate in tanhGates) gate.mul_(Two).sub_(One);
+            return;
+        }
+        foreach (Tensor gate in sigmoidGates) gate.sigmoid_();
+        foreach (Tensor gate in tanhGates) gate.tanh_();
+    }
 }

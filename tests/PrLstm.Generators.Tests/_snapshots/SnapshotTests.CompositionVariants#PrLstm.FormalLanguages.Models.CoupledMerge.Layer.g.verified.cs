@@ -30,7 +30,11 @@ namespace PrLstm.FormalLanguages.Models
             }
 
             /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right) =>
+                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+
+            /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
+            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
             {
                 using var scope = torch.NewDisposeScope();
                 var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 4·H]
@@ -44,6 +48,24 @@ namespace PrLstm.FormalLanguages.Models
                 var c = global::PrLstm.Runtime.Modules.Elementwise.AddProduct(write * global::PrLstm.Runtime.Modules.Elementwise.Tanh(g), 1.0 - write, global::PrLstm.Runtime.Modules.Elementwise.AddProduct(share * left.c, 1.0 - share, right.c)); // [B, N, H]
                 return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
                     h: torch.sigmoid(o) * global::PrLstm.Runtime.Modules.Elementwise.Tanh(c),
+                    c: c).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
+            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 4·H]
+                var chunks = projected.split(gateSizes, -1);
+                var i = chunks[0]; // [B, N, H]
+                var g = chunks[1]; // [B, N, H]
+                var o = chunks[2]; // [B, N, H]
+                var mix = chunks[3]; // [B, N, H]
+                var write = torch.sigmoid(i); // [B, N, H]
+                var share = torch.sigmoid(mix); // [B, N, H]
+                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(global::PrLstm.Runtime.Modules.Elementwise.Tanh(g).mul_(write), 1.0 - write, global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(share * left.c, 1.0 - share, right.c)); // [B, N, H]
+                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
+                    h: torch.sigmoid(o).mul_(global::PrLstm.Runtime.Modules.Elementwise.Tanh(c)),
                     c: c).MoveToOuterDisposeScope();
             }
         }

@@ -48,7 +48,11 @@ namespace PrLstm.FormalLanguages.Models
             }
 
             /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right) =>
+                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+
+            /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
+            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
             {
                 using var scope = torch.NewDisposeScope();
                 var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 5·H]
@@ -61,6 +65,23 @@ namespace PrLstm.FormalLanguages.Models
                 var c = global::PrLstm.Runtime.Modules.Elementwise.AddProduct(global::PrLstm.Runtime.Modules.Elementwise.AddProduct(torch.sigmoid(normI.forward(i)) * global::PrLstm.Runtime.Modules.Elementwise.Tanh(normG.forward(g)), torch.sigmoid(normFLeft.forward(fLeft)), left.c), torch.sigmoid(normFRight.forward(fRight)), right.c); // [B, N, H]
                 return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
                     h: torch.sigmoid(normO.forward(o)) * global::PrLstm.Runtime.Modules.Elementwise.Tanh(normC.forward(c)),
+                    c: c).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
+            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 5·H]
+                var chunks = projected.split(gateSizes, -1);
+                var i = chunks[0]; // [B, N, H]
+                var g = chunks[1]; // [B, N, H]
+                var o = chunks[2]; // [B, N, H]
+                var fLeft = chunks[3]; // [B, N, H]
+                var fRight = chunks[4]; // [B, N, H]
+                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(normI.forward(i).sigmoid_().mul_(global::PrLstm.Runtime.Modules.Elementwise.TanhInPlace(normG.forward(g))), normFLeft.forward(fLeft).sigmoid_(), left.c), normFRight.forward(fRight).sigmoid_(), right.c); // [B, N, H]
+                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
+                    h: normO.forward(o).sigmoid_().mul_(global::PrLstm.Runtime.Modules.Elementwise.TanhInPlace(normC.forward(c))),
                     c: c).MoveToOuterDisposeScope();
             }
         }

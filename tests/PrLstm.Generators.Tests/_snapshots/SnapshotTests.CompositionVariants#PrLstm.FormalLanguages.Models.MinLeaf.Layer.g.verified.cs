@@ -30,7 +30,22 @@ namespace PrLstm.FormalLanguages.Models
             }
 
             /// <summary>Encodes every token independently: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.MinState.Tensors forward(torch.Tensor x)
+            public override global::PrLstm.FormalLanguages.Models.MinState.Tensors forward(torch.Tensor x) =>
+                torch.is_grad_enabled() ? ForwardDifferentiable(x) : ForwardInPlace(x);
+
+            /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
+            private global::PrLstm.FormalLanguages.Models.MinState.Tensors ForwardDifferentiable(torch.Tensor x)
+            {
+                using var scope = torch.NewDisposeScope();
+                var projected = gates.forward(x); // [B, T, H]
+                var chunks = projected.split(gateSizes, -1);
+                var a = chunks[0]; // [B, T, H]
+                return new global::PrLstm.FormalLanguages.Models.MinState.Tensors(
+                    h: a).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
+            private global::PrLstm.FormalLanguages.Models.MinState.Tensors ForwardInPlace(torch.Tensor x)
             {
                 using var scope = torch.NewDisposeScope();
                 var projected = gates.forward(x); // [B, T, H]

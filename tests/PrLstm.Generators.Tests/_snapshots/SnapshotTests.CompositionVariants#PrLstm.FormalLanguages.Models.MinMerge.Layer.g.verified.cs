@@ -30,7 +30,11 @@ namespace PrLstm.FormalLanguages.Models
             }
 
             /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.MinState.Tensors forward(global::PrLstm.FormalLanguages.Models.MinState.Tensors left, global::PrLstm.FormalLanguages.Models.MinState.Tensors right)
+            public override global::PrLstm.FormalLanguages.Models.MinState.Tensors forward(global::PrLstm.FormalLanguages.Models.MinState.Tensors left, global::PrLstm.FormalLanguages.Models.MinState.Tensors right) =>
+                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+
+            /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
+            private global::PrLstm.FormalLanguages.Models.MinState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.MinState.Tensors left, global::PrLstm.FormalLanguages.Models.MinState.Tensors right)
             {
                 using var scope = torch.NewDisposeScope();
                 var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 2·H]
@@ -40,6 +44,19 @@ namespace PrLstm.FormalLanguages.Models
                 var z = torch.sigmoid(update); // [B, N, H]
                 return new global::PrLstm.FormalLanguages.Models.MinState.Tensors(
                     h: global::PrLstm.Runtime.Modules.Elementwise.AddProduct((1.0 - z) * right.h, z, candidate)).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
+            private global::PrLstm.FormalLanguages.Models.MinState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.MinState.Tensors left, global::PrLstm.FormalLanguages.Models.MinState.Tensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 2·H]
+                var chunks = projected.split(gateSizes, -1);
+                var update = chunks[0]; // [B, N, H]
+                var candidate = chunks[1]; // [B, N, H]
+                var z = torch.sigmoid(update); // [B, N, H]
+                return new global::PrLstm.FormalLanguages.Models.MinState.Tensors(
+                    h: global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace((1.0 - z).mul_(right.h), z, candidate)).MoveToOuterDisposeScope();
             }
         }
     }

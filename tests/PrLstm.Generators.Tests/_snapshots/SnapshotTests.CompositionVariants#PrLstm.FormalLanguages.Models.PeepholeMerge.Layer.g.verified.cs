@@ -30,7 +30,11 @@ namespace PrLstm.FormalLanguages.Models
             }
 
             /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right) =>
+                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+
+            /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
+            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
             {
                 using var scope = torch.NewDisposeScope();
                 var projected = gates.forward(torch.cat(new[] { left.h, left.c, right.h, right.c }, -1)); // [B, N, 5·H]
@@ -45,6 +49,24 @@ namespace PrLstm.FormalLanguages.Models
                 var c = global::PrLstm.Runtime.Modules.Elementwise.AddProduct(global::PrLstm.Runtime.Modules.Elementwise.AddProduct(sigmoids[0] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(g), sigmoids[3], left.c), sigmoids[4], right.c); // [B, N, H]
                 return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
                     h: sigmoids[2] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(c),
+                    c: c).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
+            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                var projected = gates.forward(torch.cat(new[] { left.h, left.c, right.h, right.c }, -1)); // [B, N, 5·H]
+                var chunks = projected.split(gateSizes, -1);
+                var i = chunks[0]; // [B, N, H]
+                var g = chunks[1]; // [B, N, H]
+                var o = chunks[2]; // [B, N, H]
+                var fLeft = chunks[3]; // [B, N, H]
+                var fRight = chunks[4]; // [B, N, H]
+                global::PrLstm.Runtime.Modules.Elementwise.ActivateGatesInPlace(projected, new torch.Tensor[] { i, o, fLeft, fRight }, new torch.Tensor[] { g });
+                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(i * g, fLeft, left.c), fRight, right.c); // [B, N, H]
+                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
+                    h: global::PrLstm.Runtime.Modules.Elementwise.Tanh(c).mul_(o),
                     c: c).MoveToOuterDisposeScope();
             }
         }

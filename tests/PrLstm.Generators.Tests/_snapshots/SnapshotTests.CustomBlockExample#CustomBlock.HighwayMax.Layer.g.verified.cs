@@ -30,7 +30,11 @@ namespace CustomBlock
             }
 
             /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::CustomBlock.MaxState.Tensors forward(global::CustomBlock.MaxState.Tensors left, global::CustomBlock.MaxState.Tensors right)
+            public override global::CustomBlock.MaxState.Tensors forward(global::CustomBlock.MaxState.Tensors left, global::CustomBlock.MaxState.Tensors right) =>
+                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+
+            /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
+            private global::CustomBlock.MaxState.Tensors ForwardDifferentiable(global::CustomBlock.MaxState.Tensors left, global::CustomBlock.MaxState.Tensors right)
             {
                 using var scope = torch.NewDisposeScope();
                 var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 2·H]
@@ -40,6 +44,19 @@ namespace CustomBlock
                 var t = torch.sigmoid(carry); // [B, N, H]
                 return new global::CustomBlock.MaxState.Tensors(
                     h: global::PrLstm.Runtime.Modules.Elementwise.AddProduct(t * torch.maximum(left.h, right.h), 1.0 - t, global::PrLstm.Runtime.Modules.Elementwise.Tanh(candidate))).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
+            private global::CustomBlock.MaxState.Tensors ForwardInPlace(global::CustomBlock.MaxState.Tensors left, global::CustomBlock.MaxState.Tensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 2·H]
+                var chunks = projected.split(gateSizes, -1);
+                var carry = chunks[0]; // [B, N, H]
+                var candidate = chunks[1]; // [B, N, H]
+                var t = torch.sigmoid(carry); // [B, N, H]
+                return new global::CustomBlock.MaxState.Tensors(
+                    h: global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(torch.maximum(left.h, right.h).mul_(t), 1.0 - t, global::PrLstm.Runtime.Modules.Elementwise.Tanh(candidate))).MoveToOuterDisposeScope();
             }
         }
     }

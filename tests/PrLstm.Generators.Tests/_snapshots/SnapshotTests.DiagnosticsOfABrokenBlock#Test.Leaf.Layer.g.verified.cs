@@ -30,7 +30,11 @@ namespace Test
             }
 
             /// <summary>Encodes every token independently: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
-            public override global::Test.S.Tensors forward(torch.Tensor x)
+            public override global::Test.S.Tensors forward(torch.Tensor x) =>
+                torch.is_grad_enabled() ? ForwardDifferentiable(x) : ForwardInPlace(x);
+
+            /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
+            private global::Test.S.Tensors ForwardDifferentiable(torch.Tensor x)
             {
                 using var scope = torch.NewDisposeScope();
                 var projected = gates.forward(x); // [B, T, 2·H]
@@ -39,6 +43,19 @@ namespace Test
                 var o = chunks[1]; // [B, T, H]
                 return new global::Test.S.Tensors(
                     h: torch.sigmoid(o) * global::PrLstm.Runtime.Modules.Elementwise.Tanh(i),
+                    c: i).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
+            private global::Test.S.Tensors ForwardInPlace(torch.Tensor x)
+            {
+                using var scope = torch.NewDisposeScope();
+                var projected = gates.forward(x); // [B, T, 2·H]
+                var chunks = projected.split(gateSizes, -1);
+                var i = chunks[0]; // [B, T, H]
+                var o = chunks[1]; // [B, T, H]
+                return new global::Test.S.Tensors(
+                    h: torch.sigmoid(o).mul_(global::PrLstm.Runtime.Modules.Elementwise.Tanh(i)),
                     c: i).MoveToOuterDisposeScope();
             }
         }

@@ -36,7 +36,11 @@ namespace PrLstm.FormalLanguages.Models
             }
 
             /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.GruState.Tensors forward(global::PrLstm.FormalLanguages.Models.GruState.Tensors left, global::PrLstm.FormalLanguages.Models.GruState.Tensors right)
+            public override global::PrLstm.FormalLanguages.Models.GruState.Tensors forward(global::PrLstm.FormalLanguages.Models.GruState.Tensors left, global::PrLstm.FormalLanguages.Models.GruState.Tensors right) =>
+                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+
+            /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
+            private global::PrLstm.FormalLanguages.Models.GruState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.GruState.Tensors left, global::PrLstm.FormalLanguages.Models.GruState.Tensors right)
             {
                 using var scope = torch.NewDisposeScope();
                 var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1)); // [B, N, 2·H]
@@ -48,6 +52,21 @@ namespace PrLstm.FormalLanguages.Models
                 var candidate = global::PrLstm.Runtime.Modules.Elementwise.Tanh(inputCandidate.forward(left.s) + stateCandidate.forward(r * right.s)); // [B, N, H]
                 return new global::PrLstm.FormalLanguages.Models.GruState.Tensors(
                     s: global::PrLstm.Runtime.Modules.Elementwise.AddProduct((1.0 - z) * right.s, z, candidate)).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
+            private global::PrLstm.FormalLanguages.Models.GruState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.GruState.Tensors left, global::PrLstm.FormalLanguages.Models.GruState.Tensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1)); // [B, N, 2·H]
+                var chunks = projected.split(gateSizes, -1);
+                var update = chunks[0]; // [B, N, H]
+                var reset = chunks[1]; // [B, N, H]
+                var z = torch.sigmoid(update); // [B, N, H]
+                var r = torch.sigmoid(reset); // [B, N, H]
+                var candidate = global::PrLstm.Runtime.Modules.Elementwise.TanhInPlace(inputCandidate.forward(left.s).add_(stateCandidate.forward(r * right.s))); // [B, N, H]
+                return new global::PrLstm.FormalLanguages.Models.GruState.Tensors(
+                    s: global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace((1.0 - z).mul_(right.s), z, candidate)).MoveToOuterDisposeScope();
             }
         }
     }

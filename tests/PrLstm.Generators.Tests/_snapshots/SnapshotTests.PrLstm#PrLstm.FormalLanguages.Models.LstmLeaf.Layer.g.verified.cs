@@ -30,7 +30,11 @@ namespace PrLstm.FormalLanguages.Models
             }
 
             /// <summary>Encodes every token independently: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(torch.Tensor x)
+            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(torch.Tensor x) =>
+                torch.is_grad_enabled() ? ForwardDifferentiable(x) : ForwardInPlace(x);
+
+            /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
+            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardDifferentiable(torch.Tensor x)
             {
                 using var scope = torch.NewDisposeScope();
                 var projected = gates.forward(x); // [B, T, 3·H]
@@ -43,6 +47,22 @@ namespace PrLstm.FormalLanguages.Models
                 var c = sigmoids[0] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(g); // [B, T, H]
                 return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
                     h: sigmoids[2] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(c),
+                    c: c).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
+            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardInPlace(torch.Tensor x)
+            {
+                using var scope = torch.NewDisposeScope();
+                var projected = gates.forward(x); // [B, T, 3·H]
+                var chunks = projected.split(gateSizes, -1);
+                var i = chunks[0]; // [B, T, H]
+                var g = chunks[1]; // [B, T, H]
+                var o = chunks[2]; // [B, T, H]
+                global::PrLstm.Runtime.Modules.Elementwise.ActivateGatesInPlace(projected, new torch.Tensor[] { i, o }, new torch.Tensor[] { g });
+                var c = i * g; // [B, T, H]
+                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
+                    h: global::PrLstm.Runtime.Modules.Elementwise.Tanh(c).mul_(o),
                     c: c).MoveToOuterDisposeScope();
             }
         }

@@ -30,7 +30,11 @@ namespace PrLstm.FormalLanguages.Models
             }
 
             /// <summary>Refines N states at once: state with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(global::PrLstm.FormalLanguages.Models.LstmState.Tensors state)
+            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(global::PrLstm.FormalLanguages.Models.LstmState.Tensors state) =>
+                torch.is_grad_enabled() ? ForwardDifferentiable(state) : ForwardInPlace(state);
+
+            /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
+            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.LstmState.Tensors state)
             {
                 using var scope = torch.NewDisposeScope();
                 var projected = gates.forward(state.h); // [B, N, 4·H]
@@ -44,6 +48,23 @@ namespace PrLstm.FormalLanguages.Models
                 var c = global::PrLstm.Runtime.Modules.Elementwise.AddProduct(sigmoids[0] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(g), sigmoids[3], state.c); // [B, N, H]
                 return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
                     h: sigmoids[2] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(c),
+                    c: c).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
+            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.LstmState.Tensors state)
+            {
+                using var scope = torch.NewDisposeScope();
+                var projected = gates.forward(state.h); // [B, N, 4·H]
+                var chunks = projected.split(gateSizes, -1);
+                var i = chunks[0]; // [B, N, H]
+                var g = chunks[1]; // [B, N, H]
+                var o = chunks[2]; // [B, N, H]
+                var f = chunks[3]; // [B, N, H]
+                global::PrLstm.Runtime.Modules.Elementwise.ActivateGatesInPlace(projected, new torch.Tensor[] { i, o, f }, new torch.Tensor[] { g });
+                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(i * g, f, state.c); // [B, N, H]
+                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
+                    h: global::PrLstm.Runtime.Modules.Elementwise.Tanh(c).mul_(o),
                     c: c).MoveToOuterDisposeScope();
             }
         }

@@ -30,7 +30,22 @@ namespace PrLstm.FormalLanguages.Models
             }
 
             /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.RnnState.Tensors forward(global::PrLstm.FormalLanguages.Models.RnnState.Tensors left, global::PrLstm.FormalLanguages.Models.RnnState.Tensors right)
+            public override global::PrLstm.FormalLanguages.Models.RnnState.Tensors forward(global::PrLstm.FormalLanguages.Models.RnnState.Tensors left, global::PrLstm.FormalLanguages.Models.RnnState.Tensors right) =>
+                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+
+            /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
+            private global::PrLstm.FormalLanguages.Models.RnnState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.RnnState.Tensors left, global::PrLstm.FormalLanguages.Models.RnnState.Tensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1)); // [B, N, H]
+                var chunks = projected.split(gateSizes, -1);
+                var a = chunks[0]; // [B, N, H]
+                return new global::PrLstm.FormalLanguages.Models.RnnState.Tensors(
+                    s: torch.nn.functional.relu(a)).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
+            private global::PrLstm.FormalLanguages.Models.RnnState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.RnnState.Tensors left, global::PrLstm.FormalLanguages.Models.RnnState.Tensors right)
             {
                 using var scope = torch.NewDisposeScope();
                 var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1)); // [B, N, H]

@@ -30,7 +30,22 @@ namespace PrLstm.FormalLanguages.Models
             }
 
             /// <summary>Refines N states at once: state with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.RnnState.Tensors forward(global::PrLstm.FormalLanguages.Models.RnnState.Tensors state)
+            public override global::PrLstm.FormalLanguages.Models.RnnState.Tensors forward(global::PrLstm.FormalLanguages.Models.RnnState.Tensors state) =>
+                torch.is_grad_enabled() ? ForwardDifferentiable(state) : ForwardInPlace(state);
+
+            /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
+            private global::PrLstm.FormalLanguages.Models.RnnState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.RnnState.Tensors state)
+            {
+                using var scope = torch.NewDisposeScope();
+                var projected = gates.forward(state.s); // [B, N, H]
+                var chunks = projected.split(gateSizes, -1);
+                var a = chunks[0]; // [B, N, H]
+                return new global::PrLstm.FormalLanguages.Models.RnnState.Tensors(
+                    s: torch.nn.functional.relu(a)).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
+            private global::PrLstm.FormalLanguages.Models.RnnState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.RnnState.Tensors state)
             {
                 using var scope = torch.NewDisposeScope();
                 var projected = gates.forward(state.s); // [B, N, H]
