@@ -9,6 +9,16 @@ namespace PrLstm.Benchmarks;
 /// </summary>
 public static class NaiveScan
 {
+    /// <summary>The scan with a model's combine method, e.g. <c>NaiveScan.Prefix(model.Encode(x), model.Combine)</c>.</summary>
+    public static TState Prefix<TState>(TState leaves, Func<TState, TState, TState> combine)
+        where TState : IScanState<TState> =>
+        Prefix(leaves, new DelegateCombine<TState>(combine));
+
+    private readonly struct DelegateCombine<TState>(Func<TState, TState, TState> combine) : IScanCombine<TState>
+    {
+        public TState Combine(TState left, TState right) => combine(left, right);
+    }
+
     public static TState Prefix<TState, TCombine>(TState leaves, TCombine f)
         where TState : IScanState<TState>
         where TCombine : IScanCombine<TState>

@@ -1,6 +1,5 @@
 using PrLstm.Benchmarks;
 using PrLstm.FormalLanguages.Models;
-using PrLstm.Runtime.Schedule;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,11 +8,6 @@ namespace PrLstm.IntegrationTests;
 /// <summary>The benchmark's yardsticks compute what they are compared with; otherwise the ratios would mean nothing.</summary>
 public class BenchmarkYardstickTests
 {
-    private readonly struct ModelCombine(PrLstmModel model) : IScanCombine<LstmState.Tensors>
-    {
-        public LstmState.Tensors Combine(LstmState.Tensors left, LstmState.Tensors right) => model.Combine(left, right);
-    }
-
     [Fact]
     public void HandwrittenTreeAndNaiveRecursionComputeTheGeneratedModel()
     {
@@ -28,7 +22,7 @@ public class BenchmarkYardstickTests
             var x = randn(new[] { 2, length, 3L }, dtype: ScalarType.Float64);
             var expected = model.forward(x);
             TestModels.AssertClose(handwritten.forward(x), expected, 1e-10, 1e-10, $"hand-written tree, T = {length}");
-            TestModels.AssertClose(NaiveScan.Prefix(model.Encode(x), new ModelCombine(model)).h, expected, 1e-10, 1e-10, $"naive recursion, T = {length}");
+            TestModels.AssertClose(NaiveScan.Prefix(model.Encode(x), model.Combine).h, expected, 1e-10, 1e-10, $"naive recursion, T = {length}");
         }
     }
 

@@ -2,7 +2,6 @@ using System.Text.Json;
 using PrLstm.Benchmarks;
 using PrLstm.FormalLanguages.Models;
 using PrLstm.Runtime.Baselines;
-using PrLstm.Runtime.Schedule;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,11 +21,6 @@ public static class Bench
     public static Settings Quick => new(new long[] { 256 }, new long[] { 1, 64 }, new long[] { 16, 64, 256, 512, 2048 }, new[] { "forward", "train" }, Implementations, 3, 2000, 256);
 
     public static Settings Full => new(new long[] { 256, 64 }, new long[] { 1, 64, 256 }, new long[] { 16, 64, 256, 512, 2048, 8192 }, new[] { "forward", "train" }, Implementations, 7, 2000, 512);
-
-    private readonly struct ModelCombine(PrLstmModel model) : IScanCombine<LstmState.Tensors>
-    {
-        public LstmState.Tensors Combine(LstmState.Tensors left, LstmState.Tensors right) => model.Combine(left, right);
-    }
 
     public static List<BenchRecord> Run(Settings settings, Action<string> log)
     {
@@ -59,7 +53,7 @@ public static class Bench
                     "final" => x => model.FinalState(x).h,
                     "sequential" => x => model.ForwardSequential(x),
                     "handwritten-tree" => x => handwritten.forward(x),
-                    "naive" => x => NaiveScan.Prefix(model.Encode(x), new ModelCombine(model)).h,
+                    "naive" => x => NaiveScan.Prefix(model.Encode(x), model.Combine).h,
                     "nn.LSTM" => x => lstm.call(x).Item1,
                     "transformer" => x => transformer.forward(x),
                     "tree-matmuls" => x => x,
