@@ -9,11 +9,16 @@ public sealed record BenchRecord(string impl, string mode, long B, long T, long 
 /// <summary>Timing and memory of one call, repeated: median after warm-up; peak resident memory above the start.</summary>
 public static class Measure
 {
-    /// <summary>Median milliseconds of <paramref name="call"/> over <paramref name="repeats"/> runs after <paramref name="warmUp"/>, and the peak memory in MB.</summary>
-    public static (double MedianMs, double PeakMb) Run(Action call, int warmUp, int repeats)
+    /// <summary>
+    /// Median milliseconds of <paramref name="call"/> over <paramref name="repeats"/> runs after <paramref name="warmUp"/>,
+    /// and the peak memory in MB above the level at the start. With <paramref name="releaseFreeMemory"/>, memory
+    /// that malloc keeps for reuse is handed back first, so the peak counts everything the calls allocate (and
+    /// the calls pay for fresh pages: use it for a memory probe, not for timing).
+    /// </summary>
+    public static (double MedianMs, double PeakMb) Run(Action call, int warmUp, int repeats, bool releaseFreeMemory = false)
     {
         for (int i = 0; i < warmUp; i++) call();
-        long baseline = ResetPeak();
+        long baseline = ResetPeak(releaseFreeMemory);
         var times = new double[repeats];
         for (int i = 0; i < repeats; i++)
         {
@@ -36,13 +41,16 @@ public static class Measure
     }
 
     // Linux: writing 5 to /proc/self/clear_refs resets the resident-set high-water mark (VmHWM). Freed memory that
-    // malloc keeps for reuse still counts as resident, so it is handed back first (glibc's malloc_trim): the
-    // peak then measures what the call itself allocates, not what earlier calls left in the heap.
-    private static long ResetPeak()
+    // malloc keeps for reuse still counts as resident; handing it back first (glibc's malloc_trim) makes the peak
+    // measure what the call itself allocates, not what earlier calls left in the heap.
+    private static long ResetPeak(bool releaseFreeMemory)
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        ReleaseFreeHeapMemory();
+        if (releaseFreeMemory)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            ReleaseFreeHeapMemory();
+        }
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         return Status("VmRSS:");
     }
