@@ -70,6 +70,6 @@ public static class Measure
     {
         if (!File.Exists("/proc/self/status")) return 0;
         var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(key));
-        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        return line is null ? 0 : long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 }
