@@ -66,6 +66,17 @@ public static class Measure
 
     private static long PeakBytes() => Status("VmHWM:");
 
+    /// <summary>Memory the system can still give this process, in bytes (Linux MemAvailable; elsewhere what the GC sees).</summary>
+    public static long AvailableBytes()
+    {
+        if (File.Exists("/proc/meminfo"))
+        {
+            var line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemAvailable:"));
+            if (line is not null) return long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    }
+
     private static long Status(string key)
     {
         if (!File.Exists("/proc/self/status")) return 0;

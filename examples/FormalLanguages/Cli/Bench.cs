@@ -70,6 +70,14 @@ public static class Bench
                     _ => b * 2 * (t * 2.0 * inputSize * 64 + 2 * (8.0 * t * 64 * 64 + 4.0 * t * t * 64 + 16.0 * t * 64 * 64)),
                 } * (mode == "train" ? 3 : 1);
 
+                // A call that would not fit in memory would get the process killed: skip it and the rest of the series.
+                double need = EstimatedPeakBytes(impl, mode, b, t, h);
+                long available = Measure.AvailableBytes();
+                if (need > 0.6 * available)
+                {
+                    log($"{impl,-17} {mode,-7} B={b,-4} T={t,-5} skipped: needs about {need / 1e9:F1} GB, {available / 1e9:F1} GB available");
+                    break;
+                }
                 using var x = randn(b, t, inputSize);
                 // tree-matmuls is the floor under the tree: its block and refinement matmuls alone (forward only).
                 if (impl == "tree-matmuls" && mode != "forward") break;
@@ -105,6 +113,20 @@ public static class Bench
         return records;
     }
 
+    /// <summary>
+    /// A generous estimate of one call's peak memory, from the sizes measured here: the Transformer's attention
+    /// holds B · 8 heads · T² scores per layer (about 3 such tensors at a time in a forward, 8 kept for backward);
+    /// the recurrent models hold a few dozen H-sized values per position (about 100 in a training step, or in the
+    /// hand-written and naive trees, which keep every level).
+    /// </summary>
+    private static double EstimatedPeakBytes(string impl, string mode, long b, long t, long h)
+    {
+        bool train = mode == "train";
+        if (impl == "transformer") return (train ? 8.0 : 3.0) * b * 8 * t * t * sizeof(float);
+        double perPosition = train || impl is "handwritten-tree" or "naive" ? 100 : 20;
+        return perPosition * b * t * h * sizeof(float);
+    }
+
     private static TreeMatmuls TreeMatmuls(PrLstmModel model, long batch, long length)
     {
         var p = model.named_parameters().ToDictionary(q => q.name, q => (Tensor)q.parameter);
@@ -122,14 +144,15 @@ public static class Bench
         var (tree1, floor1, handwritten1) = (Find("tree", "forward", 1, 512), Find("tree-matmuls", "forward", 1, 512), Find("handwritten-tree", "forward", 1, 512));
         var (tree2048, floor2048, lstm2048, sequential2048) = (Find("tree", "forward", 1, 2048), Find("tree-matmuls", "forward", 1, 2048), Find("nn.LSTM", "forward", 1, 2048), Find("sequential", "forward", 1, 2048));
         string Time(BenchRecord? a, BenchRecord? b) => Ratio(a, b, (x, y) => x.median_ms / y.median_ms, "F2");
+        string PerPosition(string impl, long h) => string.Join(" / ", new[] { 64L, 256, 512 }.Select(t => Find(impl, "train", 64, t, h) is { } r ? (r.peak_mb / t).ToString("F2") : "–"));
         string OfPeak(BenchRecord? r) => r is null ? "not measured" : $"{r.gflops:F1} GFLOP/s = {r.gflops / peak:P0}";
         var lines = new List<string>
         {
             $"1. tree forward B=64 T=512 H=256: {OfPeak(tree64)} of the matmul peak {peak:F1} (target ≥ 80%); its matmuls alone (tree-matmuls): {OfPeak(floor64)}",
-            $"2. hand-written / generated tree time, T=512: B=1 {Time(handwritten1, tree1)}x, B=64 {Time(Find("handwritten-tree", "forward", 64, 512), tree64)}x (target ≥ 1.5x); at B=1 the most any tree can reach, hand-written / tree-matmuls: {Time(handwritten1, floor1)}x",
+            $"2. hand-written / generated tree time, T=512: B=1 {Time(handwritten1, tree1)}x, B=64 {Time(Find("handwritten-tree", "forward", 64, 512), tree64)}x (target ≥ 1.5x); the most any tree can reach, hand-written / tree-matmuls: B=1 {Time(handwritten1, floor1)}x, B=64 {Time(Find("handwritten-tree", "forward", 64, 512), floor64)}x",
             $"3. final / tree time, B=64 T=512: {Time(Find("final", "forward", 64, 512), tree64)} (target ≤ 0.55)",
             $"4. B=1 T=2048: tree / nn.LSTM time {Time(tree2048, lstm2048)} (target ≤ 1.2); sequential / tree {Time(sequential2048, tree2048)} (target ≥ 8); bounds from the matmuls alone: tree-matmuls / nn.LSTM {Time(floor2048, lstm2048)}, sequential / tree-matmuls {Time(sequential2048, floor2048)}",
-            $"5. training, B=64: peak MB tree T=256/512/2048 {string.Join(" / ", new[] { 256L, 512, 2048 }.Select(t => Find("tree", "train", 64, t)?.peak_mb.ToString("F0") ?? "–"))}, transformer {string.Join(" / ", new[] { 256L, 512, 2048 }.Select(t => Find("transformer", "train", 64, t, 64)?.peak_mb.ToString("F0") ?? "–"))}; train-vs-forward ratio to nn.LSTM at T=512: tree {Time(Find("tree", "train", 64, 512), Find("nn.LSTM", "train", 64, 512))} vs forward {Time(tree64, Find("nn.LSTM", "forward", 64, 512))}",
+            $"5. training step, B=64, peak MB per position at T=64/256/512: tree {PerPosition("tree", 256)}, transformer {PerPosition("transformer", 64)} (constant = linear growth); train-vs-forward ratio to nn.LSTM at T=512: tree {Time(Find("tree", "train", 64, 512), Find("nn.LSTM", "train", 64, 512))} vs forward {Time(tree64, Find("nn.LSTM", "forward", 64, 512))} (target: train within 2x of forward)",
         };
         return lines;
     }
