@@ -33,7 +33,7 @@ public static class CpuSplit
         where TCombine : IScanCombine<TState>
     {
         long length = left.Length;
-        long pairsPerCall = PairsPerCall(left.CpuBytesPerPosition + right.CpuBytesPerPosition, length);
+        long pairsPerCall = ItemsPerCall(left.CpuBytesPerPosition + right.CpuBytesPerPosition, length);
         if (pairsPerCall >= length)
             return [f.Combine(left, right)];
 
@@ -68,7 +68,7 @@ public static class CpuSplit
     {
         long length = x.shape[1];
         long bytesPerPosition = x.device_type == TorchSharp.DeviceType.CPU ? x.shape[0] * stateWidth * x.ElementSize : 0;
-        long positionsPerCall = PairsPerCall(bytesPerPosition, length);
+        long positionsPerCall = ItemsPerCall(bytesPerPosition, length);
         if (positionsPerCall >= length)
             return encode(x);
 
@@ -82,6 +82,6 @@ public static class CpuSplit
         return TState.Concat(parts).MoveToOuterDisposeScope();
     }
 
-    private static long PairsPerCall(long bytesPerPair, long length) =>
-        bytesPerPair <= 0 ? length : Math.Max(1, CpuBudgetBytes / bytesPerPair);
+    private static long ItemsPerCall(long bytesPerItem, long length) =>
+        bytesPerItem <= 0 ? length : Math.Max(1, CpuBudgetBytes / bytesPerItem);
 }
