@@ -176,44 +176,49 @@ namespace PrLstm.Generators.Emit
         }
 
         /// <summary>
-        /// Gates that the body uses only as Sigmoid(gate), never as the whole value of a local or a field, when there
-        /// are at least two of them and they are at least half of all gates: the layer then computes the sigmoid of
-        /// the whole projection in one call (computing it for the other gates too costs less than the extra calls).
+        /// Gates that the body uses only as Sigmoid(gate), when there are at least two of them and they are at least
+        /// half of all gates: the layer then computes the sigmoid of the whole projection in one call (computing it
+        /// for the other gates too costs less than the extra calls).
         /// </summary>
         private static List<string> SigmoidOnlyGates(PartSpec spec)
         {
-            var values = spec.Locals.Select(l => l.Value).Concat(spec.Result.Select(r => r.Value)).ToList();
-            var nodes = values.SelectMany(PartChecks.Walk).ToList();
-            var sigmoidArguments = new HashSet<int>(nodes.OfType<Call>().Where(c => c.Function == "Sigmoid" && !values.Contains(c)).Select(c => c.Arguments[0].Id));
-            var wholeValues = new HashSet<int>(values.Select(v => v.Id));
-            var gates = spec.Gates.Select(g => g.Name)
-                .Where(name => nodes.OfType<GateRef>().Where(r => r.Gate == name).ToList() is { Count: > 0 } uses
-                    && uses.All(r => sigmoidArguments.Contains(r.Id) && !wholeValues.Contains(r.Id)))
-                .ToList();
+            var activations = GateActivations(spec);
+            var gates = spec.Gates.Select(g => g.Name).Where(name => activations[name] == "Sigmoid").ToList();
             return gates.Count >= 2 && 2 * gates.Count >= spec.Gates.Count ? gates : new List<string>();
         }
 
         /// <summary>
-        /// When every gate is used only as Sigmoid(gate) or only as Tanh(gate), never as the whole value of a local or
-        /// a field: which are which. The path without a gradient then activates the whole projection in place.
+        /// When every gate is used only as Sigmoid(gate) or only as Tanh(gate): which are which. The path without a
+        /// gradient then activates the whole projection in place.
         /// </summary>
         private static (List<string> Sigmoid, List<string> Tanh)? ActivationPlan(PartSpec spec)
+        {
+            var activations = GateActivations(spec);
+            if (spec.Gates.Count == 0 || activations.Values.Any(a => a is null)) return null;
+            return (spec.Gates.Select(g => g.Name).Where(name => activations[name] == "Sigmoid").ToList(),
+                    spec.Gates.Select(g => g.Name).Where(name => activations[name] == "Tanh").ToList());
+        }
+
+        /// <summary>
+        /// For each gate, "Sigmoid" or "Tanh" when every use of it is that function applied to the gate alone and none
+        /// of those calls is the whole value of a local or a field (a field must not be a view of a shared tensor);
+        /// otherwise null.
+        /// </summary>
+        private static Dictionary<string, string?> GateActivations(PartSpec spec)
         {
             var values = spec.Locals.Select(l => l.Value).Concat(spec.Result.Select(r => r.Value)).ToList();
             var nodes = values.SelectMany(PartChecks.Walk).ToList();
             var wholeValues = new HashSet<int>(values.Select(v => v.Id));
             var activations = nodes.OfType<Call>().Where(c => c.Function is "Sigmoid" or "Tanh" && c.Arguments[0] is GateRef).ToList();
-            var sigmoid = new List<string>();
-            var tanh = new List<string>();
+            var result = new Dictionary<string, string?>();
             foreach (GateSpec gate in spec.Gates)
             {
                 int uses = nodes.OfType<GateRef>().Count(r => r.Gate == gate.Name);
                 var calls = activations.Where(c => ((GateRef)c.Arguments[0]).Gate == gate.Name).ToList();
-                if (uses == 0 || calls.Count != uses || calls.Any(c => wholeValues.Contains(c.Id)) || calls.Select(c => c.Function).Distinct().Count() != 1)
-                    return null;
-                (calls[0].Function == "Sigmoid" ? sigmoid : tanh).Add(gate.Name);
+                bool single = uses > 0 && calls.Count == uses && !calls.Any(c => wholeValues.Contains(c.Id)) && calls.Select(c => c.Function).Distinct().Count() == 1;
+                result[gate.Name] = single ? calls[0].Function : null;
             }
-            return spec.Gates.Count > 0 ? (sigmoid, tanh) : null;
+            return result;
         }
 
         private static string KindText(PartKind kind) => kind switch
