@@ -67,20 +67,15 @@ public static class Measure
     private static long PeakBytes() => Status("VmHWM:");
 
     /// <summary>Memory the system can still give this process, in bytes (Linux MemAvailable; elsewhere what the GC sees).</summary>
-    public static long AvailableBytes()
-    {
-        if (File.Exists("/proc/meminfo"))
-        {
-            var line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemAvailable:"));
-            if (line is not null) return long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
-        }
-        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-    }
+    public static long AvailableBytes() => ProcBytes("/proc/meminfo", "MemAvailable:") ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
-    private static long Status(string key)
+    private static long Status(string key) => ProcBytes("/proc/self/status", key) ?? 0;
+
+    /// <summary>A "key: N kB" line of a Linux /proc file in bytes; null where the file or the key is missing.</summary>
+    private static long? ProcBytes(string path, string key)
     {
-        if (!File.Exists("/proc/self/status")) return 0;
-        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(key));
-        return line is null ? 0 : long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        if (!File.Exists(path)) return null;
+        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith(key));
+        return line is null ? null : long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 }
