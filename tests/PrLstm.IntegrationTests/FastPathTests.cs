@@ -119,9 +119,11 @@ public class CpuSplitTests
             foreach (long length in new long[] { 1, 2, 3, 9, 16, 37, 64 })
             {
                 using var scope = NewDisposeScope();
-                var x = randn(new[] { 3, length, TestModels.InputSize }, dtype: ScalarType.Float64);
+                var x = randn(new[] { 3, length, TestModels.InputSize }, dtype: ScalarType.Float64).requires_grad_();
                 var probe = randn(new[] { 3, length, TestModels.Hidden }, dtype: ScalarType.Float64);
-                var expected = naive.Forward(x);
+                Tensor expected;
+                using (no_grad())
+                    expected = naive.Forward(x);
                 // One byte: one pair (or token) per call. The other budget holds three PR-LSTM pairs (2 operands ×
                 // B = 3 × 2H values × 8 bytes each), six PR-RNN pairs: pieces of several pairs and a shorter last one.
                 foreach (long budget in new long[] { 1, 3 * 3 * 2 * TestModels.Hidden * 8 * 2 })
@@ -132,9 +134,9 @@ public class CpuSplitTests
                         TestModels.AssertClose(model.forward(x), expected, 1e-10, 1e-10, $"no-grad output, T = {length}, budget {budget}");
                         TestModels.AssertClose(TestModels.Final(model, x), expected.select(1, length - 1), 1e-10, 1e-10, $"final state, T = {length}, budget {budget}");
                     }
-                    var split = Gradients(model, x, probe, model.forward);
+                    var split = NumericsTests.Gradients(model, x, probe, model.forward);
                     CpuSplit.CpuBudgetBytes = saved;
-                    var whole = Gradients(model, x, probe, model.forward);
+                    var whole = NumericsTests.Gradients(model, x, probe, model.forward);
                     TestModels.AssertClose(split.Output, expected, 1e-10, 1e-10, $"output with gradient, T = {length}, budget {budget}");
                     foreach (var name in whole.Grads.Keys)
                         TestModels.AssertClose(split.Grads[name], whole.Grads[name], 1e-10, 1e-10, $"gradient of {name}, T = {length}, budget {budget}");
@@ -163,14 +165,6 @@ public class CpuSplitTests
             Assert.Equal(whole.Applications, pieces.Applications);
             Assert.Equal(whole.Applications, pieces.Calls);
         }
-    }
-
-    private static (Tensor Output, Dictionary<string, Tensor> Grads) Gradients(nn.Module model, Tensor x, Tensor probe, Func<Tensor, Tensor> forward)
-    {
-        model.zero_grad();
-        var output = forward(x);
-        (output * probe).sum().backward();
-        return (output.detach(), model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad?.clone() ?? zeros_like(p.parameter)));
     }
 }
 

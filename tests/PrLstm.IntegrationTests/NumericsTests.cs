@@ -68,8 +68,8 @@ public class NumericsTests
         }
     }
 
-    /// <summary>Output, and gradients of sum(output ⊙ probe) for every parameter and for "x".</summary>
-    private static (Tensor Output, Dictionary<string, Tensor> Grads) Gradients(nn.Module model, Tensor x, Tensor probe, Func<Tensor, Tensor> forward)
+    /// <summary>Output, and gradients of sum(output ⊙ probe) for every parameter and for "x" (which must require a gradient).</summary>
+    internal static (Tensor Output, Dictionary<string, Tensor> Grads) Gradients(nn.Module model, Tensor x, Tensor probe, Func<Tensor, Tensor> forward)
     {
         model.zero_grad();
         x.grad?.zero_();
