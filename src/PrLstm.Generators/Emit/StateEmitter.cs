@@ -22,7 +22,7 @@ namespace PrLstm.Generators.Emit
             w.Line("public long Length => " + state.Fields[0].Name + ".shape[1];");
             w.Line();
             w.Line("/// <summary>Bytes of one position across the batch and the fields in CPU memory (0 elsewhere): the schedules split large CPU calls by it.</summary>");
-            w.Line("public long CpuBytesPerPosition => global::PrLstm.Runtime.Schedule.TimeAxis.CpuBytesPerPosition(" + fields + ");");
+            w.Line("public long CpuBytesPerPosition => global::PrLstm.Runtime.Schedule.CpuSplit.CpuBytesPerPosition(" + fields + ");");
             w.Line();
             w.Line("/// <summary>Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy).</summary>");
             w.Line("public Tensors Slice(long start, long stop, long step) =>");
@@ -30,23 +30,13 @@ namespace PrLstm.Generators.Emit
             w.Line();
             w.Line("/// <summary>Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the other.</summary>");
             w.Open("public static Tensors Interleave(global::System.Collections.Generic.IReadOnlyList<Tensors> evenParts, Tensors odd)");
-            foreach (var f in state.Fields)
-                w.Line("var " + f.Name + " = new torch.Tensor[evenParts.Count];");
-            w.Open("for (int i = 0; i < evenParts.Count; i++)");
-            foreach (var f in state.Fields)
-                w.Line(f.Name + "[i] = evenParts[i]." + f.Name + ";");
-            w.Close();
+            FieldArrays("evenParts");
             w.Line("return new(" + string.Join(", ", state.Fields.Select(f => "global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(" + f.Name + ", odd." + f.Name + ")")) + ");");
             w.Close();
             w.Line();
             w.Line("/// <summary>The parts one after the other on the time axis.</summary>");
             w.Open("public static Tensors Concat(global::System.Collections.Generic.IReadOnlyList<Tensors> parts)");
-            foreach (var f in state.Fields)
-                w.Line("var " + f.Name + " = new torch.Tensor[parts.Count];");
-            w.Open("for (int i = 0; i < parts.Count; i++)");
-            foreach (var f in state.Fields)
-                w.Line(f.Name + "[i] = parts[i]." + f.Name + ";");
-            w.Close();
+            FieldArrays("parts");
             w.Line("return new(" + string.Join(", ", state.Fields.Select(f => "torch.cat(" + f.Name + ", 1)")) + ");");
             w.Close();
             w.Line();
@@ -64,6 +54,17 @@ namespace PrLstm.Generators.Emit
             w.Close();
             w.Close();
             return FileHeader.End(state.Type, w);
+
+            // One tensor array per field, named after it, gathered from the list of states named <list>.
+            void FieldArrays(string list)
+            {
+                foreach (var f in state.Fields)
+                    w.Line("var " + f.Name + " = new torch.Tensor[" + list + ".Count];");
+                w.Open("for (int i = 0; i < " + list + ".Count; i++)");
+                foreach (var f in state.Fields)
+                    w.Line(f.Name + "[i] = " + list + "[i]." + f.Name + ";");
+                w.Close();
+            }
         }
     }
 }

@@ -67,8 +67,7 @@ public static class CpuSplit
         where TState : IScanState<TState>
     {
         long length = x.shape[1];
-        long bytesPerPosition = x.device_type == TorchSharp.DeviceType.CPU ? x.shape[0] * stateWidth * x.ElementSize : 0;
-        long positionsPerCall = ItemsPerCall(bytesPerPosition, length);
+        long positionsPerCall = ItemsPerCall(CpuBytes(x, stateWidth), length);
         if (positionsPerCall >= length)
             return encode(x);
 
@@ -81,6 +80,17 @@ public static class CpuSplit
         }
         return TState.Concat(parts).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Bytes one time position of <c>[B, T, size]</c> fields takes across the batch, when they live in CPU memory;
+    /// 0 on other devices (see <see cref="IScanState{TSelf}.CpuBytesPerPosition"/>).
+    /// </summary>
+    public static long CpuBytesPerPosition(params Tensor[] fields) =>
+        fields.Length == 0 ? 0 : CpuBytes(fields[0], fields.Sum(field => field.shape[^1]));
+
+    /// <summary>Bytes of <paramref name="width"/> values per batch row of <paramref name="lead"/>'s type, on the CPU; 0 elsewhere.</summary>
+    private static long CpuBytes(Tensor lead, long width) =>
+        lead.device_type == TorchSharp.DeviceType.CPU ? lead.shape[0] * width * lead.ElementSize : 0;
 
     private static long ItemsPerCall(long bytesPerItem, long length) =>
         bytesPerItem <= 0 ? length : Math.Max(1, CpuBudgetBytes / bytesPerItem);

@@ -45,18 +45,4 @@ public static class TimeAxis
         }
         return result.MoveToOuterDisposeScope();
     }
-
-    /// <summary>
-    /// Bytes one time position of <c>[B, T, size]</c> fields takes across the batch, when they live in CPU memory;
-    /// 0 on other devices (see <see cref="IScanState{TSelf}.CpuBytesPerPosition"/>).
-    /// </summary>
-    public static long CpuBytesPerPosition(params Tensor[] fields)
-    {
-        if (fields.Length == 0 || fields[0].device_type != TorchSharp.DeviceType.CPU)
-            return 0;
-        long bytes = 0;
-        foreach (Tensor field in fields)
-            bytes += field.shape[0] * field.shape[^1] * field.ElementSize;
-        return bytes;
-    }
 }
