@@ -322,8 +322,18 @@ namespace PrLstm.FormalLanguages.Cli
                 }
                 if (p.GetValue(json) is string jsonPath) Runs.EnsureWritable(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
                 var records = Bench.Run(settings, Console.WriteLine);
+                StreamBench.Result? streamed = null;
+                var streamSettings = p.GetValue(quick) ? StreamBench.Quick : StreamBench.Full;
+                if (settings.Impls.Contains("stream"))
+                {
+                    streamed = StreamBench.Run(streamSettings, Console.WriteLine);
+                    records.AddRange(streamed.Records);
+                }
                 Console.WriteLine();
-                foreach (string line in Bench.Targets(records)) Console.WriteLine(line);
+                if (settings.Impls.Any(i => i != "stream"))
+                    foreach (string line in Bench.Targets(records)) Console.WriteLine(line);
+                if (streamed is not null)
+                    foreach (string line in StreamBench.Targets(streamed, streamSettings)) Console.WriteLine(line);
                 Console.WriteLine($"6. live tensors after 1,000 forward + final-state calls: {Bench.LeakCheck():+0;-0;0} (target 0)");
                 if (p.GetValue(json) is string path) { Bench.WriteJson(path, records); Console.WriteLine($"Wrote {path}"); }
                 if (p.GetValue(plots) is string folder) { Bench.Plots(folder, records); Console.WriteLine($"Wrote plots to {folder}"); }

@@ -14,7 +14,7 @@ namespace PrLstm.FormalLanguages.Cli;
 /// </summary>
 public static class Bench
 {
-    public static readonly string[] Implementations = { "tree", "final", "sequential", "handwritten-tree", "naive", "nn.LSTM", "transformer", "tree-matmuls" };
+    public static readonly string[] Implementations = { "tree", "final", "sequential", "handwritten-tree", "naive", "nn.LSTM", "transformer", "tree-matmuls", "stream" };
 
     public sealed record Settings(long[] Hidden, long[] Batches, long[] Lengths, string[] Modes, string[] Impls, int Repeats, double LimitMs, long NaiveMaxLength);
 
@@ -48,6 +48,7 @@ public static class Bench
             foreach (long t in settings.Lengths)
             {
                 if (impl == "naive" && t > settings.NaiveMaxLength) break;
+                if (impl == "stream") break; // per token, not per sequence: StreamBench
                 Func<Tensor, Tensor> forward = impl switch
                 {
                     "tree" => x => model.forward(x),
@@ -189,6 +190,22 @@ public static class Bench
             plot.YLabel("log10 median ms");
             plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
             plot.SavePng(Path.Combine(folder, $"time_B{b}.png"), 900, 520);
+        }
+        var perToken = records.Where(r => r.mode == "per-token").ToList();
+        if (perToken.Count > 0)
+        {
+            var plot = new ScottPlot.Plot();
+            foreach (var group in perToken.GroupBy(r => (r.impl, r.B)))
+            {
+                var points = group.OrderBy(r => r.T).ToList();
+                var line = plot.Add.Scatter(points.Select(r => Math.Log10(r.T)).ToArray(), points.Select(r => Math.Log10(r.median_ms * 1000)).ToArray());
+                line.LegendText = $"{group.Key.impl}, B = {group.Key.B}";
+            }
+            plot.Title("one more token after t tokens, H = 256 (log-log)");
+            plot.XLabel("log10 t");
+            plot.YLabel("log10 µs per token");
+            plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+            plot.SavePng(Path.Combine(folder, "stream_per_token.png"), 900, 520);
         }
         var memory = new ScottPlot.Plot();
         foreach (var group in records.Where(r => r.mode == "train" && r.B == 64 && r.impl is "tree" or "sequential" or "nn.LSTM" or "transformer" && Plotted(r)).GroupBy(r => r.impl))

@@ -32,7 +32,7 @@ namespace PrLstm.Generators.Emit
             w.Line("/// Parameters: encoder.gates.*, block.gates.*" + (hasRefinement ? ", refinements.{k}.gates.*" : "") + " (see docs/weights.md).");
             w.Line("/// </summary>");
             w.Line(FileHeader.GeneratedCodeAttribute);
-            w.Open(FileHeader.PartialDeclaration(type) + " : torch.nn.Module<torch.Tensor, torch.Tensor>, " + Modules + "IPrefixModel");
+            w.Open(FileHeader.PartialDeclaration(type) + " : torch.nn.Module<torch.Tensor, torch.Tensor>, " + Modules + "IStreamingModel");
             w.Line("private readonly " + plan.Encoder + ".Layer encoder;");
             w.Line("private readonly " + plan.Block + ".Layer block;");
             if (hasRefinement)
@@ -148,6 +148,17 @@ namespace PrLstm.Generators.Emit
                 w.Line("return block.forward(left, right);");
             }
             w.Close();
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Opens a stream that reads <paramref name=\"batch\"/> sequences one token at a time: each push returns " + output + " for the new");
+            w.Line("/// prefix, equal to that position of <see cref=\"forward\"/>, at about two combines per token and O(log t) states.");
+            w.Line("/// </summary>");
+            w.Line("public " + Modules + "ModelStream<" + state + "> OpenStream(long batch) =>");
+            w.Line("    new(this, batch, InputSize, new long[] { " + string.Join(", ", plan.State.Fields.Select(f => f.Size)) + " }, "
+                + plan.State.Fields.ToList().FindIndex(f => f.Name == output) + ", Encode, new Combiner(this));");
+            w.Line();
+            w.Line(Modules + "IModelStream " + Modules + "IStreamingModel.OpenStream(long batch) =>");
+            w.Line("    OpenStream(batch);");
             w.Line();
             w.Line("/// <summary>Writes the parameters to a safetensors file, by name (atomically: a temporary file, then a rename).</summary>");
             w.Line("public void SaveWeights(string path) => global::PrLstm.Runtime.Weights.Safetensors.Save(this, path);");

@@ -17,7 +17,7 @@ namespace PrLstm.Generators.Emit
             w.Line("/// </summary>");
             w.Line(FileHeader.GeneratedCodeAttribute);
             w.Line("public readonly record struct Tensors(" + string.Join(", ", state.Fields.Select(f => "torch.Tensor " + f.Name)) + ")");
-            w.Open("    : global::PrLstm.Runtime.Schedule.IScanState<Tensors>, global::System.IDisposable");
+            w.Open("    : global::PrLstm.Runtime.Schedule.ITensorState<Tensors>");
             w.Line("/// <summary>Number of positions on the time axis (dimension 1).</summary>");
             w.Line("public long Length => " + state.Fields[0].Name + ".shape[1];");
             w.Line();
@@ -42,6 +42,20 @@ namespace PrLstm.Generators.Emit
             w.Line();
             w.Line("/// <summary>Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.</summary>");
             w.Line("public Tensors SqueezeTime() => new(" + string.Join(", ", state.Fields.Select(f => f.Name + ".squeeze(1)")) + ");");
+            w.Line();
+            w.Line("/// <summary>The fields' names, in declaration order.</summary>");
+            w.Line("public static global::System.Collections.Generic.IReadOnlyList<string> FieldNames { get; } = new[] { "
+                + string.Join(", ", state.Fields.Select(f => "\"" + f.Name + "\"")) + " };");
+            w.Line();
+            w.Line("/// <summary>The fields' tensors, in declaration order.</summary>");
+            w.Line("public global::System.Collections.Generic.IReadOnlyList<torch.Tensor> Fields => new[] { " + fields + " };");
+            w.Line();
+            w.Line("/// <summary>A state from its fields' tensors, in declaration order.</summary>");
+            w.Line("public static Tensors FromFields(global::System.Collections.Generic.IReadOnlyList<torch.Tensor> fields) =>");
+            w.Line("    new(" + string.Join(", ", state.Fields.Select((f, i) => "fields[" + i + "]")) + ");");
+            w.Line();
+            w.Line("/// <summary>Takes every field out of its dispose scope: the caller owns the tensors.</summary>");
+            w.Line("public Tensors DetachFromDisposeScope() => new(" + string.Join(", ", state.Fields.Select(f => f.Name + ".DetachFromDisposeScope()")) + ");");
             w.Line();
             w.Line("/// <summary>Moves every field to the enclosing dispose scope.</summary>");
             w.Line("public Tensors MoveToOuterDisposeScope() => new(" + string.Join(", ", state.Fields.Select(f => f.Name + ".MoveToOuterDisposeScope()")) + ");");

@@ -56,14 +56,14 @@ namespace PrLstm.Generators.Parse
             "inputSize", "refinements", "device", "dtype", "x", "scope", "refinementLayers", "k",
             // Members of the generated model (a size becomes a property of the same name).
             "InputSize", "OutputSize", "Refinements", "encoder", "block", "forward", "ScanStates", "FinalState", "ForwardSequential",
-            "ScanStatesSequential", "Encode", "Combine", "SaveWeights", "LoadWeights", "Combiner",
+            "ScanStatesSequential", "Encode", "Combine", "SaveWeights", "LoadWeights", "Combiner", "OpenStream", "batch",
         };
 
         /// <summary>Members and locals of the generated Tensors record; a state field of that name would clash.</summary>
         public static readonly string[] ReservedFieldNames =
         {
             "Tensors", "Length", "Slice", "Interleave", "Concat", "SqueezeTime", "MoveToOuterDisposeScope", "Dispose",
-            "Equals", "GetHashCode", "ToString", "Deconstruct", "EqualityContract", "CpuBytesPerPosition", "parts", "evenParts", "even", "odd", "start", "stop", "step", "i", "torch",
+            "Equals", "GetHashCode", "ToString", "Deconstruct", "EqualityContract", "CpuBytesPerPosition", "FieldNames", "Fields", "FromFields", "fields", "DetachFromDisposeScope", "parts", "evenParts", "even", "odd", "start", "stop", "step", "i", "torch",
         };
 
         /// <summary>Why <paramref name="name"/> cannot be a size name, or null when it can.</summary>

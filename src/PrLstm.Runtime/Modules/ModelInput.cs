@@ -23,18 +23,39 @@ public static class ModelInput
             throw new ArgumentException($"{name} is an empty batch (shape {Shape(x)}); B must be at least 1.", name);
         if (x.shape[1] == 0)
             throw new ArgumentException($"{name} has no positions (shape {Shape(x)}); sequences need at least one token (T ≥ 1).", name);
-        if (!is_floating_point(x))
-            throw new ArgumentException($"{name} has dtype {x.dtype}; the model needs floating-point input such as one-hot float32 vectors.", name);
-        using var parameters = model.parameters().GetEnumerator();
-        if (parameters.MoveNext())
-        {
-            Tensor parameter = parameters.Current;
-            if (parameter.dtype != x.dtype)
-                throw new ArgumentException($"{name} has dtype {x.dtype} but the model's parameters are {parameter.dtype}; convert one to match (x.to_type(...) or model.to(...)).", name);
-            if (parameter.device_type != x.device_type || parameter.device_index != x.device_index)
-                throw new ArgumentException($"{name} is on {x.device} but the model's parameters are on {parameter.device}; move one to match (x.to(device) or model.to(device)).", name);
-        }
+        MatchesParameters(model, x, name);
     }
 
-    private static string Shape(Tensor x) => "[" + string.Join(", ", x.shape) + "]";
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless <paramref name="x"/> is floating-point, with the dtype and on the
+    /// device of the model's parameters.
+    /// </summary>
+    private static void MatchesParameters(nn.Module model, Tensor x, string name)
+    {
+        using var parameters = model.parameters().GetEnumerator();
+        if (parameters.MoveNext())
+            MatchesParameters(x, parameters.Current.dtype, parameters.Current.device, name);
+        else if (!is_floating_point(x))
+            throw NotFloatingPoint(x, name);
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless <paramref name="x"/> is floating-point, of the parameters' dtype
+    /// <paramref name="dtype"/> and on their device <paramref name="device"/>.
+    /// </summary>
+    public static void MatchesParameters(Tensor x, ScalarType dtype, Device device, string name)
+    {
+        if (!is_floating_point(x))
+            throw NotFloatingPoint(x, name);
+        if (x.dtype != dtype)
+            throw new ArgumentException($"{name} has dtype {x.dtype} but the model's parameters are {dtype}; convert one to match (x.to_type(...) or model.to(...)).", name);
+        if (x.device_type != device.type || x.device_index != device.index)
+            throw new ArgumentException($"{name} is on {x.device} but the model's parameters are on {device}; move one to match (x.to(device) or model.to(device)).", name);
+    }
+
+    private static ArgumentException NotFloatingPoint(Tensor x, string name) =>
+        new($"{name} has dtype {x.dtype}; the model needs floating-point input such as one-hot float32 vectors.", name);
+
+    /// <summary>A tensor's shape as <c>[2, 5, 3]</c>, for messages.</summary>
+    public static string Shape(Tensor x) => "[" + string.Join(", ", x.shape) + "]";
 }

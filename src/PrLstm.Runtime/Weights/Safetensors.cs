@@ -109,7 +109,13 @@ public static class Safetensors
     }
 
     /// <summary>Reads every tensor of a safetensors file (on the CPU). The caller owns the tensors.</summary>
-    public static Dictionary<string, Tensor> Read(string path)
+    public static Dictionary<string, Tensor> Read(string path) => Read(path, out _);
+
+    /// <summary>
+    /// Reads every tensor of a safetensors file (on the CPU) and the string map of its <c>__metadata__</c> entry (empty
+    /// when it has none). The caller owns the tensors.
+    /// </summary>
+    public static Dictionary<string, Tensor> Read(string path, out IReadOnlyDictionary<string, string> metadata)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"No weights file at '{path}'.", path);
@@ -130,6 +136,7 @@ public static class Safetensors
             throw Corrupt(path, "its header is not a JSON object (" + e.Message + ")");
         }
 
+        metadata = ReadMetadata(header, path);
         int dataStart = 8 + (int)headerLength;
         var result = new Dictionary<string, Tensor>();
         try
@@ -164,6 +171,22 @@ public static class Safetensors
             throw;
         }
         return result;
+    }
+
+    private static Dictionary<string, string> ReadMetadata(JsonObject header, string path)
+    {
+        var metadata = new Dictionary<string, string>();
+        if (!header.TryGetPropertyValue("__metadata__", out var node) || node is null)
+            return metadata;
+        if (node is not JsonObject entries)
+            throw Corrupt(path, "its __metadata__ entry is not a JSON object");
+        foreach (var (key, value) in entries)
+        {
+            if (value is not JsonValue text || !text.TryGetValue(out string? s))
+                throw Corrupt(path, $"its __metadata__ entry '{key}' is not a string");
+            metadata[key] = s;
+        }
+        return metadata;
     }
 
     private static InvalidDataException Corrupt(string path, string why) =>

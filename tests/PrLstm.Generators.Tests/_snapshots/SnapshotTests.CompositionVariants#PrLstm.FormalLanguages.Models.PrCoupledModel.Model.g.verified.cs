@@ -15,7 +15,7 @@ namespace PrLstm.FormalLanguages.Models
     /// Parameters: encoder.gates.*, block.gates.*, refinements.{k}.gates.* (see docs/weights.md).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-    partial class PrCoupledModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.IPrefixModel
+    partial class PrCoupledModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.IStreamingModel
     {
         private readonly global::PrLstm.FormalLanguages.Models.LstmLeaf.Layer encoder;
         private readonly global::PrLstm.FormalLanguages.Models.CoupledMerge.Layer block;
@@ -114,6 +114,15 @@ namespace PrLstm.FormalLanguages.Models
                 merged = refinement.forward(merged);
             return merged.MoveToOuterDisposeScope();
         }
+
+        /// <summary>
+        /// Opens a stream that reads <paramref name="batch"/> sequences one token at a time: each push returns h for the new
+        /// prefix, equal to that position of <see cref="forward"/>, at about two combines per token and O(log t) states.
+        /// </summary>
+        public global::PrLstm.Runtime.Modules.ModelStream<global::PrLstm.FormalLanguages.Models.LstmState.Tensors> OpenStream(long batch) =>
+            new(this, batch, InputSize, new long[] { H, H }, 0, Encode, new Combiner(this));
+
+        global::PrLstm.Runtime.Modules.IModelStream global::PrLstm.Runtime.Modules.IStreamingModel.OpenStream(long batch) => OpenStream(batch);
 
         /// <summary>Writes the parameters to a safetensors file, by name (atomically: a temporary file, then a rename).</summary>
         public void SaveWeights(string path) => global::PrLstm.Runtime.Weights.Safetensors.Save(this, path);

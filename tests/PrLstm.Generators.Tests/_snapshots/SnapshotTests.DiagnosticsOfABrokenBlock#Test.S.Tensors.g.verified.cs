@@ -16,7 +16,7 @@ namespace Test
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
         public readonly record struct Tensors(torch.Tensor h, torch.Tensor c)
-            : global::PrLstm.Runtime.Schedule.IScanState<Tensors>, global::System.IDisposable
+            : global::PrLstm.Runtime.Schedule.ITensorState<Tensors>
         {
             /// <summary>Number of positions on the time axis (dimension 1).</summary>
             public long Length => h.shape[1];
@@ -56,6 +56,19 @@ namespace Test
 
             /// <summary>Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.</summary>
             public Tensors SqueezeTime() => new(h.squeeze(1), c.squeeze(1));
+
+            /// <summary>The fields' names, in declaration order.</summary>
+            public static global::System.Collections.Generic.IReadOnlyList<string> FieldNames { get; } = new[] { "h", "c" };
+
+            /// <summary>The fields' tensors, in declaration order.</summary>
+            public global::System.Collections.Generic.IReadOnlyList<torch.Tensor> Fields => new[] { h, c };
+
+            /// <summary>A state from its fields' tensors, in declaration order.</summary>
+            public static Tensors FromFields(global::System.Collections.Generic.IReadOnlyList<torch.Tensor> fields) =>
+                new(fields[0], fields[1]);
+
+            /// <summary>Takes every field out of its dispose scope: the caller owns the tensors.</summary>
+            public Tensors DetachFromDisposeScope() => new(h.DetachFromDisposeScope(), c.DetachFromDisposeScope());
 
             /// <summary>Moves every field to the enclosing dispose scope.</summary>
             public Tensors MoveToOuterDisposeScope() => new(h.MoveToOuterDisposeScope(), c.MoveToOuterDisposeScope());

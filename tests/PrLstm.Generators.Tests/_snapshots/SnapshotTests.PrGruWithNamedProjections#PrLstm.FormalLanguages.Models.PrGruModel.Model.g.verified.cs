@@ -15,7 +15,7 @@ namespace PrLstm.FormalLanguages.Models
     /// Parameters: encoder.gates.*, block.gates.* (see docs/weights.md).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-    partial class PrGruModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.IPrefixModel
+    partial class PrGruModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.IStreamingModel
     {
         private readonly global::PrLstm.FormalLanguages.Models.GruLeaf.Layer encoder;
         private readonly global::PrLstm.FormalLanguages.Models.GruMerge.Layer block;
@@ -103,6 +103,15 @@ namespace PrLstm.FormalLanguages.Models
         {
             return block.forward(left, right);
         }
+
+        /// <summary>
+        /// Opens a stream that reads <paramref name="batch"/> sequences one token at a time: each push returns s for the new
+        /// prefix, equal to that position of <see cref="forward"/>, at about two combines per token and O(log t) states.
+        /// </summary>
+        public global::PrLstm.Runtime.Modules.ModelStream<global::PrLstm.FormalLanguages.Models.GruState.Tensors> OpenStream(long batch) =>
+            new(this, batch, InputSize, new long[] { H }, 0, Encode, new Combiner(this));
+
+        global::PrLstm.Runtime.Modules.IModelStream global::PrLstm.Runtime.Modules.IStreamingModel.OpenStream(long batch) => OpenStream(batch);
 
         /// <summary>Writes the parameters to a safetensors file, by name (atomically: a temporary file, then a rename).</summary>
         public void SaveWeights(string path) => global::PrLstm.Runtime.Weights.Safetensors.Save(this, path);
