@@ -77,7 +77,7 @@ namespace PrLstm.FormalLanguages.Cli
             _threads = threads;
             root.Add(TrainCommand(cancellation));
             root.Add(EvalCommand(cancellation));
-            root.Add(PredictCommand());
+            root.Add(PredictCommand(cancellation));
             root.Add(SampleCommand());
             root.Add(CompareCommand(cancellation));
             root.Add(DemoCommand(cancellation));
@@ -186,42 +186,46 @@ namespace PrLstm.FormalLanguages.Cli
             return command;
         }
 
-        private static Command PredictCommand()
+        private static Command PredictCommand(CancellationToken cancellation)
         {
-            var command = new Command("predict", "Run a trained model on one input written in the task's alphabet.");
+            var command = new Command("predict", "Run a trained model on one input written in the task's alphabet, or (--stream) on symbols read from standard input as they arrive, answering after each one.");
             var checkpoint = Opt<string>("--checkpoint", "folder holding checkpoint.json", required: true);
-            var input = Opt<string>("--input", "the input, e.g. 0110 for parity_check", required: true);
-            var json = Opt<bool>("--json", "print a JSON object with the logits");
-            foreach (Option option in new Option[] { checkpoint, input, json }) command.Add(option);
+            var input = Opt<string>("--input", "the input, e.g. 0110 for parity_check");
+            var stream = Opt<bool>("--stream", "read symbols from standard input as they arrive (whitespace is skipped) and print the answer for the input so far after each one");
+            var session = Opt<string>("--session", "with --stream: continue the stream saved in this file if it exists, and save it there when the input ends or on Ctrl-C");
+            var json = Opt<bool>("--json", "print JSON with the logits (with --stream, one object per line)");
+            foreach (Option option in new Option[] { checkpoint, input, stream, session, json }) command.Add(option);
             command.SetAction(p =>
             {
                 Apply(p);
+                bool streaming = p.GetValue(stream);
+                string? text = p.GetValue(input);
+                if (streaming == (text is not null)) throw new ArgumentException("give either --input or --stream");
+                if (p.GetValue(session) is not null && !streaming) throw new ArgumentException("--session goes with --stream");
                 var (config, model, _) = Load(p.GetValue(checkpoint)!, CPU);
                 using (model)
                 {
                     var task = FormalTasks.Get(config.Task);
-                    string text = p.GetValue(input)!;
-                    if (text.Length == 0) throw new ArgumentException("--input is empty; inputs have at least one symbol");
+                    model.eval();
+                    if (streaming) return StreamPredictions.Run(model, config, task, p.GetValue(session), p.GetValue(json), cancellation);
+                    if (text!.Length == 0) throw new ArgumentException("--input is empty; inputs have at least one symbol");
                     int[] tokens = task.Parse(text);
                     int[]? expected = null;
                     try { expected = task.TargetFor(tokens); } catch (FormatException) { }
                     var sample = new TaskSample(tokens, expected ?? new int[task.OutputLength(tokens.Length)]);
                     using var scope = NewDisposeScope();
                     using var noGrad = no_grad();
-                    model.eval();
                     using var batch = TaskBatch.FromSamples(task, new[] { sample });
                     var logits = batch.OutputLogits(model.forward(batch.Input))[0]; // [L, C]
                     int[] answer = logits.argmax(1).data<long>().Select(v => (int)v).ToArray();
-                    string Symbols(int[] ids) => new(ids.Select(i => task.OutputAlphabet[i]).ToArray());
                     if (p.GetValue(json))
                     {
-                        var rows = Enumerable.Range(0, answer.Length).Select(t => logits[t].data<float>().ToArray()).ToArray();
-                        Console.WriteLine(JsonSerializer.Serialize(new { task = task.Name, input = tokens, answer, expected, logits = rows }));
+                        Console.WriteLine(JsonSerializer.Serialize(new { task = task.Name, input = tokens, answer, expected, logits = StreamPredictions.Rows(logits) }));
                     }
                     else
                     {
-                        Console.WriteLine($"answer:   {Symbols(answer)}");
-                        if (expected is not null) Console.WriteLine($"expected: {Symbols(expected)}{(expected.SequenceEqual(answer) ? "  (correct)" : "")}");
+                        Console.WriteLine($"answer:   {StreamPredictions.Symbols(task, answer)}");
+                        if (expected is not null) Console.WriteLine($"expected: {StreamPredictions.Symbols(task, expected)}{(expected.SequenceEqual(answer) ? "  (correct)" : "")}");
                     }
                 }
                 return 0;

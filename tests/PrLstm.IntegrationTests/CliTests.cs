@@ -121,6 +121,106 @@ public class CliTests
         AssertUserError(Prlstm("predict", "--checkpoint", folder, "--input", "01"), "is not a valid checkpoint");
     }
 
+    /// <summary>Trains a run of a few steps (no evaluation) into a new folder.</summary>
+    private static string TinyRun(string task, string model)
+    {
+        string folder = TempFolder();
+        var train = Prlstm("train", "--task", task, "--model", model, "--hidden", "8", "--batch-size", "4", "--steps", "3", "--log-every", "1",
+            "--eval-lengths", "none", "--out", folder);
+        Assert.True(train.ExitCode == 0, train.Error);
+        return folder;
+    }
+
+    /// <summary>
+    /// Runs predict --stream, writing one symbol at a time and reading the answer to each before writing the next
+    /// (so the answers come as symbols arrive, not at the end of the input); returns the lines and the exit code.
+    /// </summary>
+    private static (string[] Lines, int ExitCode, string Error) Stream(string folder, string input, params string[] extra)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "prlstm.dll"), "predict", "--checkpoint", folder, "--stream", "--json" }.Concat(extra))
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var lines = new List<string>();
+        try
+        {
+            foreach (char symbol in input)
+            {
+                process.StandardInput.Write(symbol);
+                process.StandardInput.Flush();
+                if (char.IsWhiteSpace(symbol)) continue;
+                var line = process.StandardOutput.ReadLineAsync();
+                Assert.True(line.Wait(TimeSpan.FromMinutes(1)), $"no answer after '{symbol}'");
+                if (line.Result is null) break; // the process ended (an error): its exit code and message tell
+                lines.Add(line.Result);
+            }
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The process ended before reading all the input (an error).
+        }
+        lines.AddRange(process.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "predict --stream did not finish");
+        return (lines.ToArray(), process.ExitCode, error.Result);
+    }
+
+    private static double[][] Logits(JsonElement element) =>
+        element.GetProperty("logits").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+
+    [Theory]
+    [InlineData("parity_check", "pr-lstm", "0110101")]
+    [InlineData("reverse_string", "pr-lstm", "0 1 1\n0")]   // several output slots; whitespace and lines are skipped
+    [InlineData("even_pairs", "lstm", "0110")]               // a baseline: recomputed at every symbol
+    public void PredictStreamAnswersEachPrefixAsPredictDoes(string task, string model, string input)
+    {
+        string folder = TinyRun(task, model);
+        var (lines, exitCode, error) = Stream(folder, input);
+        Assert.True(exitCode == 0, error);
+        string symbols = new(input.Where(c => !char.IsWhiteSpace(c)).ToArray());
+        Assert.Equal(symbols.Length, lines.Length);
+        for (int n = 1; n <= symbols.Length; n++)
+        {
+            using var streamed = JsonDocument.Parse(lines[n - 1]);
+            var once = Prlstm("predict", "--checkpoint", folder, "--input", symbols[..n], "--json");
+            Assert.True(once.ExitCode == 0, once.Error);
+            using var whole = JsonDocument.Parse(once.Output);
+            Assert.Equal(n, streamed.RootElement.GetProperty("position").GetInt32());
+            Assert.Equal(symbols[n - 1].ToString(), streamed.RootElement.GetProperty("symbol").GetString());
+            var (a, b) = (Logits(streamed.RootElement), Logits(whole.RootElement));
+            Assert.Equal(b.Length, a.Length);
+            for (int t = 0; t < a.Length; t++)
+                for (int c = 0; c < a[t].Length; c++)
+                    Assert.True(Math.Abs(a[t][c] - b[t][c]) <= 1e-4, $"prefix {symbols[..n]}, slot {t}, class {c}: {a[t][c]} streamed, {b[t][c]} by predict --input");
+        }
+    }
+
+    [Fact]
+    public void PredictStreamSessionsContinueInAnotherProcessWithTheSameAnswers()
+    {
+        string folder = TinyRun("parity_check", "pr-lstm");
+        string session = Path.Combine(folder, "session.safetensors");
+        var whole = Stream(folder, "0110101");
+        Assert.Equal(0, Stream(folder, "0110", "--session", session).ExitCode);
+        var continued = Stream(folder, "101", "--session", session);
+        Assert.True(continued.ExitCode == 0, continued.Error);
+        Assert.Equal(whole.Lines[4..], continued.Lines);
+
+        // A session of another task, and a bad symbol mid-stream: one-line errors; the answers before it are out.
+        string other = TinyRun("even_pairs", "pr-lstm");
+        var refused = Stream(other, "ab", "--session", session);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("cannot be restored into this stream: it was saved with other weights", refused.Error);
+        Assert.Single(refused.Error.Trim().Split((char)10));
+        var bad = Stream(folder, "01x1");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal(2, bad.Lines.Length);
+        Assert.Contains("'x' (symbol 3 of the stream) is not in the alphabet of parity_check", bad.Error);
+        AssertUserError(Prlstm("predict", "--checkpoint", folder), "give either --input or --stream");
+        AssertUserError(Prlstm("predict", "--checkpoint", folder, "--input", "01", "--session", session), "--session goes with --stream");
+    }
+
     [System.Runtime.InteropServices.DllImport("libc.so.6", SetLastError = true)]
     private static extern int kill(int pid, int signal);
 

@@ -56,6 +56,27 @@ public static class ModelInput
     private static ArgumentException NotFloatingPoint(Tensor x, string name) =>
         new($"{name} has dtype {x.dtype}; the model needs floating-point input such as one-hot float32 vectors.", name);
 
+    /// <summary>
+    /// Checks the tokens pushed into a stream of <paramref name="batch"/> rows before anything runs: x <c>[B, E]</c> (one
+    /// token per row) or <c>[B, N, E]</c> with N ≥ 1, floating-point, of the model's dtype and on its device. Returns N.
+    /// </summary>
+    public static long ValidateTokens(Tensor x, long batch, long inputSize, ScalarType dtype, Device device, string name)
+    {
+        ArgumentNullException.ThrowIfNull(x, name);
+        if (x.IsInvalid)
+            throw new ArgumentException($"{name} has been disposed.", name);
+        if (x.dim() is not (2 or 3))
+            throw new ArgumentException($"{name} has shape {Shape(x)}; a stream reads [B = {batch}, E = {inputSize}] (one token per row) or [B = {batch}, N, E = {inputSize}].", name);
+        if (x.shape[0] != batch)
+            throw new ArgumentException($"{name} has {x.shape[0]} rows (shape {Shape(x)}) but the stream was opened for a batch of {batch}; rows advance together.", name);
+        if (x.shape[^1] != inputSize)
+            throw new ArgumentException($"{name} has {x.shape[^1]} features per token (shape {Shape(x)}), but the model's input size E is {inputSize}.", name);
+        if (x.dim() == 3 && x.shape[1] == 0)
+            throw new ArgumentException($"{name} has no tokens (shape {Shape(x)}); push at least one.", name);
+        MatchesParameters(x, dtype, device, name);
+        return x.dim() == 2 ? 1 : x.shape[1];
+    }
+
     /// <summary>A tensor's shape as <c>[2, 5, 3]</c>, for messages.</summary>
     public static string Shape(Tensor x) => "[" + string.Join(", ", x.shape) + "]";
 }

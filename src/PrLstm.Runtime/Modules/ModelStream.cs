@@ -128,7 +128,7 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
     private (StreamStack<TState> Next, Tensor Output) Read(Tensor x, string name)
     {
         ThrowIfDisposed();
-        long tokens = Validate(x, name);
+        long tokens = ModelInput.ValidateTokens(x, Batch, InputSize, DType, Device, name);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var leaves = encode(x.dim() == 2 ? x.unsqueeze(1) : x);
@@ -173,25 +173,6 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
     {
         block.Tree.Dispose();
         if (block.HasFold) block.Fold.Dispose();
-    }
-
-    /// <summary>Checks x against the stream before anything runs; returns the number of tokens per row.</summary>
-    private long Validate(Tensor x, string name)
-    {
-        ArgumentNullException.ThrowIfNull(x, name);
-        if (x.IsInvalid)
-            throw new ArgumentException($"{name} has been disposed.", name);
-        string expected = $"[B = {Batch}, E = {InputSize}] (one token per row) or [B = {Batch}, N, E = {InputSize}]";
-        if (x.dim() is not (2 or 3))
-            throw new ArgumentException($"{name} has shape {ModelInput.Shape(x)}; a stream reads {expected}.", name);
-        if (x.shape[0] != Batch)
-            throw new ArgumentException($"{name} has {x.shape[0]} rows (shape {ModelInput.Shape(x)}) but the stream was opened for a batch of {Batch}; rows advance together.", name);
-        if (x.shape[^1] != InputSize)
-            throw new ArgumentException($"{name} has {x.shape[^1]} features per token (shape {ModelInput.Shape(x)}), but the model's input size E is {InputSize}.", name);
-        if (x.dim() == 3 && x.shape[1] == 0)
-            throw new ArgumentException($"{name} has no tokens (shape {ModelInput.Shape(x)}); push at least one.", name);
-        ModelInput.MatchesParameters(x, DType, Device, name);
-        return x.dim() == 2 ? 1 : x.shape[1];
     }
 
     /// <inheritdoc/>

@@ -38,7 +38,20 @@ public sealed class TaskModel : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var hidden = core.forward(x);
+        return Readout(core.forward(x)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The readout alone: the core's outputs <c>[..., H]</c> → logits <c>[..., C]</c>.</summary>
+    public Tensor Readout(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
         return readout.forward(reluBeforeReadout ? nn.functional.relu(hidden) : hidden).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Opens a stream over the core (outputs before the <see cref="Readout"/>): the core's own when it reads one token
+    /// at a time (<see cref="IStreamingModel"/>, every generated model), otherwise a <see cref="RecomputingStream"/>.
+    /// </summary>
+    public IModelStream OpenStream(long batch) =>
+        core is IStreamingModel streaming ? streaming.OpenStream(batch) : new RecomputingStream(core, batch);
 }
