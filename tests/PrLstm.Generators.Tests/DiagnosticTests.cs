@@ -108,6 +108,31 @@ public class DiagnosticTests
         """,
         ("PRL0006", "Member 'Length' of state S has a name the generated Tensors record uses itself; rename the field; state fields are public instance fields of type Vec with [Size(\"name\")]", "Length"));
 
+    [Theory]
+    [InlineData("Fields")]
+    [InlineData("FieldNames")]
+    [InlineData("FromFields")]
+    [InlineData("DetachFromDisposeScope")]
+    public void PRL0006_FieldNamedLikeAStreamingMember(string name) => AssertDiagnostics(TestSources.Usings + $$"""
+        [State]
+        public partial struct S
+        {
+            [Size("H")] public Vec {{name}};
+            [Size("H")] public Vec h;
+        }
+        """,
+        ("PRL0006", $"Member '{name}' of state S has a name the generated Tensors record uses itself; rename the field; state fields are public instance fields of type Vec with [Size(\"name\")]", name));
+
+    [Fact]
+    public void PRL0007_SizeNamedLikeTheStreamMethod() => AssertDiagnostics(TestSources.Usings + """
+        [State]
+        public partial struct S
+        {
+            [Size("OpenStream")] public Vec h;
+        }
+        """,
+        ("PRL0007", "Size name 'OpenStream' in S.h is not usable: the generated model already has a parameter or member of that name", "h"));
+
     [Fact]
     public void PRL0007_InvalidSizeName() => AssertDiagnostics(TestSources.Usings + """
         [State]

@@ -14,7 +14,7 @@ public class BenchTests
 
         Assert.Equal("matmul-peak", records[0].impl);
         Assert.True(records[0].gflops > 0);
-        foreach (string impl in Bench.Implementations)
+        foreach (string impl in Bench.Implementations.Where(i => i != "stream")) // per token: StreamBench
             foreach (string mode in impl == "tree-matmuls" ? new[] { "forward" } : new[] { "forward", "train" })
                 foreach (long b in settings.Batches)
                     foreach (long t in settings.Lengths)
@@ -39,5 +39,24 @@ public class BenchTests
 
         // The grid has no H = 256 records, so every target says so instead of failing.
         Assert.All(Bench.Targets(records), line => Assert.Contains("not measured", line));
+    }
+
+    [Fact]
+    public void StreamBenchMeasuresEveryImplementationPerToken()
+    {
+        var settings = new StreamBench.Settings(8, new long[] { 1, 2 }, new long[] { 3, 1000 }, Window: 4, Repeats: 2, MaxRecomputeGb: 1);
+        var result = StreamBench.Run(settings, _ => { });
+        foreach (string impl in new[] { "stream", "nn.LSTMCell", "final-recompute" })
+            foreach (long b in settings.Batches)
+                foreach (long t in settings.Positions)
+                {
+                    var record = Assert.Single(result.Records, r => r.impl == impl && r.mode == "per-token" && r.B == b && r.T == t);
+                    Assert.True(record.median_ms > 0, $"{impl} B={b} t={t}: {record}");
+                    Assert.Equal(2, result.Samples[(impl, b, t)].Length);
+                }
+        Assert.Equal(3 * 2 * 2, result.Records.Count);
+        var targets = StreamBench.Targets(result, settings);
+        Assert.Contains(targets, line => line.StartsWith("7. stream, B=2: time per token at t=1,000 / t=3 = ") && !line.Contains("not measured"));
+        Assert.Contains(targets, line => line.StartsWith("9. recomputing FinalState / stream, B=1, t=1,000: ") && !line.Contains("not measured"));
     }
 }

@@ -122,7 +122,8 @@ namespace PrLstm.FormalLanguages.Models
         public global::PrLstm.Runtime.Modules.ModelStream<global::PrLstm.FormalLanguages.Models.LstmState.Tensors> OpenStream(long batch) =>
             new(this, batch, InputSize, new long[] { H, H }, 0, Encode, new Combiner(this));
 
-        global::PrLstm.Runtime.Modules.IModelStream global::PrLstm.Runtime.Modules.IStreamingModel.OpenStream(long batch) => OpenStream(batch);
+        global::PrLstm.Runtime.Modules.IModelStream global::PrLstm.Runtime.Modules.IStreamingModel.OpenStream(long batch) =>
+            OpenStream(batch);
 
         /// <summary>Writes the parameters to a safetensors file, by name (atomically: a temporary file, then a rename).</summary>
         public void SaveWeights(string path) => global::PrLstm.Runtime.Weights.Safetensors.Save(this, path);
