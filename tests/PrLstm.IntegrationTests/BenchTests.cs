@@ -58,5 +58,17 @@ public class BenchTests
         var targets = StreamBench.Targets(result, settings);
         Assert.Contains(targets, line => line.StartsWith("7. stream, B=2: time per token at t=1,000 / t=3 = ") && !line.Contains("not measured"));
         Assert.Contains(targets, line => line.StartsWith("9. recomputing FinalState / stream, B=1, t=1,000: ") && !line.Contains("not measured"));
+
+        string folder = Directory.CreateTempSubdirectory("prlstm-bench-plots").FullName;
+        try
+        {
+            Bench.Plots(folder, result.Records);
+            foreach (string file in new[] { "time_B1.png", "time_B64.png", "memory_train_B64.png", "stream_per_token.png" })
+                Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, file))[..4]);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

@@ -43,12 +43,11 @@ public static class Bench
             double leafFlops = 2.0 * inputSize * 3 * h;
 
             foreach (string mode in settings.Modes)
-            foreach (string impl in settings.Impls)
+            foreach (string impl in settings.Impls.Where(i => i != "stream")) // per token, not per sequence: StreamBench
             foreach (long b in settings.Batches)
             foreach (long t in settings.Lengths)
             {
                 if (impl == "naive" && t > settings.NaiveMaxLength) break;
-                if (impl == "stream") break; // per token, not per sequence: StreamBench
                 Func<Tensor, Tensor> forward = impl switch
                 {
                     "tree" => x => model.forward(x),
@@ -177,48 +176,33 @@ public static class Bench
     {
         Directory.CreateDirectory(folder);
         foreach (long b in new long[] { 1, 64 })
-        {
-            var plot = new ScottPlot.Plot();
-            foreach (var group in records.Where(r => r.mode == "forward" && r.B == b && r.impl != "matmul-peak" && Plotted(r)).GroupBy(r => r.impl))
-            {
-                var points = group.OrderBy(r => r.T).ToList();
-                var line = plot.Add.Scatter(points.Select(r => Math.Log10(r.T)).ToArray(), points.Select(r => Math.Log10(r.median_ms)).ToArray());
-                line.LegendText = group.Key;
-            }
-            plot.Title($"forward time, B = {b}, H = 256 (log-log)");
-            plot.XLabel("log10 T");
-            plot.YLabel("log10 median ms");
-            plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
-            plot.SavePng(Path.Combine(folder, $"time_B{b}.png"), 900, 520);
-        }
+            LinePlot(Path.Combine(folder, $"time_B{b}.png"), $"forward time, B = {b}, H = 256 (log-log)", "log10 T", "log10 median ms",
+                records.Where(r => r.mode == "forward" && r.B == b && r.impl != "matmul-peak" && Plotted(r)).GroupBy(r => r.impl),
+                r => Math.Log10(r.T), r => Math.Log10(r.median_ms));
         var perToken = records.Where(r => r.mode == "per-token").ToList();
         if (perToken.Count > 0)
-        {
-            var plot = new ScottPlot.Plot();
-            foreach (var group in perToken.GroupBy(r => (r.impl, r.B)))
-            {
-                var points = group.OrderBy(r => r.T).ToList();
-                var line = plot.Add.Scatter(points.Select(r => Math.Log10(r.T)).ToArray(), points.Select(r => Math.Log10(r.median_ms * 1000)).ToArray());
-                line.LegendText = $"{group.Key.impl}, B = {group.Key.B}";
-            }
-            plot.Title("one more token after t tokens, H = 256 (log-log)");
-            plot.XLabel("log10 t");
-            plot.YLabel("log10 µs per token");
-            plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
-            plot.SavePng(Path.Combine(folder, "stream_per_token.png"), 900, 520);
-        }
-        var memory = new ScottPlot.Plot();
-        foreach (var group in records.Where(r => r.mode == "train" && r.B == 64 && r.impl is "tree" or "sequential" or "nn.LSTM" or "transformer" && Plotted(r)).GroupBy(r => r.impl))
+            LinePlot(Path.Combine(folder, "stream_per_token.png"), "one more token after t tokens, H = 256 (log-log)", "log10 t", "log10 µs per token",
+                perToken.GroupBy(r => $"{r.impl}, B = {r.B}"), r => Math.Log10(r.T), r => Math.Log10(r.median_ms * 1000));
+        LinePlot(Path.Combine(folder, "memory_train_B64.png"), "training step, B = 64: peak resident memory above the start", "T", "MB",
+            records.Where(r => r.mode == "train" && r.B == 64 && r.impl is "tree" or "sequential" or "nn.LSTM" or "transformer" && Plotted(r)).GroupBy(r => r.impl),
+            r => r.T, r => r.peak_mb);
+    }
+
+    /// <summary>One line per group (its key is the legend), points in order of T.</summary>
+    private static void LinePlot(string path, string title, string xLabel, string yLabel, IEnumerable<IGrouping<string, BenchRecord>> series,
+        Func<BenchRecord, double> x, Func<BenchRecord, double> y)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach (var group in series)
         {
             var points = group.OrderBy(r => r.T).ToList();
-            var line = memory.Add.Scatter(points.Select(r => (double)r.T).ToArray(), points.Select(r => r.peak_mb).ToArray());
-            line.LegendText = group.Key;
+            plot.Add.Scatter(points.Select(x).ToArray(), points.Select(y).ToArray()).LegendText = group.Key;
         }
-        memory.Title("training step, B = 64: peak resident memory above the start");
-        memory.XLabel("T");
-        memory.YLabel("MB");
-        memory.ShowLegend(ScottPlot.Alignment.UpperLeft);
-        memory.SavePng(Path.Combine(folder, "memory_train_B64.png"), 900, 520);
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        plot.SavePng(path, 900, 520);
     }
 
     public static void WriteJson(string path, IReadOnlyList<BenchRecord> records) =>

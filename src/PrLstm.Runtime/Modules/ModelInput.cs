@@ -32,12 +32,25 @@ public static class ModelInput
     /// </summary>
     private static void MatchesParameters(nn.Module model, Tensor x, string name)
     {
-        using var parameters = model.parameters().GetEnumerator();
-        if (parameters.MoveNext())
-            MatchesParameters(x, parameters.Current.dtype, parameters.Current.device, name);
+        if (ParameterTypeAndDevice(model) is var (dtype, device))
+            MatchesParameters(x, dtype, device, name);
         else if (!is_floating_point(x))
             throw NotFloatingPoint(x, name);
     }
+
+    /// <summary>The dtype and device of the model's first parameter, which its inputs must match; null without parameters.</summary>
+    private static (ScalarType DType, Device Device)? ParameterTypeAndDevice(nn.Module model)
+    {
+        using var parameters = model.parameters().GetEnumerator();
+        return parameters.MoveNext() ? (parameters.Current.dtype, parameters.Current.device) : null;
+    }
+
+    /// <summary>
+    /// The dtype and device a stream over <paramref name="model"/> works in (its parameters'); throws
+    /// <see cref="ArgumentException"/> for a model without parameters.
+    /// </summary>
+    public static (ScalarType DType, Device Device) StreamedParameters(nn.Module model, string name) =>
+        ParameterTypeAndDevice(model) ?? throw new ArgumentException("A streamed model needs parameters (they fix its dtype and device).", name);
 
     /// <summary>
     /// Throws <see cref="ArgumentException"/> unless <paramref name="x"/> is floating-point, of the parameters' dtype

@@ -51,9 +51,7 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
         this.outputField = outputField;
         this.encode = encode;
         this.combine = combine;
-        var parameter = model.parameters().FirstOrDefault() ?? throw new ArgumentException("A streamed model needs parameters (they fix its dtype and device).", nameof(model));
-        DType = parameter.dtype;
-        Device = parameter.device;
+        (DType, Device) = ModelInput.StreamedParameters(model, nameof(model));
     }
 
     /// <inheritdoc/>
@@ -86,7 +84,7 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
         get
         {
             ThrowIfDisposed();
-            return TState.FromFields(stack.Prefix.Fields.Select(f => f.squeeze(1)).ToArray());
+            return stack.Prefix.SqueezeTime();
         }
     }
 
@@ -110,7 +108,7 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
     public Tensor Peek(Tensor x)
     {
         var (next, output) = Read(x, nameof(x));
-        foreach (var block in NewBlocks(next, stack)) Release(block);
+        foreach (var block in BlocksNotIn(next, stack)) Release(block);
         return output;
     }
 
@@ -143,7 +141,7 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
             outputs[n] = next.Prefix.Fields[outputField];
         }
         var output = x.dim() == 2 ? outputs[0].squeeze(1) : tokens == 1 ? outputs[0].alias() : cat(outputs, 1);
-        foreach (var block in NewBlocks(next, stack)) Detach(block);
+        foreach (var block in BlocksNotIn(next, stack)) Detach(block);
         // Not committed yet: the new blocks are out of the scope, so a caller that drops `next` must release them.
         return (next, output.MoveToOuterDisposeScope());
     }
@@ -151,13 +149,13 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
     /// <summary>Makes <paramref name="next"/> the stream's stack: disposes the blocks it drops.</summary>
     private void Commit(StreamStack<TState> next)
     {
-        var dropped = NewBlocks(stack, next);
+        var dropped = BlocksNotIn(stack, next);
         stack = next;
         foreach (var block in dropped) Release(block);
     }
 
     /// <summary>Blocks of <paramref name="a"/> that <paramref name="b"/> does not hold.</summary>
-    private static List<StreamBlock<TState>> NewBlocks(StreamStack<TState> a, StreamStack<TState> b)
+    private static List<StreamBlock<TState>> BlocksNotIn(StreamStack<TState> a, StreamStack<TState> b)
     {
         var held = b.Blocks.IsDefault ? new HashSet<long>() : b.Blocks.Select(block => block.Id).ToHashSet();
         return a.Blocks.IsDefault ? new() : a.Blocks.Where(block => !held.Contains(block.Id)).ToList();
@@ -185,10 +183,12 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
         for (int i = 0; i < stack.Blocks.Length; i++)
         {
             var block = stack.Blocks[i];
+            var tree = block.Tree.SqueezeTime().Fields;
+            var fold = block.HasFold ? block.Fold.SqueezeTime().Fields : null;
             for (int f = 0; f < names.Count; f++)
             {
-                tensors.Add(new($"blocks.{i}.tree.{names[f]}", block.Tree.Fields[f].squeeze(1)));
-                if (block.HasFold) tensors.Add(new($"blocks.{i}.fold.{names[f]}", block.Fold.Fields[f].squeeze(1)));
+                tensors.Add(new($"blocks.{i}.tree.{names[f]}", tree[f]));
+                if (fold is not null) tensors.Add(new($"blocks.{i}.fold.{names[f]}", fold[f]));
             }
         }
         var header = new Dictionary<string, string>

@@ -23,12 +23,10 @@ public sealed class RecomputingStream : IModelStream
         if (model is not IPrefixModel prefix)
             throw new ArgumentException($"{model.GetType().Name} does not implement IPrefixModel", nameof(model));
         ModelArguments.Positive(batch, nameof(batch));
-        var parameter = model.parameters().FirstOrDefault() ?? throw new ArgumentException("A streamed model needs parameters (they fix its dtype and device).", nameof(model));
         this.model = model;
         Batch = batch;
         InputSize = prefix.InputSize;
-        dtype = parameter.dtype;
-        device = parameter.device;
+        (dtype, device) = ModelInput.StreamedParameters(model, nameof(model));
     }
 
     /// <inheritdoc/>

@@ -17,6 +17,9 @@ public interface ITensorState<TSelf> : IScanState<TSelf>, IDisposable where TSel
     /// <summary>A state from its fields' tensors, in declaration order.</summary>
     static abstract TSelf FromFields(IReadOnlyList<Tensor> fields);
 
+    /// <summary>Drops the time axis of a one-position state: fields <c>[B, 1, size]</c> to <c>[B, size]</c> (views).</summary>
+    TSelf SqueezeTime();
+
     /// <summary>Takes every field out of its dispose scope: the caller now owns the tensors and disposes them.</summary>
     TSelf DetachFromDisposeScope();
 }
