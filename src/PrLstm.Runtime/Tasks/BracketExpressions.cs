@@ -35,31 +35,54 @@ public static class BracketExpressions
     /// <summary>
     /// Evaluates a string of the generator's grammar mod 5: E = digit | -E | (E) | (E op E). Any other string
     /// throws <see cref="FormatException"/>. <paramref name="x"/> is the value of the unknown 'x', if any.
+    /// Iterative, with an explicit stack of open constructs, so that no input (say a million nested '-') can
+    /// overflow the call stack.
     /// </summary>
     public static int Evaluate(string text, int? x = null)
     {
+        var open = new Stack<Open>();
         int position = 0;
-        int value = Expression(text, ref position, x);
-        if (position != text.Length) throw new FormatException($"unexpected '{text[position]}' at position {position + 1}");
-        return value;
+        while (true)
+        {
+            // Descend to the next operand: push every '-' and '(' that opens before it.
+            if (position >= text.Length) throw new FormatException("the expression ends too early");
+            char c = text[position];
+            int value;
+            if (c is >= '0' and <= '4') value = c - '0';
+            else if (c == 'x' && x is not null) value = x.Value;
+            else if (c is '-' or '(') { open.Push(new Open(c, 0, ' ')); position++; continue; }
+            else throw new FormatException($"unexpected '{c}' at position {position + 1}");
+            position++;
+
+            // Close constructs with the operand's value until one needs a second operand.
+            while (true)
+            {
+                if (open.Count == 0)
+                {
+                    if (position != text.Length) throw new FormatException($"unexpected '{text[position]}' at position {position + 1}");
+                    return value;
+                }
+                var construct = open.Pop();
+                if (construct.Kind == '-') { value = Bits.Mod(-value, 5); continue; }
+                if (construct.Kind == '(')
+                {
+                    if (position < text.Length && text[position] == ')') { position++; continue; }
+                    if (position >= text.Length || "+-*".IndexOf(text[position]) < 0) throw new FormatException($"an operator or ')' is missing at position {position + 1}");
+                    open.Push(new Open('o', value, text[position++]));
+                    break;
+                }
+                if (position >= text.Length || text[position] != ')') throw new FormatException($"')' is missing at position {position + 1}");
+                position++;
+                value = construct.Operator switch
+                {
+                    '+' => Bits.Mod(construct.Left + value, 5),
+                    '-' => Bits.Mod(construct.Left - value, 5),
+                    _ => Bits.Mod(construct.Left * value, 5),
+                };
+            }
+        }
     }
 
-    private static int Expression(string text, ref int position, int? x)
-    {
-        if (position >= text.Length) throw new FormatException("the expression ends too early");
-        char c = text[position];
-        if (c is >= '0' and <= '4') { position++; return c - '0'; }
-        if (c == 'x' && x is not null) { position++; return x.Value; }
-        if (c == '-') { position++; return Bits.Mod(-Expression(text, ref position, x), 5); }
-        if (c != '(') throw new FormatException($"unexpected '{c}' at position {position + 1}");
-        position++;
-        int left = Expression(text, ref position, x);
-        if (position < text.Length && text[position] == ')') { position++; return left; }
-        if (position >= text.Length || "+-*".IndexOf(text[position]) < 0) throw new FormatException($"an operator or ')' is missing at position {position + 1}");
-        char op = text[position++];
-        int right = Expression(text, ref position, x);
-        if (position >= text.Length || text[position] != ')') throw new FormatException($"')' is missing at position {position + 1}");
-        position++;
-        return op switch { '+' => Bits.Mod(left + right, 5), '-' => Bits.Mod(left - right, 5), _ => Bits.Mod(left * right, 5) };
-    }
+    /// <summary>A construct still open: a unary '-', a '(' before its first operand, or an operator ('o') awaiting its right operand.</summary>
+    private readonly record struct Open(char Kind, int Left, char Operator);
 }
