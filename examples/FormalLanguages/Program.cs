@@ -1,5 +1,6 @@
 // prlstm: the PR-LSTM paper's formal-language experiments from the command line (see docs/cli.md).
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using PrLstm.FormalLanguages.Cli;
 using PrLstm.Runtime;
@@ -17,9 +18,27 @@ namespace PrLstm.FormalLanguages.Cli
 
         private static Option<int?>? _threads;
 
-        /// <summary>Applies the global options before a verb runs.</summary>
+        /// <summary>The range of each numeric option, checked by <see cref="Apply"/> before any work (see <see cref="InRange"/>).</summary>
+        private static readonly Dictionary<Option, (Func<double, bool> Holds, string Rule)> Ranges = new();
+
+        /// <summary>Gives a numeric option its range; a value outside it is refused with a message naming the option.</summary>
+        private static Option<T> InRange<T>(Option<T> option, double min, double max)
+        {
+            Ranges[option] = (v => v >= min && v <= max, $"between {min:0.###} and {max:0.###}");
+            return option;
+        }
+
+        /// <summary>Checks every option's range, then applies the global options; every verb calls it first.</summary>
         private static void Apply(ParseResult p)
         {
+            foreach (var (option, (holds, rule)) in Ranges)
+            {
+                if (p.GetResult(option) is not { } result) continue;
+                object? value = result.GetValueOrDefault<object?>();
+                if (value is null) continue;
+                double number = Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
+                if (!holds(number)) throw new ArgumentException($"{option.Name} must be {rule}, not {value}");
+            }
             if (_threads is not null && p.GetValue(_threads) is int n) set_num_threads(n);
         }
 
@@ -34,19 +53,45 @@ namespace PrLstm.FormalLanguages.Cli
                 cancellation.Cancel();
             };
             Console.CancelKeyPress += onCancel;
+            // Batch schedulers, `timeout`, container stops and closed terminals send SIGTERM or SIGHUP: treat them as
+            // Ctrl-C (save and stop); a second signal ends the process at once.
+            Action<PosixSignalContext> onSignal = context =>
+            {
+                if (cancellation.IsCancellationRequested) return;
+                context.Cancel = true;
+                Console.Error.WriteLine($"prlstm: {context.Signal} received: stopping after the current step and saving a checkpoint");
+                cancellation.Cancel();
+            };
+            using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, onSignal);
+            using var onHangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, onSignal);
             try
             {
                 var root = Build(cancellation.Token);
                 return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
             }
-            catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("prlstm: interrupted during evaluation; no result was written (the checkpoint is kept: run the command again to score it)");
+                return Interrupted;
+            }
+            catch (TrainingDivergedException e)
             {
                 Console.Error.WriteLine("prlstm: " + e.Message);
                 return UserError;
             }
+            catch (Exception e) when (PrLstm.Runtime.OutOfMemory.Is(e))
+            {
+                Console.Error.WriteLine($"prlstm: {PrLstm.Runtime.OutOfMemory.Describe(e)}; try a smaller --batch-size, --eval-batch-size, --hidden or fewer --threads");
+                return UserError;
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine("prlstm: " + e.Message.ReplaceLineEndings(" "));
+                return UserError;
+            }
             catch (Exception e)
             {
-                Console.Error.WriteLine($"prlstm: internal error ({e.GetType().Name}): {e.Message}");
+                Console.Error.WriteLine($"prlstm: internal error ({e.GetType().Name}): {e.Message.ReplaceLineEndings(" ")}");
                 return InternalError;
             }
             finally
@@ -68,10 +113,8 @@ namespace PrLstm.FormalLanguages.Cli
             // libtorch's CPU threads spin while they wait: two jobs with a thread per core each run far slower than
             // one job (measured: 2 steps/s instead of 1200 for a small LSTM), so let users say how many to use.
             var threads = new Option<int?>("--threads") { Description = "CPU threads for tensor operations (default: libtorch's choice, one per core); use 1 per job when running several at once", Recursive = true };
-            threads.Validators.Add(result =>
-            {
-                if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--threads must be at least 1");
-            });
+            // More threads than CPUs only slows libtorch down (its threads spin), and 100,000 of them hang the machine.
+            InRange(threads, 1, Environment.ProcessorCount);
             root.Add(threads);
             root.SetAction(_ => 0);
             _threads = threads;
@@ -88,18 +131,18 @@ namespace PrLstm.FormalLanguages.Cli
         // Options shared by train and compare.
         private sealed class TrainingOptions
         {
-            public readonly Option<long> Steps = Opt<long>("--steps", "training updates (the paper: 1000001)", 1_000_001);
-            public readonly Option<int> Hidden = Opt<int>("--hidden", "state size H (the paper: 256; parameter-matched: 137)", 256);
-            public readonly Option<int?> Layers = Opt<int?>("--layers", "refinements K of pr-* models (default 1), layers of the transformer (default 2)");
+            public readonly Option<long> Steps = InRange(Opt<long>("--steps", "training updates (the paper: 1000001)", 1_000_001), 0, RunLimits.MaxSteps);
+            public readonly Option<int> Hidden = InRange(Opt<int>("--hidden", "state size H (the paper: 256; parameter-matched: 137)", 256), 1, RunLimits.MaxHidden);
+            public readonly Option<int?> Layers = InRange(Opt<int?>("--layers", "refinements K of pr-* models (default 1), layers of the transformer (default 2)"), 0, RunLimits.MaxLayers);
             public readonly Option<ulong> Seed = Opt<ulong>("--seed", "seed of sampling and initialisation", 0UL);
-            public readonly Option<int> BatchSize = Opt<int>("--batch-size", "sequences per training batch", 128);
-            public readonly Option<int> MaxLength = Opt<int>("--train-length", "train on lengths 1..N", 40);
-            public readonly Option<double> LearningRate = Opt<double>("--lr", "Adam learning rate", 1e-3);
-            public readonly Option<int> LogEvery = Opt<int>("--log-every", "average and report the training metrics every N steps", 100);
-            public readonly Option<int> CheckpointEvery = Opt<int>("--checkpoint-every", "save a checkpoint every N steps", 1000);
+            public readonly Option<int> BatchSize = InRange(Opt<int>("--batch-size", "sequences per training batch", 128), 1, RunLimits.MaxBatchSize);
+            public readonly Option<int> MaxLength = InRange(Opt<int>("--train-length", "train on lengths 1..N", 40), 1, RunLimits.MaxLength);
+            public readonly Option<double> LearningRate = InRange(Opt<double>("--lr", "Adam learning rate", 1e-3), 1e-12, RunLimits.MaxLearningRate);
+            public readonly Option<int> LogEvery = InRange(Opt<int>("--log-every", "average and report the training metrics every N steps", 100), 1, int.MaxValue);
+            public readonly Option<int> CheckpointEvery = InRange(Opt<int>("--checkpoint-every", "save a checkpoint every N steps", 1000), 1, int.MaxValue);
             public readonly Option<string> EvalLengths = Opt<string>("--eval-lengths", "test lengths after training, e.g. 41-500, 41-500:10, 41,100 or none", "41-500");
-            public readonly Option<int> EvalBatches = Opt<int>("--eval-batches", "sub-batches per test length", 8);
-            public readonly Option<int> EvalBatchSize = Opt<int>("--eval-batch-size", "sequences per sub-batch", 64);
+            public readonly Option<int> EvalBatches = InRange(Opt<int>("--eval-batches", "sub-batches per test length", 8), 1, RunLimits.MaxEvalBatches);
+            public readonly Option<int> EvalBatchSize = InRange(Opt<int>("--eval-batch-size", "sequences per sub-batch", 64), 1, RunLimits.MaxBatchSize);
             public readonly Option<string> Device = Opt<string>("--device", "auto, cpu, cuda, cuda:N or mps", "auto");
 
             public void AddTo(Command command)
@@ -113,10 +156,7 @@ namespace PrLstm.FormalLanguages.Cli
                 FormalTasks.Get(task);
                 var entry = ModelCatalog.Get(model);
                 int hidden = p.GetValue(Hidden), layers = p.GetValue(Layers) ?? entry.DefaultLayers;
-                if (hidden < 1) throw new ArgumentException($"--hidden must be at least 1, not {hidden}");
-                if (layers < 0 || (layers < 1 && model == "transformer")) throw new ArgumentException($"--layers {layers} is not valid for {model}");
-                if (p.GetValue(Steps) < 0) throw new ArgumentException("--steps must be 0 or more");
-                if (p.GetValue(MaxLength) < 1) throw new ArgumentException("--train-length must be at least 1");
+                if (layers < 1 && model == "transformer") throw new ArgumentException($"--layers {layers} is not valid for {model}");
                 return new RunConfig
                 {
                     Task = task, Model = model, Hidden = hidden, Layers = layers, Steps = p.GetValue(Steps), Seed = p.GetValue(Seed),
@@ -124,6 +164,25 @@ namespace PrLstm.FormalLanguages.Cli
                     LogEvery = p.GetValue(LogEvery), CheckpointEvery = p.GetValue(CheckpointEvery),
                 };
             }
+
+            /// <summary>Whether the user set the option behind a <see cref="RunConfig"/> field (rather than taking its default).</summary>
+            public Func<string, bool> Given(ParseResult p, Option task, Option model) => field => field switch
+            {
+                nameof(RunConfig.Task) => IsGiven(p, task),
+                nameof(RunConfig.Model) => IsGiven(p, model),
+                nameof(RunConfig.Hidden) => IsGiven(p, Hidden),
+                nameof(RunConfig.Layers) => IsGiven(p, Layers),
+                nameof(RunConfig.Steps) => IsGiven(p, Steps),
+                nameof(RunConfig.Seed) => IsGiven(p, Seed),
+                nameof(RunConfig.BatchSize) => IsGiven(p, BatchSize),
+                nameof(RunConfig.MaxTrainLength) => IsGiven(p, MaxLength),
+                nameof(RunConfig.LearningRate) => IsGiven(p, LearningRate),
+                nameof(RunConfig.LogEvery) => IsGiven(p, LogEvery),
+                nameof(RunConfig.CheckpointEvery) => IsGiven(p, CheckpointEvery),
+                _ => false,
+            };
+
+            private static bool IsGiven(ParseResult p, Option option) => p.GetResult(option) is { Implicit: false };
 
             public Runs.EvalSettings Eval(ParseResult p)
             {
@@ -148,7 +207,9 @@ namespace PrLstm.FormalLanguages.Cli
                 var config = options.Config(p, p.GetValue(task)!, p.GetValue(model)!);
                 string folder = p.GetValue(output) ?? Path.Combine("runs", $"{config.Task}-{config.Model}");
                 var device = Devices.Pick(p.GetValue(options.Device));
-                var result = Runs.TrainAndEvaluate(config, folder, p.GetValue(resume), options.Eval(p), device, cancellation);
+                var eval = options.Eval(p);
+                using var folderLock = RunFolderLock.Acquire(folder);
+                var result = Runs.TrainAndEvaluate(config, folder, p.GetValue(resume), eval, device, cancellation, given: options.Given(p, task, model));
                 if (result is null) return Interrupted;
                 Report(folder, new[] { result }, $"{config.Model} on {config.Task}");
                 return 0;
@@ -161,8 +222,8 @@ namespace PrLstm.FormalLanguages.Cli
             var command = new Command("eval", "Score a checkpoint: accuracy at each test length and the network score.");
             var checkpoint = Opt<string>("--checkpoint", "folder holding checkpoint.json", required: true);
             var lengths = Opt<string>("--lengths", "test lengths, e.g. 41-500, 41-500:10, 41,100", "41-500");
-            var batches = Opt<int>("--batches", "sub-batches per length", 8);
-            var batchSize = Opt<int>("--batch-size", "sequences per sub-batch", 64);
+            var batches = InRange(Opt<int>("--batches", "sub-batches per length", 8), 1, RunLimits.MaxEvalBatches);
+            var batchSize = InRange(Opt<int>("--batch-size", "sequences per sub-batch", 64), 1, RunLimits.MaxBatchSize);
             var output = Opt<string>("--out", "folder for results (default: the checkpoint folder)");
             var device = Opt<string>("--device", "auto, cpu, cuda, cuda:N or mps", "auto");
             foreach (Option option in new Option[] { checkpoint, lengths, batches, batchSize, output, device }) command.Add(option);
@@ -170,16 +231,18 @@ namespace PrLstm.FormalLanguages.Cli
             {
                 Apply(p);
                 string folder = p.GetValue(checkpoint)!;
-                var (config, model, state) = Load(folder, Devices.Pick(p.GetValue(device)));
+                var eval = new Runs.EvalSettings(Lengths.Parse(p.GetValue(lengths)!), p.GetValue(batches), p.GetValue(batchSize));
+                var computeDevice = Devices.Pick(p.GetValue(device));
+                var (config, model, state) = Load(folder, computeDevice);
                 using (model)
                 {
-                    var eval = new Runs.EvalSettings(Lengths.Parse(p.GetValue(lengths)!), p.GetValue(batches), p.GetValue(batchSize));
+                    // Results go to the output folder (by default the run's own): lock it before scoring, so that a
+                    // folder that cannot be written or is being written is refused before the work, not after.
+                    using var folderLock = RunFolderLock.Acquire(p.GetValue(output) ?? folder);
                     long parameters = model.parameters().Where(x => x.requires_grad).Sum(x => x.numel());
-                    var result = Runs.Score(config, model, parameters, state.History, state.TrainingSeconds, eval, Devices.Pick(p.GetValue(device)), cancellation, $"{config.Model} on {config.Task}");
+                    var result = Runs.Score(config, model, parameters, state.History, state.TrainingSeconds, eval, computeDevice, cancellation, $"{config.Model} on {config.Task}");
                     foreach (var l in result.Lengths) Console.WriteLine($"{l.Length}\t{l.Accuracy:F4}");
-                    string outFolder = p.GetValue(output) ?? folder;
-                    Runs.EnsureWritable(outFolder);
-                    Report(outFolder, new[] { result }, $"{config.Model} on {config.Task}");
+                    Report(p.GetValue(output) ?? folder, new[] { result }, $"{config.Model} on {config.Task}");
                 }
                 return 0;
             });
@@ -220,7 +283,7 @@ namespace PrLstm.FormalLanguages.Cli
                     int[] answer = logits.argmax(1).data<long>().Select(v => (int)v).ToArray();
                     if (p.GetValue(json))
                     {
-                        Console.WriteLine(JsonSerializer.Serialize(new { task = task.Name, input = tokens, answer, expected, logits = StreamPredictions.Rows(logits) }));
+                        Console.WriteLine(JsonSerializer.Serialize(new { task = task.Name, input = tokens, answer, expected, logits = StreamPredictions.Rows(logits) }, StreamPredictions.Json));
                     }
                     else
                     {
@@ -237,8 +300,8 @@ namespace PrLstm.FormalLanguages.Cli
         {
             var command = new Command("sample", "Print sequences of a task. Tasks: " + string.Join(", ", FormalTasks.All.Select(t => t.Name)) + ".");
             var task = Opt<string>("--task", "task name", required: true);
-            var length = Opt<int>("--length", "input length n (at least 1)", 10);
-            var count = Opt<int>("--count", "how many sequences", 5);
+            var length = InRange(Opt<int>("--length", "input length n (at least 1)", 10), 1, RunLimits.MaxLength);
+            var count = InRange(Opt<int>("--count", "how many sequences", 5), 0, 10_000_000);
             var seed = Opt<ulong>("--seed", "sampling seed", 0UL);
             var json = Opt<bool>("--json", "one JSON object per line: task, length, input, target, mask");
             foreach (Option option in new Option[] { task, length, count, seed, json }) command.Add(option);
@@ -247,8 +310,6 @@ namespace PrLstm.FormalLanguages.Cli
                 Apply(p);
                 var formal = FormalTasks.Get(p.GetValue(task)!);
                 int n = p.GetValue(length), k = p.GetValue(count);
-                if (n < 1) throw new ArgumentException($"--length must be at least 1, not {n}");
-                if (k < 0) throw new ArgumentException($"--count must be 0 or more, not {k}");
                 if (k == 0) return 0;
                 foreach (var s in formal.SampleBatch(new TaskRandom(p.GetValue(seed)), k, n))
                 {
@@ -277,6 +338,8 @@ namespace PrLstm.FormalLanguages.Cli
                 Apply(p);
                 var taskNames = p.GetValue(tasks) == "all" ? FormalTasks.All.Select(t => t.Name).ToList() : p.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
                 var modelNames = p.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+                if (taskNames.Count == 0) throw new ArgumentException($"--tasks '{p.GetValue(tasks)}' names no task; give comma-separated task names, or all");
+                if (modelNames.Count == 0) throw new ArgumentException($"--models '{p.GetValue(models)}' names no model; give comma-separated model names");
                 var configs = taskNames.SelectMany(t => modelNames.Select(m => options.Config(p, t, m))).ToList(); // validates every name first
                 return Compare(p.GetValue(output)!, configs, options.Eval(p), Devices.Pick(p.GetValue(options.Device)), cancellation, "prlstm compare");
             });
@@ -287,7 +350,7 @@ namespace PrLstm.FormalLanguages.Cli
         {
             var command = new Command("demo", "The main job on a small default: train PR-LSTM and the LSTM baseline (H = 64) on parity_check with lengths 1..40, score both on lengths up to 500, print the table and write the plots (about 2 minutes on 2 CPU cores).");
             var output = Opt<string>("--out", "folder for runs and results", "runs/demo");
-            var steps = Opt<long>("--steps", "training updates per model", 2000);
+            var steps = InRange(Opt<long>("--steps", "training updates per model", 2000), 0, RunLimits.MaxSteps);
             command.Add(output);
             command.Add(steps);
             command.SetAction(p =>
@@ -349,12 +412,13 @@ namespace PrLstm.FormalLanguages.Cli
         /// <summary>Runs every configuration (keeping finished runs, resuming unfinished ones) and writes the combined report.</summary>
         private static int Compare(string folder, IReadOnlyList<RunConfig> configs, Runs.EvalSettings eval, Device device, CancellationToken cancellation, string title)
         {
-            Runs.EnsureWritable(folder);
+            using var folderLock = RunFolderLock.Acquire(folder);
             var results = new List<RunResult>();
             foreach (var config in configs)
             {
                 string runFolder = Path.Combine(folder, config.Task, config.Model);
                 string done = Path.Combine(runFolder, "results.json");
+                using var runLock = RunFolderLock.Acquire(runFolder);
                 if (File.Exists(done) && Checkpoints.Exists(runFolder) && Checkpoints.ReadState(runFolder).Config == config)
                 {
                     results.AddRange(Reports.Read(done));
@@ -385,17 +449,7 @@ namespace PrLstm.FormalLanguages.Cli
         /// <summary>Rebuilds a checkpoint's model with its weights.</summary>
         private static (RunConfig Config, PrLstm.Runtime.Modules.TaskModel Model, CheckpointState State) Load(string folder, Device device)
         {
-            var state = Checkpoints.ReadState(folder);
-            var model = ModelCatalog.Build(state.Config, device);
-            try
-            {
-                Checkpoints.Restore(folder, state, model);
-            }
-            catch
-            {
-                model.Dispose();
-                throw;
-            }
+            var (state, model) = Checkpoints.Open(folder, s => ModelCatalog.Build(s.Config, device));
             return (state.Config, model, state);
         }
     }

@@ -68,7 +68,7 @@ public class CliTests
     public void BadArgumentsGiveOneClearLine()
     {
         AssertUserError(Prlstm("sample", "--task", "parity"), "unknown task 'parity'");
-        AssertUserError(Prlstm("sample", "--task", "parity_check", "--length", "0"), "--length must be at least 1");
+        AssertUserError(Prlstm("sample", "--task", "parity_check", "--length", "0"), "--length must be between 1 and 1000000, not 0");
         AssertUserError(Prlstm("train", "--task", "parity_check", "--model", "gpt", "--steps", "1"), "unknown model 'gpt'");
         AssertUserError(Prlstm("train", "--task", "parity_check", "--steps", "1", "--out", "/proc/prlstm-cannot-write"), "cannot write to '/proc/prlstm-cannot-write'");
         AssertUserError(Prlstm("eval", "--checkpoint", "/nonexistent/run"), "There is no checkpoint folder '/nonexistent/run'");

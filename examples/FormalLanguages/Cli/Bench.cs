@@ -202,7 +202,7 @@ public static class Bench
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
         plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
-        plot.SavePng(path, 900, 520);
+        PrLstm.FormalLanguages.Cli.Plots.SavePng(plot, path);
     }
 
     public static void WriteJson(string path, IReadOnlyList<BenchRecord> records) =>

@@ -1,3 +1,5 @@
+using PrLstm.Runtime.Training;
+
 namespace PrLstm.FormalLanguages.Cli;
 
 /// <summary>Length lists on the command line: "41-500", "41-500:10" (every 10th), "41,60,100", or a mix.</summary>
@@ -15,7 +17,15 @@ public static class Lengths
                 throw new FormatException($"'{part}' is not a length list; write 41-500, 41-500:10 or 41,60,100");
             if (first < 1 || last < first)
                 throw new FormatException($"'{part}': lengths must be at least 1 and ranges go upwards");
-            for (int n = first; n <= last; n += every) lengths.Add(n);
+            if (last > RunLimits.MaxLength)
+                throw new FormatException($"'{part}': lengths are at most {RunLimits.MaxLength}");
+            // long: first + every can pass int.MaxValue, which would wrap around and never end.
+            for (long n = first; n <= last; n += every)
+            {
+                if (lengths.Count == RunLimits.MaxLengthCount)
+                    throw new FormatException($"the length list has more than {RunLimits.MaxLengthCount} lengths");
+                lengths.Add((int)n);
+            }
         }
         if (lengths.Count == 0) throw new FormatException("the length list is empty");
         return lengths;

@@ -105,8 +105,15 @@ public static class Plots
         plot.XLabel("input length");
         plot.YLabel("accuracy (masked, pooled)");
         plot.ShowLegend(ScottPlot.Alignment.LowerLeft);
-        plot.SavePng(path, 900, 520);
+        SavePng(plot, path);
         return path;
+    }
+
+    /// <summary>Writes a plot as a 900 x 520 PNG atomically, so that an interrupted save never leaves half an image.</summary>
+    public static void SavePng(ScottPlot.Plot plot, string path)
+    {
+        byte[] png = plot.GetImageBytes(900, 520, ScottPlot.ImageFormat.Png);
+        AtomicFile.Write(path, stream => stream.Write(png));
     }
 
     /// <summary>Training loss (left axis) and training accuracy (right axis) against step, per model.</summary>
@@ -135,7 +142,7 @@ public static class Plots
         plot.Axes.Left.Label.Text = "loss (solid)";
         plot.Axes.Right.Label.Text = "accuracy (dotted)";
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        plot.SavePng(path, 900, 520);
+        SavePng(plot, path);
         return path;
     }
 }

@@ -14,19 +14,21 @@ public static class Runs
 
     /// <summary>
     /// Trains (or resumes) one run in <paramref name="folder"/>, scores it, and returns its result; null when
-    /// interrupted (a checkpoint is saved first). Refuses to overwrite an existing checkpoint unless resuming.
+    /// interrupted (a checkpoint is saved first). Refuses to overwrite an existing checkpoint unless resuming; a resume
+    /// continues the saved run, and every field of <paramref name="config"/> that <paramref name="given"/> says the user
+    /// set must agree with it (see <see cref="Resumed"/>); by default every field counts as set. The caller holds the
+    /// folder's <see cref="RunFolderLock"/>.
     /// </summary>
-    public static RunResult? TrainAndEvaluate(RunConfig config, string folder, bool resume, EvalSettings eval, Device device, CancellationToken cancellation, string? label = null)
+    public static RunResult? TrainAndEvaluate(RunConfig config, string folder, bool resume, EvalSettings eval, Device device, CancellationToken cancellation, string? label = null, Func<string, bool>? given = null)
     {
-        EnsureWritable(folder);
         if (!resume && Checkpoints.Exists(folder))
             throw new InvalidOperationException($"'{folder}' already holds a checkpoint; continue it with --resume, or choose another --out");
         if (resume && !Checkpoints.Exists(folder))
             throw new FileNotFoundException($"--resume: '{folder}' holds no checkpoint to continue");
         if (resume)
         {
-            var saved = Checkpoints.ReadState(folder).Config;
-            config = saved with { Steps = config.Steps };
+            var saved = Checkpoints.ReadState(folder);
+            config = Resumed(saved.Config, saved.Step, config, given ?? (_ => true), folder);
         }
 
         using var model = ModelCatalog.Build(config, device);
@@ -42,6 +44,39 @@ public static class Runs
         return Score(config, model, parameters, outcome.History, outcome.TrainingSeconds, eval, device, cancellation, title);
     }
 
+    /// <summary>
+    /// The configuration a resume continues: the saved one, with --steps changed if asked (to any count not below the
+    /// <paramref name="reached"/> step: training cannot be undone). Any other option the user set that differs from the
+    /// checkpoint is an error naming each difference, so that a resume never silently continues another run than the
+    /// one described on the command line.
+    /// </summary>
+    public static RunConfig Resumed(RunConfig saved, long reached, RunConfig requested, Func<string, bool> given, string folder)
+    {
+        var differences = new List<string>();
+        void Check<T>(string field, string option, T savedValue, T requestedValue)
+        {
+            if (given(field) && !EqualityComparer<T>.Default.Equals(savedValue, requestedValue))
+                differences.Add($"{option} {requestedValue} (the checkpoint has {savedValue})");
+        }
+        Check(nameof(RunConfig.Task), "--task", saved.Task, requested.Task);
+        Check(nameof(RunConfig.Model), "--model", saved.Model, requested.Model);
+        Check(nameof(RunConfig.Hidden), "--hidden", saved.Hidden, requested.Hidden);
+        Check(nameof(RunConfig.Layers), "--layers", saved.Layers, requested.Layers);
+        Check(nameof(RunConfig.Seed), "--seed", saved.Seed, requested.Seed);
+        Check(nameof(RunConfig.BatchSize), "--batch-size", saved.BatchSize, requested.BatchSize);
+        Check(nameof(RunConfig.MaxTrainLength), "--train-length", saved.MaxTrainLength, requested.MaxTrainLength);
+        Check(nameof(RunConfig.LearningRate), "--lr", saved.LearningRate, requested.LearningRate);
+        Check(nameof(RunConfig.LogEvery), "--log-every", saved.LogEvery, requested.LogEvery);
+        Check(nameof(RunConfig.CheckpointEvery), "--checkpoint-every", saved.CheckpointEvery, requested.CheckpointEvery);
+        Check(nameof(RunConfig.MaxGradNorm), "max gradient norm", saved.MaxGradNorm, requested.MaxGradNorm);
+        bool raiseSteps = given(nameof(RunConfig.Steps));
+        if (raiseSteps && requested.Steps < reached)
+            differences.Add($"--steps {requested.Steps} (the checkpoint has already trained {reached} steps)");
+        if (differences.Count > 0)
+            throw new InvalidOperationException($"'{folder}' holds a checkpoint of another run than the one asked for: {string.Join("; ", differences)}. Leave these options out to continue it, or choose another --out");
+        return raiseSteps ? saved with { Steps = requested.Steps } : saved;
+    }
+
     /// <summary>Scores a model and packs the run's result.</summary>
     public static RunResult Score(RunConfig config, nn.Module<Tensor, Tensor> model, long parameters, IReadOnlyList<TrainingLogEntry> history, double trainingSeconds,
         EvalSettings eval, Device device, CancellationToken cancellation, string title)
@@ -53,13 +88,19 @@ public static class Runs
         {
             var lastLine = DateTime.MinValue;
             int done = 0;
+            // A line at most every 5 s, and at least that often: also inside one long length, per sub-batch.
             result = Evaluation.Run(model, task, lengths, eval.Batches, eval.BatchSize, eval.Seed, device, progress: l =>
             {
                 done++;
                 if (DateTime.UtcNow - lastLine < TimeSpan.FromSeconds(5) && done != lengths.Count) return;
                 lastLine = DateTime.UtcNow;
                 Console.WriteLine($"{title}  eval length {l.Length} ({done}/{lengths.Count})  accuracy {l.Accuracy:F3}");
-            }, cancellation: cancellation);
+            }, cancellation: cancellation, subBatchDone: (length, batch) =>
+            {
+                if (DateTime.UtcNow - lastLine < TimeSpan.FromSeconds(5) || batch == eval.Batches) return;
+                lastLine = DateTime.UtcNow;
+                Console.WriteLine($"{title}  eval length {length} ({done + 1}/{lengths.Count})  sub-batch {batch}/{eval.Batches}");
+            });
         }
         double? score = result is null ? null : NetworkScore(result, config.MaxTrainLength);
         if (result is not null)

@@ -96,7 +96,7 @@ public static class StreamPredictions
             {
                 position = input.Length, symbol = input[^1].ToString(), answer = Symbols(task, answer),
                 expected = expected is null ? null : Symbols(task, expected), logits = Rows(logits),
-            }));
+            }, Json));
         }
         else
         {
@@ -111,6 +111,9 @@ public static class StreamPredictions
         row[channel].fill_(1);
         return row;
     }
+
+    /// <summary>One line of JSON per answer; logits that are NaN or infinite (a diverged model) are written as "NaN", "Infinity".</summary>
+    public static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>An answer's class ids in the task's output alphabet.</summary>
     public static string Symbols(FormalTask task, int[] ids) => new(ids.Select(i => task.OutputAlphabet[i]).ToArray());

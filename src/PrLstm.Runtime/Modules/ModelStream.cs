@@ -215,8 +215,9 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
         ThrowIfDisposed();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var stored = Safetensors.Read(path, out var metadata);
-        long position = CheckHeader(path, metadata, stored);
+        long position = 0;
+        IReadOnlyDictionary<string, string> metadata = new Dictionary<string, string>();
+        var stored = Safetensors.Read(path, header => (position, metadata) = (CheckHeader(path, header.Metadata, header.Tensors), header.Metadata));
         var names = TState.FieldNames;
         var blocks = ImmutableArray.CreateBuilder<StreamBlock<TState>>();
         var sizes = PrefixStream.BlockSizes(position);
@@ -233,7 +234,7 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
     }
 
     /// <summary>Validates a saved stream as a whole against this one; returns its position.</summary>
-    private long CheckHeader(string path, IReadOnlyDictionary<string, string> metadata, IReadOnlyDictionary<string, Tensor> stored)
+    private long CheckHeader(string path, IReadOnlyDictionary<string, string> metadata, IReadOnlyDictionary<string, SafetensorsEntry> stored)
     {
         InvalidDataException Refuse(string why) => new($"'{path}' cannot be restored into this stream: {why}.");
         string Get(string key) => metadata.TryGetValue(key, out var value) ? value : throw Refuse($"its header has no '{key}'");
@@ -272,10 +273,10 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
         foreach (var (name, size) in expected)
         {
             var tensor = stored[name];
-            if (tensor.dtype != DType)
-                throw Refuse($"'{name}' has dtype {tensor.dtype}, the stream {DType}");
-            if (!tensor.shape.SequenceEqual(new[] { Batch, size }))
-                throw Refuse($"'{name}' has shape {ModelInput.Shape(tensor)}, expected [{Batch}, {size}]");
+            if (tensor.DType != DType)
+                throw Refuse($"'{name}' has dtype {tensor.DType}, the stream {DType}");
+            if (!tensor.Shape.SequenceEqual(new[] { Batch, size }))
+                throw Refuse($"'{name}' has shape [{string.Join(", ", tensor.Shape)}], expected [{Batch}, {size}]");
         }
         return position;
     }

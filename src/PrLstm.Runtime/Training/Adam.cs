@@ -34,13 +34,18 @@ public sealed class Adam : IDisposable
     /// <summary>Updates applied so far.</summary>
     public long Step { get; private set; }
 
-    /// <summary>Clips the gradients by their global norm, applies one Adam update, and returns the norm before clipping.</summary>
+    /// <summary>
+    /// Clips the gradients by their global norm, applies one Adam update, and returns the norm before clipping. A
+    /// non-finite norm throws <see cref="ArithmeticException"/> before anything changes.
+    /// </summary>
     public double Update()
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var gradients = _parameters.Select(p => p.Parameter.grad ?? zeros_like(p.Parameter)).ToArray();
         double norm = Math.Sqrt(gradients.Sum(g => g.square().sum().ToDouble()));
+        if (!double.IsFinite(norm))
+            throw new ArithmeticException($"the gradient's norm is {norm}; no parameter was changed");
         double scale = norm < MaxGradNorm ? 1.0 : MaxGradNorm / norm;
         Step++;
         double correction1 = 1 - Math.Pow(Beta1, Step), correction2 = 1 - Math.Pow(Beta2, Step);
@@ -60,9 +65,18 @@ public sealed class Adam : IDisposable
     public IEnumerable<KeyValuePair<string, Tensor>> StateTensors() =>
         _parameters.SelectMany(p => new[]
         {
-            KeyValuePair.Create("adam.m." + p.Name, _firstMoment[p.Name]),
-            KeyValuePair.Create("adam.v." + p.Name, _secondMoment[p.Name]),
+            KeyValuePair.Create(StatePrefix + "m." + p.Name, _firstMoment[p.Name]),
+            KeyValuePair.Create(StatePrefix + "v." + p.Name, _secondMoment[p.Name]),
         });
+
+    /// <summary>The prefix of every name in <see cref="StateTensors"/>.</summary>
+    public const string StatePrefix = "adam.";
+
+    /// <summary>The names, dtypes and shapes that <see cref="StateTensors"/> has for an optimizer over these parameters, without allocating any.</summary>
+    public static IReadOnlyDictionary<string, (ScalarType DType, long[] Shape)> ExpectedState(IEnumerable<(string Name, Parameter Parameter)> parameters) =>
+        parameters.Where(p => p.Parameter.requires_grad)
+            .SelectMany(p => new[] { StatePrefix + "m." + p.Name, StatePrefix + "v." + p.Name }.Select(name => (name, p.Parameter.dtype, p.Parameter.shape)))
+            .ToDictionary(e => e.name, e => (e.dtype, e.shape));
 
     /// <summary>Restores state written by <see cref="StateTensors"/>; throws if a tensor is missing or mis-shaped.</summary>
     public void Restore(IReadOnlyDictionary<string, Tensor> tensors, long step)
@@ -70,7 +84,7 @@ public sealed class Adam : IDisposable
         using var noGrad = no_grad();
         foreach (var (name, _) in _parameters)
         {
-            foreach (var (key, target) in new[] { ("adam.m." + name, _firstMoment[name]), ("adam.v." + name, _secondMoment[name]) })
+            foreach (var (key, target) in new[] { (StatePrefix + "m." + name, _firstMoment[name]), (StatePrefix + "v." + name, _secondMoment[name]) })
             {
                 if (!tensors.TryGetValue(key, out var stored) || !stored.shape.SequenceEqual(target.shape))
                     throw new InvalidDataException($"the checkpoint's optimizer state lacks '{key}' with shape [{string.Join(", ", target.shape)}]");

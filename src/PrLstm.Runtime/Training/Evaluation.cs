@@ -16,7 +16,8 @@ public sealed record EvaluationResult(IReadOnlyList<LengthAccuracy> Lengths, dou
 /// <summary>
 /// The test protocol of spec section 4: for each length, <c>batches</c> sub-batches of <c>batchSize</c> fresh
 /// sequences (sampler reseeded), the masked pooled accuracy of each, averaged; the network score is the
-/// unweighted mean over the lengths. An out-of-memory error stops the loop; the lengths done are kept.
+/// unweighted mean over the lengths. An out-of-memory error stops the loop; the lengths done are kept. Cancellation
+/// throws <see cref="OperationCanceledException"/>: an interrupted evaluation is never returned as a result.
 /// </summary>
 public static class Evaluation
 {
@@ -24,9 +25,11 @@ public static class Evaluation
     public static IReadOnlyList<int> PaperLengths { get; } = Enumerable.Range(41, 460).ToArray();
 
     public static EvaluationResult Run(nn.Module<Tensor, Tensor> model, FormalTask task, IReadOnlyList<int> lengths, int batches = 8, int batchSize = 64,
-        ulong seed = 1, Device? device = null, Action<LengthAccuracy>? progress = null, CancellationToken cancellation = default)
+        ulong seed = 1, Device? device = null, Action<LengthAccuracy>? progress = null, CancellationToken cancellation = default,
+        Action<int, int>? subBatchDone = null)
     {
         if (lengths.Count == 0) throw new ArgumentException("no test lengths were given", nameof(lengths));
+        if (batches < 1 || batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batches), "batches and batchSize must be at least 1");
         var random = new TaskRandom(seed);
         var results = new List<LengthAccuracy>();
         string? stopped = null;
@@ -38,20 +41,21 @@ public static class Evaluation
             using var noGrad = no_grad();
             foreach (int length in lengths)
             {
-                if (cancellation.IsCancellationRequested) { stopped = "interrupted"; break; }
                 double sum = 0;
                 try
                 {
                     for (int b = 0; b < batches; b++)
                     {
+                        cancellation.ThrowIfCancellationRequested();
                         using var scope = NewDisposeScope();
                         using var batch = TaskBatch.Sample(task, random, batchSize, length, device, dtype);
                         sum += batch.Accuracy(batch.OutputLogits(model.forward(batch.Input)));
+                        subBatchDone?.Invoke(length, b + 1);
                     }
                 }
-                catch (Exception e) when (IsOutOfMemory(e))
+                catch (Exception e) when (OutOfMemory.Is(e))
                 {
-                    stopped = $"out of memory at length {length}";
+                    stopped = $"{OutOfMemory.Describe(e)} at length {length}";
                     break;
                 }
                 var result = new LengthAccuracy(length, sum / batches);
@@ -66,7 +70,4 @@ public static class Evaluation
         double score = results.Count == 0 ? double.NaN : results.Average(r => r.Accuracy);
         return new EvaluationResult(results, score, stopped);
     }
-
-    private static bool IsOutOfMemory(Exception e) =>
-        e is OutOfMemoryException || e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("not enough memory", StringComparison.OrdinalIgnoreCase);
 }

@@ -8,6 +8,19 @@ namespace PrLstm.Runtime.Training;
 /// <summary>Where a training run stands, reported every logging window.</summary>
 public sealed record TrainingProgress(long Step, long TotalSteps, TrainingLogEntry Window, TimeSpan Elapsed, TimeSpan Remaining);
 
+/// <summary>
+/// Training produced a non-finite loss or gradient at <see cref="Step"/>: the run stops without applying that update
+/// and without saving, so the last checkpoint on disk is the last good one.
+/// </summary>
+public sealed class TrainingDivergedException(long step, string what, long lastCheckpoint)
+    : Exception($"training diverged at step {step}: {what}; the last good checkpoint (step {lastCheckpoint}) is kept. Try a lower --lr")
+{
+    public long Step { get; } = step;
+
+    /// <summary>The step of the checkpoint left on disk (0 when none was written).</summary>
+    public long LastCheckpoint { get; } = lastCheckpoint;
+}
+
 /// <summary>How a training run ended.</summary>
 public sealed record TrainingOutcome(long Step, bool Interrupted, IReadOnlyList<TrainingLogEntry> History, double TrainingSeconds);
 
@@ -15,7 +28,9 @@ public sealed record TrainingOutcome(long Step, bool Interrupted, IReadOnlyList<
 /// Trains a task model as spec section 3 does: one length per batch from the curriculum, the unmasked loss,
 /// global-norm clipping and Adam. Each step runs in its own dispose scope and turns its metrics into numbers
 /// inside it. Checkpoints go to <c>folder</c> every CheckpointEvery steps, at the end, and when
-/// the cancellation token fires (Ctrl-C): then the run stops cleanly after the current step.
+/// the cancellation token fires (Ctrl-C): then the run stops cleanly after the current step. Progress is reported at
+/// every logging window and at least once a second in between (the window so far), so that a slow run is never silent.
+/// A non-finite loss or gradient stops the run with <see cref="TrainingDivergedException"/>.
 /// </summary>
 public sealed class Trainer
 {
@@ -55,8 +70,9 @@ public sealed class Trainer
             random = TaskRandom.FromState(state.SamplerState);
             step = state.Step;
             history.AddRange(state.History);
-            // A run that ended mid-window logged that partial window; continue the window instead.
-            if (history.Count > 0 && history[^1].Step % _config.LogEvery != 0) history.RemoveAt(history.Count - 1);
+            // A run that ended mid-window logged that partial window; continue the window instead (unless the run is
+            // already finished, so that nothing continues it).
+            if (step < _config.Steps && history.Count > 0 && history[^1].Step % _config.LogEvery != 0) history.RemoveAt(history.Count - 1);
             (windowSteps, lossSum, accuracySum) = state.OpenWindow;
             previousSeconds = state.TrainingSeconds;
         }
@@ -66,7 +82,8 @@ public sealed class Trainer
         var window = Stopwatch.StartNew();
         bool interrupted = false;
         (int, double, double) openWindow = (windowSteps, lossSum, accuracySum);
-        long startStep = step;
+        long startStep = step, lastCheckpoint = resume ? step : 0;
+        var sinceReport = Stopwatch.StartNew();
         _model.train();
 
         void Save()
@@ -77,7 +94,10 @@ public sealed class Trainer
                 Config = _config, Step = step, SamplerState = random.State, WeightsFile = "", History = history.ToArray(),
                 OpenWindow = openWindow, TrainingSeconds = previousSeconds + clock.Elapsed.TotalSeconds,
             });
+            lastCheckpoint = step;
         }
+
+        TimeSpan Remaining() => TimeSpan.FromSeconds(Math.Min((_config.Steps - step) / Math.Max((step - startStep) / clock.Elapsed.TotalSeconds, 1e-9), 1e12));
 
         var dtype = _model.parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
         while (step < _config.Steps)
@@ -89,21 +109,38 @@ public sealed class Trainer
                 using var batch = TaskBatch.Sample(_task, random, _config.BatchSize, length, _device, dtype);
                 var logits = batch.OutputLogits(_model.forward(batch.Input));
                 var loss = batch.Loss(logits);
+                double lossValue = loss.ToDouble();
+                if (!double.IsFinite(lossValue))
+                    throw new TrainingDivergedException(step + 1, $"the loss is {lossValue}", lastCheckpoint);
                 _model.zero_grad();
                 loss.backward();
-                optimizer.Update();
-                lossSum += loss.ToDouble();
+                try
+                {
+                    optimizer.Update();
+                }
+                catch (ArithmeticException e)
+                {
+                    throw new TrainingDivergedException(step + 1, e.Message, lastCheckpoint);
+                }
+                lossSum += lossValue;
                 accuracySum += batch.Accuracy(logits.detach());
             }
             step++;
             windowSteps++;
             openWindow = (windowSteps, lossSum, accuracySum);
-            if (step % _config.LogEvery == 0 || step == _config.Steps)
+            bool logged = step % _config.LogEvery == 0 || step == _config.Steps;
+            if (!logged && progress is not null && sinceReport.Elapsed >= TimeSpan.FromSeconds(1))
+            {
+                var soFar = new TrainingLogEntry(step, lossSum / windowSteps, accuracySum / windowSteps, windowSteps / window.Elapsed.TotalSeconds);
+                progress.Report(new TrainingProgress(step, _config.Steps, soFar, clock.Elapsed, Remaining()));
+                sinceReport.Restart();
+            }
+            if (logged)
             {
                 var entry = new TrainingLogEntry(step, lossSum / windowSteps, accuracySum / windowSteps, windowSteps / window.Elapsed.TotalSeconds);
                 history.Add(entry);
-                double rate = (step - startStep) / clock.Elapsed.TotalSeconds;
-                progress?.Report(new TrainingProgress(step, _config.Steps, entry, clock.Elapsed, TimeSpan.FromSeconds((_config.Steps - step) / Math.Max(rate, 1e-9))));
+                progress?.Report(new TrainingProgress(step, _config.Steps, entry, clock.Elapsed, Remaining()));
+                sinceReport.Restart();
                 if (step % _config.LogEvery == 0) openWindow = (0, 0, 0);
                 lossSum = accuracySum = 0;
                 windowSteps = 0;

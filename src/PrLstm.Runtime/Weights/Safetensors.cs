@@ -33,13 +33,14 @@ public static class Safetensors
         Write(path, module.state_dict(), metadata);
 
     /// <summary>
-    /// Loads a file into <paramref name="module"/>'s parameters by name, converting dtype and device as needed.
-    /// The file must hold exactly the module's names with the module's shapes; otherwise nothing is changed and
-    /// an <see cref="InvalidDataException"/> lists every difference.
+    /// Loads a file into <paramref name="module"/>'s parameters by name. The file must hold exactly the module's names
+    /// with the module's shapes and dtypes; this is checked on the file's header, before any tensor is read, and
+    /// otherwise nothing is changed and an <see cref="InvalidDataException"/> lists every difference.
     /// </summary>
     public static void Load(nn.Module module, string path)
     {
-        var stored = Read(path);
+        var target = module.state_dict();
+        var stored = Read(path, header => CheckMatches(module, target, header.Tensors, path));
         try
         {
             LoadInto(module, stored, path);
@@ -51,27 +52,40 @@ public static class Safetensors
     }
 
     /// <summary>
-    /// Copies named tensors into <paramref name="module"/>'s parameters and buffers; the names and shapes must match
-    /// exactly, otherwise nothing is changed and an <see cref="InvalidDataException"/> lists every difference.
+    /// Copies named tensors into <paramref name="module"/>'s parameters and buffers; the names, shapes and dtypes must
+    /// match exactly (a file of another dtype is refused rather than converted), otherwise nothing is changed and an
+    /// <see cref="InvalidDataException"/> lists every difference.
     /// </summary>
     public static void LoadInto(nn.Module module, IReadOnlyDictionary<string, Tensor> stored, string source)
     {
         var target = module.state_dict();
-        var problems = new List<string>();
-        foreach (var name in target.Keys.Except(stored.Keys).Order(StringComparer.Ordinal))
-            problems.Add($"missing '{name}' [{string.Join(", ", target[name].shape)}]");
-        foreach (var name in stored.Keys.Except(target.Keys).Order(StringComparer.Ordinal))
-            problems.Add($"unexpected '{name}' [{string.Join(", ", stored[name].shape)}]");
-        foreach (var name in target.Keys.Intersect(stored.Keys).Order(StringComparer.Ordinal))
-            if (!target[name].shape.SequenceEqual(stored[name].shape))
-                problems.Add($"'{name}' has shape [{string.Join(", ", stored[name].shape)}] in the file but [{string.Join(", ", target[name].shape)}] in the model");
-        if (problems.Count > 0)
-            throw new InvalidDataException($"The weights in '{source}' do not match this {module.GetName()} model: {string.Join("; ", problems)}.");
-
+        CheckMatches(module, target, stored.ToDictionary(kv => kv.Key, kv => new SafetensorsEntry(kv.Key, kv.Value.dtype, kv.Value.shape, 0, 0)), source);
         using var noGrad = no_grad();
         foreach (var (name, tensor) in target)
             tensor.copy_(stored[name]);
     }
+
+    /// <summary>Throws an <see cref="InvalidDataException"/> listing every name, shape or dtype in which the stored tensors differ from the module's.</summary>
+    public static void CheckMatches(nn.Module module, IReadOnlyDictionary<string, Tensor> target, IReadOnlyDictionary<string, SafetensorsEntry> stored, string source)
+    {
+        var problems = new List<string>();
+        foreach (var name in target.Keys.Except(stored.Keys).Order(StringComparer.Ordinal))
+            problems.Add($"missing '{name}' [{string.Join(", ", target[name].shape)}]");
+        foreach (var name in stored.Keys.Except(target.Keys).Order(StringComparer.Ordinal))
+            problems.Add($"unexpected '{name}' [{string.Join(", ", stored[name].Shape)}]");
+        foreach (var name in target.Keys.Intersect(stored.Keys).Order(StringComparer.Ordinal))
+        {
+            if (!target[name].shape.SequenceEqual(stored[name].Shape))
+                problems.Add($"'{name}' has shape [{string.Join(", ", stored[name].Shape)}] in the file but [{string.Join(", ", target[name].shape)}] in the model");
+            if (target[name].dtype != stored[name].DType)
+                problems.Add($"'{name}' is {FormatName(stored[name].DType)} in the file but {FormatName(target[name].dtype)} in the model");
+        }
+        if (problems.Count > 0)
+            throw new InvalidDataException($"The weights in '{source}' do not match this {module.GetName()} model: {string.Join("; ", problems)}.");
+    }
+
+    /// <summary>The safetensors name of a dtype (F32, BOOL, ...), or the dtype's own name when the format has none here.</summary>
+    public static string FormatName(ScalarType dtype) => Formats.TryGetValue(dtype, out var format) ? format.Name : dtype.ToString();
 
     /// <summary>Writes named tensors to <paramref name="path"/> atomically.</summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
@@ -117,53 +131,31 @@ public static class Safetensors
     /// </summary>
     public static Dictionary<string, Tensor> Read(string path, out IReadOnlyDictionary<string, string> metadata)
     {
+        IReadOnlyDictionary<string, string> read = new Dictionary<string, string>();
+        var tensors = Read(path, header => read = header.Metadata);
+        metadata = read;
+        return tensors;
+    }
+
+    /// <summary>
+    /// Reads a safetensors file: first its header, checked against the format's rules (a header of at most 100 MB that
+    /// is a JSON object; for each tensor a known dtype, a shape of non-negative sizes and a byte range that holds exactly
+    /// that many elements; the ranges in order, without overlap or hole, covering the data to the end of the file; all
+    /// arithmetic checked), then <paramref name="validate"/> on that header (throw to refuse the file before any tensor
+    /// is allocated), then each tensor's bytes by its range. The caller owns the tensors.
+    /// </summary>
+    public static Dictionary<string, Tensor> Read(string path, Action<SafetensorsHeader> validate)
+    {
         if (!File.Exists(path))
             throw new FileNotFoundException($"No weights file at '{path}'.", path);
-        byte[] file = File.ReadAllBytes(path);
-        if (file.Length < 8)
-            throw Corrupt(path, "it is shorter than the 8-byte header length");
-        ulong headerLength = BitConverter.ToUInt64(file, 0);
-        if (headerLength > (ulong)(file.Length - 8))
-            throw Corrupt(path, $"its header claims {headerLength} bytes but the file has {file.Length - 8} after the length");
-
-        JsonObject header;
-        try
-        {
-            header = JsonNode.Parse(file.AsSpan(8, (int)headerLength))?.AsObject() ?? throw Corrupt(path, "its header is empty");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            throw Corrupt(path, "its header is not a JSON object (" + e.Message + ")");
-        }
-
-        metadata = ReadMetadata(header, path);
-        int dataStart = 8 + (int)headerLength;
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+        var header = ReadHeader(file, path);
+        validate(header);
         var result = new Dictionary<string, Tensor>();
         try
         {
-            foreach (var (name, node) in header)
-            {
-                if (name == "__metadata__") continue;
-                try
-                {
-                    string dtypeName = node!["dtype"]!.GetValue<string>();
-                    long[] shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                    long[] range = node["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                    var (dtype, format) = Formats.FirstOrDefault(f => f.Value.Name == dtypeName);
-                    if (format.Name is null)
-                        throw Corrupt(path, $"tensor '{name}' has unsupported dtype '{dtypeName}'");
-                    long count = shape.Aggregate(1L, (a, b) => a * b);
-                    if (range.Length != 2 || range[0] < 0 || range[1] < range[0] || dataStart + range[1] > file.Length || range[1] - range[0] != count * format.Bytes)
-                        throw Corrupt(path, $"tensor '{name}' has byte range [{string.Join(", ", range)}], which does not fit its shape or the file");
-                    var tensor = empty(shape, dtype);
-                    file.AsSpan(dataStart + (int)range[0], (int)(range[1] - range[0])).CopyTo(tensor.bytes);
-                    result[name] = tensor;
-                }
-                catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
-                {
-                    throw Corrupt(path, $"the entry of tensor '{name}' is malformed");
-                }
-            }
+            foreach (var entry in header.Tensors.Values)
+                result[entry.Name] = ReadTensor(file, header.DataStart, entry, path);
         }
         catch
         {
@@ -172,6 +164,139 @@ public static class Safetensors
         }
         return result;
     }
+
+    /// <summary>The largest header accepted, as in the format's reference implementation (a guard against a length field that asks for gigabytes).</summary>
+    public const long MaxHeaderBytes = 100_000_000;
+
+    private static SafetensorsHeader ReadHeader(FileStream file, string path)
+    {
+        long fileLength = file.Length;
+        if (fileLength < 8)
+            throw Corrupt(path, "it is shorter than the 8-byte header length");
+        Span<byte> lengthBytes = stackalloc byte[8];
+        file.ReadExactly(lengthBytes);
+        ulong headerLength = BitConverter.ToUInt64(lengthBytes);
+        if (headerLength > MaxHeaderBytes)
+            throw Corrupt(path, $"its header length {headerLength} is over the format's limit of {MaxHeaderBytes} bytes");
+        if ((long)headerLength > fileLength - 8)
+            throw Corrupt(path, $"its header claims {headerLength} bytes but the file has {fileLength - 8} after the length");
+        byte[] json = new byte[headerLength];
+        file.ReadExactly(json);
+        if (headerLength == 0 || json[0] != (byte)'{')
+            throw Corrupt(path, "its header is not a JSON object");
+
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(json)?.AsObject() ?? throw Corrupt(path, "its header is empty");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
+        {
+            throw Corrupt(path, "its header is not a JSON object (" + OneLine(e.Message) + ")");
+        }
+
+        var metadata = ReadMetadata(root, path);
+        var entries = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
+        foreach (var (name, node) in root)
+        {
+            if (name == "__metadata__") continue;
+            entries[name] = ReadEntry(name, node, path);
+        }
+
+        // The format's own rule: sorted by offset, each range starts where the previous one ended, and the last ends at
+        // the end of the file; so no byte is read twice, none is skipped, and nothing trails the data.
+        long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart, next = 0;
+        foreach (var entry in entries.Values.OrderBy(e => e.Start).ThenBy(e => e.End))
+        {
+            if (entry.Start != next)
+                throw Corrupt(path, entry.Start < next
+                    ? $"tensor '{entry.Name}' has byte range [{entry.Start}, {entry.End}], which overlaps the tensor before it (ending at {next})"
+                    : $"tensor '{entry.Name}' has byte range [{entry.Start}, {entry.End}], which leaves a hole after byte {next}");
+            next = entry.End;
+        }
+        if (next != dataLength)
+            throw Corrupt(path, next > dataLength
+                ? $"its tensors need {next} bytes of data but the file has {dataLength} after the header"
+                : $"its tensors cover {next} bytes of data but the file has {dataLength} after the header");
+        return new SafetensorsHeader(entries, metadata, dataStart);
+    }
+
+    private static SafetensorsEntry ReadEntry(string name, JsonNode? node, string path)
+    {
+        InvalidDataException Bad(string why) => Corrupt(path, $"tensor '{name}' {why}");
+        if (node is not JsonObject entry)
+            throw Bad("is not a JSON object");
+        foreach (var (key, _) in entry)
+            if (key is not ("dtype" or "shape" or "data_offsets"))
+                throw Bad($"has an unknown field '{key}'");
+        if (entry["dtype"] is not JsonValue dtypeNode || !dtypeNode.TryGetValue(out string? dtypeName))
+            throw Bad("has no dtype string");
+        var (dtype, format) = Formats.FirstOrDefault(f => f.Value.Name == dtypeName);
+        if (format.Name is null)
+            throw Bad($"has unsupported dtype '{dtypeName}'");
+        long[] shape = Integers(entry["shape"], "shape", null);
+        long[] range = Integers(entry["data_offsets"], "data_offsets", 2);
+        long count = 1;
+        try
+        {
+            foreach (long size in shape) count = checked(count * size);
+            long bytes = checked(count * format.Bytes);
+            if (range[1] < range[0] || checked(range[1] - range[0]) != bytes)
+                throw Bad($"has byte range [{range[0]}, {range[1]}], but its shape [{string.Join(", ", shape)}] of {dtypeName} takes {bytes} bytes");
+        }
+        catch (OverflowException)
+        {
+            throw Bad($"has shape [{string.Join(", ", shape)}], whose size overflows");
+        }
+        return new SafetensorsEntry(name, dtype, shape, range[0], range[1]);
+
+        long[] Integers(JsonNode? value, string field, int? length)
+        {
+            if (value is not JsonArray array)
+                throw Bad($"has no {field} array");
+            if (length is int n && array.Count != n)
+                throw Bad($"has {array.Count} {field} where the format has {n}");
+            var numbers = new long[array.Count];
+            for (int i = 0; i < array.Count; i++)
+                if (array[i] is not JsonValue number || !number.TryGetValue(out long v) || v < 0)
+                    throw Bad($"has {field} [{string.Join(", ", array.Select(a => a?.ToJsonString() ?? "null"))}], which are not all non-negative integers");
+                else
+                    numbers[i] = v;
+            return numbers;
+        }
+    }
+
+    /// <summary>Reads one tensor's bytes straight into a new tensor, in pieces of at most 1 GiB (a span cannot be longer than 2 GiB).</summary>
+    private static Tensor ReadTensor(FileStream file, long dataStart, SafetensorsEntry entry, string path)
+    {
+        var tensor = empty(entry.Shape, entry.DType);
+        try
+        {
+            long count = tensor.numel(), elementBytes = tensor.element_size();
+            if (count == 0) return tensor;
+            file.Position = dataStart + entry.Start;
+            using var flat = tensor.view(count);
+            long perPiece = Math.Max(1, (1L << 30) / elementBytes);
+            for (long first = 0; first < count; first += perPiece)
+            {
+                using var piece = flat.narrow(0, first, Math.Min(perPiece, count - first));
+                file.ReadExactly(piece.bytes);
+            }
+            return tensor;
+        }
+        catch (EndOfStreamException)
+        {
+            tensor.Dispose();
+            throw Corrupt(path, $"it ended while reading tensor '{entry.Name}' (was it changed while being read?)");
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+    }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
     private static Dictionary<string, string> ReadMetadata(JsonObject header, string path)
     {
@@ -192,3 +317,9 @@ public static class Safetensors
     private static InvalidDataException Corrupt(string path, string why) =>
         new($"'{path}' is not a valid safetensors file: {why}.");
 }
+
+/// <summary>One tensor in a safetensors header: its dtype, shape and byte range within the data section.</summary>
+public sealed record SafetensorsEntry(string Name, ScalarType DType, long[] Shape, long Start, long End);
+
+/// <summary>A safetensors file's checked header: its tensors by name, its <c>__metadata__</c> strings, where the data starts.</summary>
+public sealed record SafetensorsHeader(IReadOnlyDictionary<string, SafetensorsEntry> Tensors, IReadOnlyDictionary<string, string> Metadata, long DataStart);
