@@ -25,13 +25,11 @@ public static class Runs
             throw new InvalidOperationException($"'{folder}' already holds a checkpoint; continue it with --resume, or choose another --out");
         if (resume && !Checkpoints.Exists(folder))
             throw new FileNotFoundException($"--resume: '{folder}' holds no checkpoint to continue");
-        if (resume)
-        {
-            var saved = Checkpoints.ReadState(folder);
+        CheckpointState? saved = resume ? Checkpoints.ReadState(folder) : null;
+        if (saved is not null)
             config = Resumed(saved.Config, saved.Step, config, given ?? (_ => true), folder);
-        }
 
-        using var model = ModelCatalog.Build(config, device);
+        using var model = saved is null ? ModelCatalog.Build(config, device) : Checkpoints.Build(folder, saved with { Config = config }, s => ModelCatalog.Build(s.Config, device));
         long parameters = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
         string title = label ?? $"{config.Model} on {config.Task}";
         var trainer = new Trainer(config, model, device);

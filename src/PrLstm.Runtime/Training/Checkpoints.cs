@@ -151,7 +151,7 @@ public static class Checkpoints
         for (int attempt = 1; ; attempt++)
         {
             var state = ReadState(folder);
-            var model = build(state);
+            var model = Build(folder, state, build);
             try
             {
                 Restore(folder, state, model);
@@ -170,6 +170,22 @@ public static class Checkpoints
     }
 
     /// <summary>
+    /// Builds the model a checkpoint describes; a description the builder refuses (an unknown model name, say) is an
+    /// <see cref="InvalidDataException"/> naming the checkpoint's file.
+    /// </summary>
+    public static T Build<T>(string folder, CheckpointState state, Func<CheckpointState, T> build)
+    {
+        try
+        {
+            return build(state);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{Path.Combine(folder, FileName)}' describes a model that cannot be built: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
     /// Loads the model weights (and, if given, the optimizer state and torch's RNG state). The weights file's header is
     /// checked first against the checkpoint (its task, model and step) and against the model and optimizer (every name,
     /// shape and dtype, and the RNG state's size), so that nothing is read or changed unless all of it fits.
@@ -179,8 +195,10 @@ public static class Checkpoints
         string path = Path.Combine(folder, state.WeightsFile);
         if (!IsWeightsFileName(state.WeightsFile))
             throw new InvalidDataException($"'{Path.Combine(folder, FileName)}' names the weights file '{state.WeightsFile}', which is not a weights file inside the checkpoint folder.");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"'{Path.Combine(folder, FileName)}' names the weights file '{state.WeightsFile}', which is not in the folder", path);
         var target = model.state_dict();
-        var tensors = Safetensors.Read(path, header => CheckWeights(path, header, state, model, target, optimizer));
+        var tensors = Safetensors.Read(path, header => CheckWeights(path, Path.Combine(folder, FileName), header, state, model, target, optimizer));
         try
         {
             var modelTensors = tensors.Where(t => !t.Key.StartsWith(Adam.StatePrefix, StringComparison.Ordinal) && t.Key != TorchRngName).ToDictionary(t => t.Key, t => t.Value);
@@ -196,8 +214,10 @@ public static class Checkpoints
         }
     }
 
-    private static void CheckWeights(string path, SafetensorsHeader header, CheckpointState state, nn.Module model, IReadOnlyDictionary<string, Tensor> target, Adam? optimizer)
+    private static void CheckWeights(string path, string json, SafetensorsHeader header, CheckpointState state, nn.Module model, IReadOnlyDictionary<string, Tensor> target, Adam? optimizer)
     {
+        // Either file may be the wrong one, so every message names both.
+        string described = $"the {state.Config.Model} model that '{json}' describes (H = {state.Config.Hidden}, layers = {state.Config.Layers})";
         var problems = new List<string>();
         foreach (var (key, expected) in new[] { ("task", state.Config.Task), ("model", state.Config.Model), ("step", state.Step.ToString(System.Globalization.CultureInfo.InvariantCulture)) })
         {
@@ -205,10 +225,17 @@ public static class Checkpoints
             else if (actual != expected) problems.Add($"its metadata says {key} '{actual}' but {FileName} says '{expected}'");
         }
         if (problems.Count > 0)
-            throw new InvalidDataException($"'{path}' does not belong to the checkpoint beside it: {string.Join("; ", problems)}.");
+            throw new InvalidDataException($"'{path}' does not belong to the checkpoint '{json}': {string.Join("; ", problems)}.");
 
         var modelEntries = header.Tensors.Where(t => !t.Key.StartsWith(Adam.StatePrefix, StringComparison.Ordinal) && t.Key != TorchRngName).ToDictionary(t => t.Key, t => t.Value);
-        Safetensors.CheckMatches(model, target, modelEntries, path);
+        try
+        {
+            Safetensors.CheckMatches(model, target, modelEntries, path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException(e.Message.TrimEnd('.') + $" ({described}).", e);
+        }
 
         var optimizerEntries = header.Tensors.Where(t => t.Key.StartsWith(Adam.StatePrefix, StringComparison.Ordinal)).ToDictionary(t => t.Key, t => t.Value);
         var expectedState = Adam.ExpectedState(model.named_parameters());
@@ -231,6 +258,6 @@ public static class Checkpoints
         }
         else if (optimizer is not null) problems.Add($"missing '{TorchRngName}'");
         if (problems.Count > 0)
-            throw new InvalidDataException($"The weights in '{path}' do not match this checkpoint: {string.Join("; ", problems)}.");
+            throw new InvalidDataException($"The weights in '{path}' do not match {described}: {string.Join("; ", problems)}.");
     }
 }

@@ -189,6 +189,7 @@ public static class Safetensors
         try
         {
             root = JsonNode.Parse(json)?.AsObject() ?? throw Corrupt(path, "its header is empty");
+            _ = root.Count; // materialises the properties here, so that a duplicated name is caught here
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
