@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using PrLstm.Runtime.Weights;
+using static TorchSharp.torch;
+
+namespace PrLstm.IntegrationTests;
+
+/// <summary>
+/// The CLI used as a careless or hostile user would: contradicting resumes, options out of range, leftovers, deep
+/// inputs, NaN weights (in this process), and signals, concurrent writers and interrupted evaluation (as processes).
+/// </summary>
+[Collection(nameof(ConsoleCapture))]
+public class HostileUseTests
+{
+    private static ConsoleCapture.Outcome Prlstm(params string[] args) => ConsoleCapture.Prlstm(args);
+
+    private static string TempFolder() => Directory.CreateTempSubdirectory("prlstm-hostile-use").FullName;
+
+    private static void AssertOneLineError(ConsoleCapture.Outcome outcome, params string[] parts)
+    {
+        Assert.True(outcome.ExitCode == 1, $"exit {outcome.ExitCode}: {outcome.Error}");
+        string line = outcome.Error.TrimEnd('\n');
+        Assert.DoesNotContain('\n', line);
+        Assert.StartsWith("prlstm: ", line);
+        foreach (string part in parts) Assert.Contains(part, line);
+    }
+
+    private static string TinyRun(string task = "parity_check", string model = "pr-lstm", int hidden = 4, string? folder = null, string steps = "2")
+    {
+        folder ??= Path.Combine(TempFolder(), "run");
+        var train = Prlstm("train", "--task", task, "--model", model, "--hidden", hidden.ToString(), "--batch-size", "4", "--steps", steps, "--log-every", "1",
+            "--eval-lengths", "none", "--out", folder);
+        Assert.True(train.ExitCode == 0, train.Error);
+        return folder;
+    }
+
+    [Fact]
+    public void AResumeThatContradictsTheCheckpointNamesEveryDifference()
+    {
+        string folder = TinyRun();
+        AssertOneLineError(Prlstm("train", "--resume", "--task", "even_pairs", "--model", "lstm", "--steps", "5", "--out", folder),
+            $"'{folder}' holds a checkpoint of another run", "--task even_pairs (the checkpoint has parity_check)", "--model lstm (the checkpoint has pr-lstm)");
+        AssertOneLineError(Prlstm("train", "--resume", "--task", "parity_check", "--hidden", "8", "--lr", "0.01", "--steps", "5", "--out", folder),
+            "--hidden 8 (the checkpoint has 4)", "--lr 0.01 (the checkpoint has 0.001)");
+        AssertOneLineError(Prlstm("train", "--resume", "--task", "parity_check", "--steps", "1", "--out", folder),
+            "--steps 1 (the checkpoint has already trained 2 steps)");
+        // Options left out take the checkpoint's values; raising --steps continues it.
+        var resumed = Prlstm("train", "--resume", "--task", "parity_check", "--steps", "3", "--eval-lengths", "none", "--out", folder);
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+
+        // compare describes every run in full: a folder holding an H = 4 run is not re-scored as the H = 8 one asked for.
+        string compare = TempFolder();
+        TinyRun(folder: Path.Combine(compare, "parity_check", "lstm"), model: "lstm");
+        AssertOneLineError(Prlstm("compare", "--tasks", "parity_check", "--models", "lstm", "--hidden", "8", "--batch-size", "4", "--steps", "2", "--log-every", "1",
+            "--eval-lengths", "none", "--out", compare), "--hidden 8 (the checkpoint has 4)");
+    }
+
+    [Fact]
+    public void EveryOptionHasARangeCheckedBeforeAnyWork()
+    {
+        string folder = TinyRun();
+        AssertOneLineError(Prlstm("sample", "--task", "parity_check", "--threads", "100000"), $"--threads must be between 1 and {Environment.ProcessorCount}, not 100000");
+        AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--lengths", "2147483647"), "'2147483647': lengths are at most 1000000");
+        AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--lengths", "1-1000000:1,1-1000000:1"), "more than 1000000 lengths");
+        AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--batches", "0"), "--batches must be between 1 and 10000, not 0");
+        AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--batch-size", "0"), "--batch-size must be between 1 and 65536, not 0");
+        AssertOneLineError(Prlstm("compare", "--tasks", ",", "--out", TempFolder()), "--tasks ',' names no task");
+        AssertOneLineError(Prlstm("compare", "--models", " , ", "--out", TempFolder()), "--models ' , ' names no model");
+        AssertOneLineError(Prlstm("train", "--task", "parity_check", "--hidden", "100000", "--out", TempFolder()), "--hidden must be between 1 and 8192, not 100000");
+        AssertOneLineError(Prlstm("train", "--task", "parity_check", "--lr", "0", "--out", TempFolder()), "--lr must be between");
+        AssertOneLineError(Prlstm("train", "--task", "parity_check", "--eval-batches", "0", "--out", TempFolder()), "--eval-batches must be between 1 and 10000, not 0");
+        AssertOneLineError(Prlstm("sample", "--task", "parity_check", "--count", "-1"), "--count must be between 0 and 10000000, not -1");
+        // eval --out is checked before the evaluation, not after it.
+        var unwritable = Prlstm("eval", "--checkpoint", folder, "--lengths", "41-500", "--out", "/proc/prlstm-cannot-write");
+        AssertOneLineError(unwritable, "cannot write to '/proc/prlstm-cannot-write'");
+        Assert.DoesNotContain("eval length", unwritable.Output);
+    }
+
+    [Fact]
+    public void FailedValidationLeavesNoFolderAndInterruptedSavesLeaveNoTemporaryFiles()
+    {
+        string missing = Path.Combine(TempFolder(), "never-trained");
+        AssertOneLineError(Prlstm("train", "--task", "parity_check", "--resume", "--out", missing), "holds no checkpoint to continue");
+        Assert.False(Directory.Exists(missing));
+
+        string folder = TinyRun();
+        string leftover = Path.Combine(folder, ".weights-00000009.safetensors.0123abcd.tmp");
+        File.WriteAllText(leftover, "half a save");
+        var resumed = Prlstm("train", "--resume", "--task", "parity_check", "--steps", "3", "--eval-lengths", "none", "--out", folder);
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.False(File.Exists(leftover));
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
+    }
+
+    [Fact]
+    public void DeeplyNestedInputsArePredictedWithoutRecursion()
+    {
+        string folder = TinyRun("modular_arithmetic_brackets");
+        var outcome = Prlstm("predict", "--checkpoint", folder, "--input", new string('-', 30_000) + "3", "--json");
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        using var json = JsonDocument.Parse(outcome.Output);
+        Assert.Equal(3, json.RootElement.GetProperty("expected")[0].GetInt32()); // an even count of '-' keeps 3
+
+        string equation = TinyRun("solve_equation");
+        var solved = Prlstm("predict", "--checkpoint", equation, "--input", new string('-', 30_000) + "x=2", "--json");
+        Assert.True(solved.ExitCode == 0, solved.Error);
+        using var answer = JsonDocument.Parse(solved.Output);
+        Assert.Equal(2, answer.RootElement.GetProperty("expected")[0].GetInt32());
+    }
+
+    [Fact]
+    public void PredictJsonWritesNonFiniteLogits()
+    {
+        string folder = TinyRun();
+        string weights = Directory.GetFiles(folder, "weights-00000002.safetensors").Single();
+        var tensors = Safetensors.Read(weights, out var metadata);
+        tensors["readout.bias"] = tensor(new[] { float.NaN, float.PositiveInfinity });
+        Safetensors.Write(weights, tensors, metadata);
+        var outcome = Prlstm("predict", "--checkpoint", folder, "--input", "0110", "--json");
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        using var json = JsonDocument.Parse(outcome.Output);
+        var logits = json.RootElement.GetProperty("logits")[0];
+        Assert.Equal("NaN", logits[0].GetString());
+        Assert.Equal("Infinity", logits[1].GetString());
+    }
+
+    // ---- as separate processes: signals, a second writer, interrupted evaluation -------------------------------
+
+    [DllImport("libc.so.6", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    private static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "prlstm.dll"));
+        foreach (string arg in args) start.ArgumentList.Add(arg);
+        return Process.Start(start)!;
+    }
+
+    private static string[] LongTraining(string folder) => new[] { "train", "--task", "even_pairs", "--model", "lstm", "--hidden", "8", "--batch-size", "8",
+        "--steps", "100000000", "--log-every", "20", "--checkpoint-every", "1000000", "--eval-lengths", "none", "--out", folder };
+
+    /// <summary>Reads output lines until one contains <paramref name="text"/>.</summary>
+    private static void WaitFor(Process process, string text)
+    {
+        string? line;
+        while ((line = process.StandardOutput.ReadLine()) is not null && !line.Contains(text)) { }
+        if (line is null) Assert.Fail($"the process ended before printing '{text}': {process.StandardError.ReadToEnd()}");
+    }
+
+    [Theory]
+    [InlineData(15, "SIGTERM")]
+    [InlineData(1, "SIGHUP")]
+    public void SigtermAndSighupSaveACheckpointAsCtrlCDoes(int signal, string name)
+    {
+        string folder = TempFolder();
+        using var process = Start(LongTraining(folder));
+        WaitFor(process, " step ");
+        Assert.Equal(0, kill(process.Id, signal));
+        string rest = process.StandardOutput.ReadToEnd(), error = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(130, process.ExitCode);
+        Assert.Contains($"{name} received", error);
+        Assert.Contains("interrupted at step", rest);
+        using var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "checkpoint.json")));
+        Assert.True(state.RootElement.GetProperty("Step").GetInt64() > 0);
+    }
+
+    [Fact]
+    public void ASecondWriterOfARunFolderIsRefusedWhileReadersStillLoadIt()
+    {
+        string folder = TempFolder();
+        using var first = Start(LongTraining(folder).Select(a => a == "1000000" ? "20" : a).ToArray()); // a checkpoint every 20 steps
+        try
+        {
+            WaitFor(first, " step ");
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(Path.Combine(folder, "checkpoint.json")) && clock.Elapsed < TimeSpan.FromMinutes(1)) Thread.Sleep(50);
+            var second = Prlstm(LongTraining(folder).Append("--resume").ToArray());
+            AssertOneLineError(second, $"'{folder}' is being written by another prlstm process");
+            for (int i = 0; i < 5; i++)
+            {
+                var read = Prlstm("predict", "--checkpoint", folder, "--input", "0110");
+                Assert.True(read.ExitCode == 0, read.Error);
+            }
+        }
+        finally
+        {
+            kill(first.Id, 9);
+            first.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public void CtrlCDuringEvaluationWritesNoResultAndExits130()
+    {
+        string folder = TinyRun(model: "lstm", hidden: 8);
+        string results = Path.Combine(folder, "results.json");
+        string before = File.ReadAllText(results);
+        using var process = Start("eval", "--checkpoint", folder, "--lengths", "41-500", "--batches", "50", "--batch-size", "64", "--threads", "1");
+        WaitFor(process, "sub-batch 1/50"); // evaluation is under way
+        Assert.Equal(0, kill(process.Id, 2));
+        string error = process.StandardError.ReadToEnd();
+        process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(130, process.ExitCode);
+        Assert.Contains("interrupted during evaluation; no result was written", error);
+        Assert.Equal(before, File.ReadAllText(results));
+    }
+}
