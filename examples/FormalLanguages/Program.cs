@@ -22,9 +22,9 @@ namespace PrLstm.FormalLanguages.Cli
         private static readonly Dictionary<Option, (Func<double, bool> Holds, string Rule)> Ranges = new();
 
         /// <summary>Gives a numeric option its range; a value outside it is refused with a message naming the option.</summary>
-        private static Option<T> InRange<T>(Option<T> option, double min, double max)
+        private static Option<T> InRange<T>(Option<T> option, double min, double max, string? rule = null)
         {
-            Ranges[option] = (v => v >= min && v <= max, $"between {min:0.###} and {max:0.###}");
+            Ranges[option] = (v => v >= min && v <= max, rule ?? $"between {min:0.###} and {max:0.###}");
             return option;
         }
 
@@ -137,7 +137,7 @@ namespace PrLstm.FormalLanguages.Cli
             public readonly Option<ulong> Seed = Opt<ulong>("--seed", "seed of sampling and initialisation", 0UL);
             public readonly Option<int> BatchSize = InRange(Opt<int>("--batch-size", "sequences per training batch", 128), 1, RunLimits.MaxBatchSize);
             public readonly Option<int> MaxLength = InRange(Opt<int>("--train-length", "train on lengths 1..N", 40), 1, RunLimits.MaxLength);
-            public readonly Option<double> LearningRate = InRange(Opt<double>("--lr", "Adam learning rate", 1e-3), 1e-12, RunLimits.MaxLearningRate);
+            public readonly Option<double> LearningRate = InRange(Opt<double>("--lr", "Adam learning rate", 1e-3), double.Epsilon, RunLimits.MaxLearningRate, $"above 0 and at most {RunLimits.MaxLearningRate}");
             public readonly Option<int> LogEvery = InRange(Opt<int>("--log-every", "average and report the training metrics every N steps", 100), 1, int.MaxValue);
             public readonly Option<int> CheckpointEvery = InRange(Opt<int>("--checkpoint-every", "save a checkpoint every N steps", 1000), 1, int.MaxValue);
             public readonly Option<string> EvalLengths = Opt<string>("--eval-lengths", "test lengths after training, e.g. 41-500, 41-500:10, 41,100 or none", "41-500");

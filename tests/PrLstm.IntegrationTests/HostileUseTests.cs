@@ -68,7 +68,7 @@ public class HostileUseTests
         AssertOneLineError(Prlstm("compare", "--tasks", ",", "--out", TempFolder()), "--tasks ',' names no task");
         AssertOneLineError(Prlstm("compare", "--models", " , ", "--out", TempFolder()), "--models ' , ' names no model");
         AssertOneLineError(Prlstm("train", "--task", "parity_check", "--hidden", "100000", "--out", TempFolder()), "--hidden must be between 1 and 8192, not 100000");
-        AssertOneLineError(Prlstm("train", "--task", "parity_check", "--lr", "0", "--out", TempFolder()), "--lr must be between");
+        AssertOneLineError(Prlstm("train", "--task", "parity_check", "--lr", "0", "--out", TempFolder()), "--lr must be above 0 and at most 10, not 0");
         AssertOneLineError(Prlstm("train", "--task", "parity_check", "--eval-batches", "0", "--out", TempFolder()), "--eval-batches must be between 1 and 10000, not 0");
         AssertOneLineError(Prlstm("sample", "--task", "parity_check", "--count", "-1"), "--count must be between 0 and 10000000, not -1");
         // eval --out is checked before the evaluation, not after it.
@@ -123,6 +123,26 @@ public class HostileUseTests
         var logits = json.RootElement.GetProperty("logits")[0];
         Assert.Equal("NaN", logits[0].GetString());
         Assert.Equal("Infinity", logits[1].GetString());
+    }
+
+    [Fact]
+    public void APlotIsReplacedAtomically()
+    {
+        string folder = TinyRun();
+        string plot = Path.Combine(folder, "training_parity_check.png");
+        byte[] before = File.ReadAllBytes(plot);
+        var result = PrLstm.FormalLanguages.Cli.Reports.Read(Path.Combine(folder, "results.json"));
+        AtomicFile.BeforeRename = path => { if (path.StartsWith(folder) && path.Contains(".training_parity_check.png.")) throw new IOException("simulated crash"); };
+        try
+        {
+            Assert.Throws<IOException>(() => PrLstm.FormalLanguages.Cli.Plots.TrainingCurves(plot, "parity_check", result));
+        }
+        finally
+        {
+            AtomicFile.BeforeRename = null;
+        }
+        Assert.Equal(before, File.ReadAllBytes(plot)); // the old plot, whole
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
     }
 
     // ---- as separate processes: signals, a second writer, interrupted evaluation -------------------------------
