@@ -124,6 +124,9 @@ namespace PrLstm.FormalLanguages.Cli
             root.Add(SampleCommand());
             root.Add(CompareCommand(cancellation));
             root.Add(DemoCommand(cancellation));
+            root.Add(SweepCommand(cancellation));
+            root.Add(RunCommand(cancellation));
+            root.Add(CollectCommand());
             root.Add(BenchCommand());
             return root;
         }
@@ -374,6 +377,108 @@ namespace PrLstm.FormalLanguages.Cli
 
         private const string DemoTask = "bucket_sort";
 
+        private static Command SweepCommand(CancellationToken cancellation)
+        {
+            var command = new Command("sweep", "Write a grid of runs (tasks x models x seeds x learning rates) as a manifest and a Slurm job-array script (one array task per run, requeued after preemption or a time limit with its checkpoint), and submit it (--submit) or run it here (--local N). See docs/sweeps.md.");
+            var tasks = Opt<string>("--tasks", "comma-separated task names, or all", "all");
+            var models = Opt<string>("--models", "comma-separated model names", "pr-lstm,lstm,rnn,transformer");
+            var seeds = Opt<string>("--seeds", "seeds, e.g. 0-9 or 0,3,7", "0");
+            var lrs = Opt<string>("--lrs", "learning rates, e.g. 1e-4,3e-4,5e-4 (NNCH's grid)", "1e-3");
+            var output = Opt<string>("--out", "the sweep folder: manifest, script, logs, runs/<task>/<model>/seed<S>-lr<LR>", "runs/sweep");
+            var partition = Opt<string>("--partition", "Slurm partition");
+            var time = Opt<string>("--time", "Slurm time limit per run, e.g. 24:00:00 (a run that reaches it is requeued and resumes)");
+            var cpus = InRange(Opt<int>("--cpus", "CPUs per run (libtorch threads)", 1), 1, 1024);
+            var mem = Opt<string>("--mem", "Slurm memory per run, e.g. 8G");
+            var gpus = Opt<string>("--gpus", "Slurm GPUs per run, e.g. 1 (with --device cuda)");
+            var account = Opt<string>("--account", "Slurm account");
+            var extra = new Option<string[]>("--sbatch-arg") { Description = "an extra #SBATCH line, e.g. --sbatch-arg=--qos=long (repeatable)", AllowMultipleArgumentsPerToken = false };
+            var maxParallel = InRange(Opt<int?>("--max-parallel", "at most this many array tasks at once (%N)"), 1, 100_000);
+            var signal = Opt<string>("--signal", "the signal Slurm sends before the time limit", "B:TERM@120");
+            var submit = Opt<bool>("--submit", "submit the script with sbatch and print the job id");
+            var local = InRange(Opt<int?>("--local", "run the manifest here instead, N runs at a time (one libtorch thread each)"), 1, 1024);
+            var options = new TrainingOptions();
+            foreach (Option option in new Option[] { tasks, models, seeds, lrs, output, partition, time, cpus, mem, gpus, account, extra, maxParallel, signal, submit, local }) command.Add(option);
+            options.AddTo(command);
+            command.SetAction(p =>
+            {
+                Apply(p);
+                if (p.GetValue(submit) && p.GetValue(local) is not null) throw new ArgumentException("give --submit or --local, not both");
+                var taskNames = p.GetValue(tasks) == "all" ? FormalTasks.All.Select(t => t.Name).ToList() : p.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+                var modelNames = p.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+                if (taskNames.Count == 0) throw new ArgumentException($"--tasks '{p.GetValue(tasks)}' names no task; give comma-separated task names, or all");
+                if (modelNames.Count == 0) throw new ArgumentException($"--models '{p.GetValue(models)}' names no model; give comma-separated model names");
+                var seedList = Sweeps.ParseSeeds(p.GetValue(seeds)!);
+                var lrList = Sweeps.ParseLearningRates(p.GetValue(lrs)!);
+                string evalLengths = p.GetValue(options.EvalLengths)!;
+                options.Eval(p); // validates the lengths now
+                var configs = taskNames.SelectMany(t => modelNames.SelectMany(m => lrList.SelectMany(lr => seedList.Select(seed =>
+                    options.Config(p, t, m) with { LearningRate = lr, Seed = seed })))).ToList();
+                var entries = Sweeps.Grid(configs, evalLengths, p.GetValue(options.EvalBatches), p.GetValue(options.EvalBatchSize), p.GetValue(options.Device)!);
+                string folder = p.GetValue(output)!;
+                using var folderLock = RunFolderLock.Acquire(folder);
+                var slurm = new SlurmOptions(p.GetValue(partition), p.GetValue(time), p.GetValue(cpus), p.GetValue(mem), p.GetValue(gpus), p.GetValue(account),
+                    p.GetValue(maxParallel), p.GetValue(signal)!, p.GetValue(extra) ?? Array.Empty<string>());
+                var (manifest, script) = Sweeps.Write(folder, entries, slurm);
+                Console.WriteLine($"Wrote {manifest} ({entries.Count} runs) and {script}");
+                if (p.GetValue(local) is int parallel)
+                {
+                    folderLock.Dispose(); // the runs lock their own folders
+                    int code = Sweeps.RunLocal(folder, entries, parallel, cancellation);
+                    Console.WriteLine($"Collect the results with: prlstm collect {folder}");
+                    return code;
+                }
+                if (p.GetValue(submit))
+                {
+                    var start = new System.Diagnostics.ProcessStartInfo("sbatch") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                    start.ArgumentList.Add("--parsable");
+                    start.ArgumentList.Add(script);
+                    System.Diagnostics.Process process;
+                    try { process = System.Diagnostics.Process.Start(start)!; }
+                    catch (System.ComponentModel.Win32Exception) { throw new InvalidOperationException("--submit: sbatch was not found; is this a Slurm login node? Submit the script yourself with: sbatch " + script); }
+                    string jobId = process.StandardOutput.ReadToEnd().Trim(), error = process.StandardError.ReadToEnd().Trim();
+                    process.WaitForExit();
+                    if (process.ExitCode != 0) throw new InvalidOperationException($"sbatch failed: {error.ReplaceLineEndings(" ")}");
+                    Console.WriteLine($"Submitted job {jobId.Split(';')[0]}");
+                    Console.WriteLine(jobId.Split(';')[0]);
+                }
+                else Console.WriteLine($"Submit it with: sbatch {script}   (or run it here: prlstm sweep ... --local N)");
+                return 0;
+            });
+            return command;
+        }
+
+        private static Command RunCommand(CancellationToken cancellation)
+        {
+            var command = new Command("run", "Train and score one run of a sweep's manifest into its folder (what each Slurm array task runs): skipped when finished, resumed from its checkpoint when stopped before.");
+            var manifest = Opt<string>("--manifest", "the sweep's manifest.jsonl", required: true);
+            var index = Opt<int>("--index", "the run's line in the manifest, from 0 (the array task id)", required: true);
+            command.Add(manifest);
+            command.Add(index);
+            command.SetAction(p =>
+            {
+                Apply(p);
+                return Sweeps.RunOne(p.GetValue(manifest)!, p.GetValue(index), cancellation);
+            });
+            return command;
+        }
+
+        private static Command CollectCommand()
+        {
+            var command = new Command("collect", "Read every run of a sweep and write collected.json, collected.md (both aggregations: best over seeds and learning rates, and seed 0; every run's score; what is missing or failed) and accuracy-by-length plots.");
+            var folder = new Argument<string>("SWEEP_FOLDER") { Description = "the folder that sweep wrote" };
+            command.Add(folder);
+            command.SetAction(p =>
+            {
+                Apply(p);
+                string path = p.GetValue(folder)!;
+                var (collected, files) = Sweeps.Collect(path);
+                Console.WriteLine(File.ReadAllText(Path.Combine(path, "collected.md")));
+                Console.WriteLine("Wrote " + string.Join(", ", files));
+                return collected.Missing + collected.Failed == 0 ? 0 : 2;
+            });
+            return command;
+        }
+
         private static Command BenchCommand()
         {
             var command = new Command("bench", "Time, GFLOP/s and peak memory of the generated PR-LSTM executions against yardsticks (nn.LSTM, a hand-written tree, a naive recursion, the Transformer), in one run.");
@@ -423,11 +528,10 @@ namespace PrLstm.FormalLanguages.Cli
             foreach (var config in configs)
             {
                 string runFolder = Path.Combine(folder, config.Task, config.Model);
-                string done = Path.Combine(runFolder, "results.json");
                 using var runLock = RunFolderLock.Acquire(runFolder);
-                if (File.Exists(done) && Checkpoints.Exists(runFolder) && Checkpoints.ReadState(runFolder).Config == config)
+                if (Runs.IsFinished(runFolder, config))
                 {
-                    results.AddRange(Reports.Read(done));
+                    results.AddRange(Reports.Read(Path.Combine(runFolder, "results.json")));
                     Console.WriteLine($"{config.Model} on {config.Task}: kept the finished run in '{runFolder}'");
                     continue;
                 }

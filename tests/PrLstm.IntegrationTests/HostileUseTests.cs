@@ -229,3 +229,69 @@ public class HostileUseTests
         Assert.Equal(before, File.ReadAllText(results));
     }
 }
+
+/// <summary>prlstm sweep, run and collect without Slurm (the real Slurm test is tests/slurm/sweep-on-slurm.sh, run by CI).</summary>
+[Collection(nameof(ConsoleCapture))]
+public class SweepTests
+{
+    private static ConsoleCapture.Outcome Prlstm(params string[] args) => ConsoleCapture.Prlstm(args);
+
+    private static readonly string[] Tiny = { "--hidden", "4", "--batch-size", "4", "--steps", "4", "--log-every", "2", "--checkpoint-every", "2",
+        "--eval-lengths", "41", "--eval-batches", "1", "--eval-batch-size", "4" };
+
+    [Fact]
+    public void ASweepWritesOneManifestLinePerRunAndAnArrayScript()
+    {
+        string folder = Path.Combine(Directory.CreateTempSubdirectory("prlstm-sweep").FullName, "grid");
+        var outcome = Prlstm(new[] { "sweep", "--tasks", "parity_check,even_pairs", "--models", "pr-lstm,lstm,rnn", "--seeds", "0-2,7", "--lrs", "1e-4,3e-4",
+            "--out", folder, "--partition", "gpu", "--time", "04:00:00", "--cpus", "2", "--mem", "8G", "--gpus", "1", "--account", "lab", "--max-parallel", "5",
+            "--sbatch-arg=--qos=long" }.Concat(Tiny).ToArray());
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        var lines = File.ReadAllLines(Path.Combine(folder, "manifest.jsonl"));
+        Assert.Equal(2 * 3 * 4 * 2, lines.Length);
+        var entries = lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(Enumerable.Range(0, 48), entries.Select(e => e.GetProperty("Index").GetInt32()));
+        Assert.Equal(48, entries.Select(e => e.GetProperty("Folder").GetString()).Distinct().Count());
+        var seeds = entries.Select(e => e.GetProperty("Config").GetProperty("Seed").GetUInt64()).Distinct().Order();
+        Assert.Equal(new ulong[] { 0, 1, 2, 7 }, seeds);
+        Assert.Equal(new[] { 1e-4, 3e-4 }, entries.Select(e => e.GetProperty("Config").GetProperty("LearningRate").GetDouble()).Distinct().Order());
+        Assert.All(entries, e => Assert.Equal(4, e.GetProperty("Config").GetProperty("Hidden").GetInt32()));
+        string script = File.ReadAllText(Path.Combine(folder, "sweep.sbatch"));
+        foreach (string line in new[] { "#SBATCH --array=0-47%5", "#SBATCH --signal=B:TERM@120", "#SBATCH --requeue", "#SBATCH --partition=gpu", "#SBATCH --time=04:00:00",
+                     "#SBATCH --cpus-per-task=2", "#SBATCH --mem=8G", "#SBATCH --gpus=1", "#SBATCH --account=lab", "#SBATCH --qos=long", "run --manifest ", "--index \"$SLURM_ARRAY_TASK_ID\"", "scontrol requeue" })
+            Assert.Contains(line, script);
+
+        // The same folder with another grid is refused; bad seeds and rates name the option.
+        var other = Prlstm(new[] { "sweep", "--tasks", "parity_check", "--out", folder }.Concat(Tiny).ToArray());
+        Assert.Equal(1, other.ExitCode);
+        Assert.Contains("holds another sweep", other.Error);
+        Assert.Contains("--seeds: '3-1' is not a seed or a range", Prlstm("sweep", "--seeds", "3-1", "--out", folder + "-x").Error);
+        Assert.Contains("--lrs: '-1' is not a learning rate", Prlstm("sweep", "--lrs", "-1", "--out", folder + "-y").Error);
+    }
+
+    [Fact]
+    public void RunSkipsFinishedRunsAndCollectListsWhatIsMissing()
+    {
+        string folder = Path.Combine(Directory.CreateTempSubdirectory("prlstm-sweep").FullName, "grid");
+        Assert.Equal(0, Prlstm(new[] { "sweep", "--tasks", "parity_check", "--models", "lstm", "--seeds", "0-2", "--out", folder }.Concat(Tiny).ToArray()).ExitCode);
+        string manifest = Path.Combine(folder, "manifest.jsonl");
+        var first = Prlstm("run", "--manifest", manifest, "--index", "0");
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.Contains("already finished", Prlstm("run", "--manifest", manifest, "--index", "0").Output);
+        Assert.Equal(0, Prlstm("run", "--manifest", manifest, "--index", "2").ExitCode);
+        Assert.Contains("--index 3 is outside the manifest's 0..2", Prlstm("run", "--manifest", manifest, "--index", "3").Error);
+
+        var collected = Prlstm("collect", folder);
+        Assert.Equal(2, collected.ExitCode); // a run is missing
+        string markdown = File.ReadAllText(Path.Combine(folder, "collected.md"));
+        Assert.Contains("2 finished, 1 missing, 0 failed of 3 runs.", markdown);
+        Assert.Contains("- run 1 `runs/parity_check/lstm/seed1-lr0.001`: missing", markdown);
+        Assert.Matches(@"\| parity_check \| [0-9.]+ \(2/3\) \|", markdown);           // the best of the two finished
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "collected.json")));
+        var runs = json.RootElement.GetProperty("Runs").EnumerateArray().ToList();
+        var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "runs/parity_check/lstm/seed0-lr0.001/results.json"))).RootElement[0];
+        Assert.Equal(100 * result.GetProperty("Score").GetDouble(), runs[0].GetProperty("Score").GetDouble(), 12);
+        Assert.Equal("missing", runs[1].GetProperty("State").GetString());
+        Assert.True(File.Exists(Path.Combine(folder, "accuracy_parity_check.png")));
+    }
+}

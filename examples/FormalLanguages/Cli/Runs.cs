@@ -75,6 +75,10 @@ public static class Runs
         return raiseSteps ? saved with { Steps = requested.Steps } : saved;
     }
 
+    /// <summary>Whether <paramref name="folder"/> holds a finished run of exactly <paramref name="config"/> (its checkpoint and its results).</summary>
+    public static bool IsFinished(string folder, RunConfig config) =>
+        File.Exists(Path.Combine(folder, "results.json")) && Checkpoints.Exists(folder) && Checkpoints.ReadState(folder).Config == config;
+
     /// <summary>Scores a model and packs the run's result.</summary>
     public static RunResult Score(RunConfig config, nn.Module<Tensor, Tensor> model, long parameters, IReadOnlyList<TrainingLogEntry> history, double trainingSeconds,
         EvalSettings eval, Device device, CancellationToken cancellation, string title)
