@@ -339,14 +339,21 @@ namespace PrLstm.FormalLanguages.Cli
             command.SetAction(p =>
             {
                 Apply(p);
-                var taskNames = p.GetValue(tasks) == "all" ? FormalTasks.All.Select(t => t.Name).ToList() : p.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-                var modelNames = p.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-                if (taskNames.Count == 0) throw new ArgumentException($"--tasks '{p.GetValue(tasks)}' names no task; give comma-separated task names, or all");
-                if (modelNames.Count == 0) throw new ArgumentException($"--models '{p.GetValue(models)}' names no model; give comma-separated model names");
+                var (taskNames, modelNames) = TasksAndModels(p, tasks, models);
                 var configs = taskNames.SelectMany(t => modelNames.Select(m => options.Config(p, t, m))).ToList(); // validates every name first
                 return Compare(p.GetValue(output)!, configs, options.Eval(p), Devices.Pick(p.GetValue(options.Device)), cancellation, "prlstm compare");
             });
             return command;
+        }
+
+        /// <summary>The --tasks ("all" or a list) and --models lists of compare and sweep; an empty list is an error naming the option.</summary>
+        private static (List<string> Tasks, List<string> Models) TasksAndModels(ParseResult p, Option<string> tasks, Option<string> models)
+        {
+            var taskNames = p.GetValue(tasks) == "all" ? FormalTasks.All.Select(t => t.Name).ToList() : p.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+            var modelNames = p.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+            if (taskNames.Count == 0) throw new ArgumentException($"--tasks '{p.GetValue(tasks)}' names no task; give comma-separated task names, or all");
+            if (modelNames.Count == 0) throw new ArgumentException($"--models '{p.GetValue(models)}' names no model; give comma-separated model names");
+            return (taskNames, modelNames);
         }
 
         private static Command DemoCommand(CancellationToken cancellation)
@@ -403,10 +410,7 @@ namespace PrLstm.FormalLanguages.Cli
             {
                 Apply(p);
                 if (p.GetValue(submit) && p.GetValue(local) is not null) throw new ArgumentException("give --submit or --local, not both");
-                var taskNames = p.GetValue(tasks) == "all" ? FormalTasks.All.Select(t => t.Name).ToList() : p.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-                var modelNames = p.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-                if (taskNames.Count == 0) throw new ArgumentException($"--tasks '{p.GetValue(tasks)}' names no task; give comma-separated task names, or all");
-                if (modelNames.Count == 0) throw new ArgumentException($"--models '{p.GetValue(models)}' names no model; give comma-separated model names");
+                var (taskNames, modelNames) = TasksAndModels(p, tasks, models);
                 var seedList = Sweeps.ParseSeeds(p.GetValue(seeds)!);
                 var lrList = Sweeps.ParseLearningRates(p.GetValue(lrs)!);
                 string evalLengths = p.GetValue(options.EvalLengths)!;
