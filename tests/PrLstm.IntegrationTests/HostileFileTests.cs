@@ -32,6 +32,12 @@ public sealed class ConsoleCapture
             {
                 Console.SetOut(oldOut);
                 Console.SetError(oldError);
+                // Leave no TorchSharp objects to the finalizer thread: TorchSharp 0.107 passes an implicitly converted
+                // Scalar's handle to native code without keeping the Scalar alive, so a finalizer running during
+                // another test's native call can free it mid-call (seen once: "Expected false to be true" in
+                // Scalar::toDouble inside Tensor.add).
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
             }
         }
     }
@@ -124,13 +130,13 @@ public class HostileFileTests
     /// <summary>Rewrites the weights file through the library's own writer with edited tensors or metadata: a well-formed file that does not fit.</summary>
     private static Mutation Tensors(Action<Dictionary<string, Tensor>, Dictionary<string, string>> edit) => folder =>
     {
+        using var scope = NewDisposeScope();
         string path = WeightsOf(folder);
         var tensors = Safetensors.Read(path, out var metadata);
         var edited = new Dictionary<string, Tensor>(tensors);
         var meta = new Dictionary<string, string>(metadata);
         edit(edited, meta);
         Safetensors.Write(path, edited, meta);
-        foreach (var t in tensors.Values) t.Dispose();
         return path;
     };
 

@@ -114,6 +114,7 @@ public class HostileUseTests
     {
         string folder = TinyRun();
         string weights = Directory.GetFiles(folder, "weights-00000002.safetensors").Single();
+        using var scope = NewDisposeScope();
         var tensors = Safetensors.Read(weights, out var metadata);
         tensors["readout.bias"] = tensor(new[] { float.NaN, float.PositiveInfinity });
         Safetensors.Write(weights, tensors, metadata);

@@ -37,7 +37,10 @@ public sealed class NaiveReference
     /// <summary>Rows [k·H, (k+1)·H) of a fused weight or bias: gate k.</summary>
     private Tensor Gate(string layer, string kind, int k) => _weights[layer + ".gates." + kind].narrow(0, k * _h, _h);
 
-    private Tensor Affine(string layer, int k, Tensor input) => input.matmul(Gate(layer, "weight", k).t()) + Gate(layer, "bias", k);
+    private Tensor Affine(string layer, int k, Tensor input) => input.matmul(Gate(layer, "weight", k).t()).add(Gate(layer, "bias", k), One);
+
+    /// <summary>Kept alive for the whole run: TorchSharp's `a + b` makes a temporary Scalar that a finalizer can free mid-call.</summary>
+    private static readonly TorchSharp.Scalar One = 1;
 
     /// <summary>Cells with PR-LSTM's (h, c) state, encoder and refinements.</summary>
     private bool Lstm => _cell is Cell.Lstm or Cell.Coupled or Cell.Peephole or Cell.LayerNorm;
