@@ -45,8 +45,12 @@ namespace PrLstm.FormalLanguages.Cli
         public static int Run(string[] args)
         {
             using var cancellation = new CancellationTokenSource();
+            // A run started by `sweep --local` shares the terminal's process group: Ctrl-C reaches it directly and its
+            // parent then sends SIGTERM. It leaves Ctrl-C to the parent, so that one stop request is not taken for two.
+            bool parentHandlesCtrlC = Environment.GetEnvironmentVariable(Sweeps.ParentHandlesCtrlC) == "1";
             ConsoleCancelEventHandler onCancel = (_, e) =>
             {
+                if (parentHandlesCtrlC) { e.Cancel = true; return; }
                 if (cancellation.IsCancellationRequested) return; // a second Ctrl-C ends the process at once
                 e.Cancel = true;
                 Console.Error.WriteLine("prlstm: stopping after the current step and saving a checkpoint (Ctrl-C again to abort)");

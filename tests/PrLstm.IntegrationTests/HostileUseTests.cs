@@ -214,6 +214,39 @@ public class HostileUseTests
     }
 
     [Fact]
+    public void CtrlCStopsALocalSweepWithEveryRunSaved()
+    {
+        string folder = Path.Combine(TempFolder(), "grid");
+        using var process = Start("sweep", "--tasks", "even_pairs", "--models", "lstm", "--seeds", "0-1", "--hidden", "8", "--batch-size", "8", "--steps", "100000000",
+            "--log-every", "20", "--checkpoint-every", "1000000", "--eval-lengths", "none", "--out", folder, "--local", "2");
+        var runs = new[] { "seed0-lr0.001", "seed1-lr0.001" }.Select(r => Path.Combine(folder, "runs", "even_pairs", "lstm", r)).ToArray();
+        var clock = Stopwatch.StartNew();
+        // Both runs are training once each has logged a step.
+        while (!runs.All(r => File.Exists(Path.Combine(folder, "logs", $"local_{Array.IndexOf(runs, r)}.out"))
+                              && File.ReadAllText(Path.Combine(folder, "logs", $"local_{Array.IndexOf(runs, r)}.out")).Contains(" step "))
+               && clock.Elapsed < TimeSpan.FromMinutes(1))
+            Thread.Sleep(100);
+        // Ctrl-C in a terminal reaches the whole process group: every run, then the sweep, which sends each run one
+        // SIGTERM. The runs must take that as one request to stop (save, exit 130), not as a second Ctrl-C (abort).
+        var children = Directory.GetDirectories("/proc").Select(d => Path.GetFileName(d)).Where(d => d.All(char.IsDigit)).Select(int.Parse)
+            .Where(pid => { try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains(Path.Combine(folder, "manifest.jsonl")); } catch (IOException) { return false; } })
+            .ToList();
+        Assert.Equal(2, children.Count);
+        foreach (int child in children) Assert.Equal(0, kill(child, 2));
+        Assert.Equal(0, kill(process.Id, 2));
+        string output = process.StandardOutput.ReadToEnd();
+        process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(130, process.ExitCode);
+        foreach (string run in runs)
+        {
+            using var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "checkpoint.json")));
+            Assert.True(state.RootElement.GetProperty("Step").GetInt64() > 0, output);
+            Assert.Contains("\"interrupted\"", File.ReadAllText(Path.Combine(run, "status.json")));
+        }
+    }
+
+    [Fact]
     public void CtrlCDuringEvaluationWritesNoResultAndExits130()
     {
         string folder = TinyRun(model: "lstm", hidden: 8);

@@ -29,6 +29,9 @@ public static class Sweeps
 {
     public const string ManifestName = "manifest.jsonl", ScriptName = "sweep.sbatch", StatusName = "status.json";
 
+    /// <summary>Set for the runs of <see cref="RunLocal"/>: they ignore Ctrl-C, which their parent turns into one SIGTERM each.</summary>
+    public const string ParentHandlesCtrlC = "PRLSTM_PARENT_HANDLES_CTRL_C";
+
     private static readonly JsonSerializerOptions Line = new() { WriteIndented = false };
 
     /// <summary>The runs of the grid, in a stable order (task, model, learning rate, seed).</summary>
@@ -241,6 +244,7 @@ public static class Sweeps
                 lock (gate) index = next++;
                 if (index >= entries.Count) return;
                 var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                start.Environment[ParentHandlesCtrlC] = "1";
                 foreach (string arg in prefix.Concat(new[] { "run", "--manifest", manifest, "--index", index.ToString(CultureInfo.InvariantCulture), "--threads", "1" }))
                     start.ArgumentList.Add(arg);
                 using var process = Process.Start(start)!;
@@ -249,7 +253,8 @@ public static class Sweeps
                 process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
                 process.BeginOutputReadLine();
                 process.BeginErrorReadLine();
-                using (cancellation.Register(() => { try { Process.Start("kill", new[] { "-INT", process.Id.ToString(CultureInfo.InvariantCulture) }).WaitForExit(); } catch (Exception) { } }))
+                // On Ctrl-C or SIGTERM here, each run gets one SIGTERM: it saves its checkpoint and stops.
+                using (cancellation.Register(() => { try { Process.Start("kill", new[] { "-TERM", process.Id.ToString(CultureInfo.InvariantCulture) })?.WaitForExit(); } catch (Exception) { } }))
                     process.WaitForExit();
                 codes[index] = process.ExitCode;
                 lock (gate) Console.WriteLine($"run {index} ({entries[index].Folder}): {(process.ExitCode == 0 ? "done" : $"exit {process.ExitCode}, see logs/local_{index}.out")}");
