@@ -1,4 +1,4 @@
-// prlstm: the PR-LSTM paper's formal-language experiments from the command line (see docs/cli.md).
+// prlstm: the PR-LSTM paper's formal-language experiments from the command line (see docs/experiments.md).
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -246,8 +246,7 @@ namespace PrLstm.FormalLanguages.Cli
                     // Results go to the output folder (by default the run's own): lock it before scoring, so that a
                     // folder that cannot be written or is being written is refused before the work, not after.
                     using var folderLock = RunFolderLock.Acquire(p.GetValue(output) ?? folder);
-                    long parameters = model.parameters().Where(x => x.requires_grad).Sum(x => x.numel());
-                    var result = Runs.Score(config, model, parameters, state.History, state.TrainingSeconds, eval, computeDevice, cancellation, $"{config.Model} on {config.Task}");
+                    var result = Runs.Score(config, model, Runs.ParameterCount(model), state.History, state.TrainingSeconds, eval, computeDevice, cancellation, $"{config.Model} on {config.Task}");
                     foreach (var l in result.Lengths) Console.WriteLine($"{l.Length}\t{l.Accuracy:F4}");
                     Report(p.GetValue(output) ?? folder, new[] { result }, $"{config.Model} on {config.Task}");
                 }

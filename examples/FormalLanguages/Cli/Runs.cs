@@ -30,7 +30,7 @@ public static class Runs
             config = Resumed(saved.Config, saved.Step, config, given ?? (_ => true), folder);
 
         using var model = saved is null ? ModelCatalog.Build(config, device) : Checkpoints.Build(folder, saved with { Config = config }, s => ModelCatalog.Build(s.Config, device));
-        long parameters = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+        long parameters = ParameterCount(model);
         string title = label ?? $"{config.Model} on {config.Task}";
         var trainer = new Trainer(config, model, device);
         var outcome = ProgressDisplay.Run(title, config.Steps, progress => trainer.Run(folder, resume, progress, cancellation));
@@ -74,6 +74,9 @@ public static class Runs
             throw new InvalidOperationException($"'{folder}' holds a checkpoint of another run than the one asked for: {string.Join("; ", differences)}. Leave these options out to continue it, or choose another --out");
         return raiseSteps ? saved with { Steps = requested.Steps } : saved;
     }
+
+    /// <summary>The trained parameters of a model, as the results report them.</summary>
+    public static long ParameterCount(nn.Module model) => model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
 
     /// <summary>Whether <paramref name="folder"/> holds a finished run of exactly <paramref name="config"/> (its checkpoint and its results).</summary>
     public static bool IsFinished(string folder, RunConfig config) =>

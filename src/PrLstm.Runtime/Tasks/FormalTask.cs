@@ -37,9 +37,6 @@ public abstract class FormalTask
     /// <summary>L: number of output positions for input length n.</summary>
     public virtual int OutputLength(int n) => 1;
 
-    /// <summary>Decided once per task, as the reference does: OutputLength(10) == 1.</summary>
-    public bool SingleOutput => OutputLength(10) == 1;
-
     /// <summary>
     /// Whether accuracy counts only positions up to and including the first terminator (class 2):
     /// stack_manipulation, binary_addition, binary_multiplication. The loss always covers every position.

@@ -21,9 +21,6 @@ public sealed record EvaluationResult(IReadOnlyList<LengthAccuracy> Lengths, dou
 /// </summary>
 public static class Evaluation
 {
-    /// <summary>The paper's test lengths, 41..500.</summary>
-    public static IReadOnlyList<int> PaperLengths { get; } = Enumerable.Range(41, 460).ToArray();
-
     public static EvaluationResult Run(nn.Module<Tensor, Tensor> model, FormalTask task, IReadOnlyList<int> lengths, int batches = 8, int batchSize = 64,
         ulong seed = 1, Device? device = null, Action<LengthAccuracy>? progress = null, CancellationToken cancellation = default,
         Action<int, int>? subBatchDone = null)
