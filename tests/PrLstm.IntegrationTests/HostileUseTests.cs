@@ -327,5 +327,13 @@ public class SweepTests
         Assert.Equal(100 * result.GetProperty("Score").GetDouble(), runs[0].GetProperty("Score").GetDouble(), 12);
         Assert.Equal("missing", runs[1].GetProperty("State").GetString());
         Assert.True(File.Exists(Path.Combine(folder, "accuracy_parity_check.png")));
+
+        // A run whose files are corrupt is listed as failed, with the reason; the others are still collected.
+        File.WriteAllText(Path.Combine(folder, "runs/parity_check/lstm/seed2-lr0.001/checkpoint.json"), "{ broken");
+        Assert.Equal(2, Prlstm("collect", folder).ExitCode);
+        markdown = File.ReadAllText(Path.Combine(folder, "collected.md"));
+        Assert.Contains("1 finished, 1 missing, 1 failed of 3 runs.", markdown);
+        Assert.Contains("- run 2 `runs/parity_check/lstm/seed2-lr0.001`: failed (", markdown);
+        Assert.Contains("is not a valid checkpoint", markdown);
     }
 }

@@ -285,15 +285,26 @@ public static class Sweeps
         {
             string runFolder = Path.Combine(folder, e.Folder);
             var status = ReadStatus(runFolder);
-            string state = Runs.IsFinished(runFolder, e.Config) ? "finished" : status?.State is "failed" ? "failed" : "missing";
+            string state;
+            string? message = null;
             double? score = null;
-            if (state == "finished")
+            try
             {
-                var result = Reports.Read(Path.Combine(runFolder, "results.json")).Single();
-                results[e.Index] = result;
-                score = result.Score is double s ? 100 * s : null;
+                state = Runs.IsFinished(runFolder, e.Config) ? "finished" : status?.State is "failed" ? "failed" : "missing";
+                if (state == "finished")
+                {
+                    var result = Reports.Read(Path.Combine(runFolder, "results.json")).Single();
+                    results[e.Index] = result;
+                    score = result.Score is double s ? 100 * s : null;
+                }
+                else if (state == "failed") message = status?.Message;
             }
-            runs.Add(new CollectedRun(e.Index, e.Config.Task, e.Config.Model, e.Config.Seed, e.Config.LearningRate, e.Folder, state, score, state == "failed" ? status?.Message : null));
+            catch (Exception ex) when (ex is InvalidDataException or IOException or InvalidOperationException)
+            {
+                // A run whose files cannot be read is listed as failed with the reason, never left out.
+                (state, message) = ("failed", ex.Message.ReplaceLineEndings(" "));
+            }
+            runs.Add(new CollectedRun(e.Index, e.Config.Task, e.Config.Model, e.Config.Seed, e.Config.LearningRate, e.Folder, state, score, message));
         }
         double firstLr = entries.Count > 0 ? entries[0].Config.LearningRate : 0;
         var aggregates = runs.GroupBy(r => (r.Task, r.Model)).Select(g => new Aggregate(g.Key.Task, g.Key.Model,
