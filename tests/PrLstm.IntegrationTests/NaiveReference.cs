@@ -37,10 +37,18 @@ public sealed class NaiveReference
     /// <summary>Rows [k·H, (k+1)·H) of a fused weight or bias: gate k.</summary>
     private Tensor Gate(string layer, string kind, int k) => _weights[layer + ".gates." + kind].narrow(0, k * _h, _h);
 
-    private Tensor Affine(string layer, int k, Tensor input) => input.matmul(Gate(layer, "weight", k).t()).add(Gate(layer, "bias", k), One);
+    private Tensor Affine(string layer, int k, Tensor input) => Add(input.matmul(Gate(layer, "weight", k).t()), Gate(layer, "bias", k));
 
-    /// <summary>Kept alive for the whole run: TorchSharp's `a + b` makes a temporary Scalar that a finalizer can free mid-call.</summary>
-    private static readonly TorchSharp.Scalar One = 1;
+    // TorchSharp 0.107's `a + b`, `a - b` and `1 - z` make temporary Scalars whose handles go to native code without the
+    // Scalars being kept alive, so a finalizer can free one mid-call (seen in CI: "Expected false to be true" in
+    // Scalar::toDouble). The reference therefore adds and subtracts only through these, with Scalars kept for the run.
+    private static readonly TorchSharp.Scalar One = 1, MinusOne = -1, NormEpsilon = 1e-5;
+
+    private static Tensor Add(Tensor a, Tensor b) => a.add(b, One);
+
+    private static Tensor Sub(Tensor a, Tensor b) => a.add(b, MinusOne);
+
+    private static Tensor OneMinus(Tensor z) => z.neg().add(One, One);
 
     /// <summary>Cells with PR-LSTM's (h, c) state, encoder and refinements.</summary>
     private bool Lstm => _cell is Cell.Lstm or Cell.Coupled or Cell.Peephole or Cell.LayerNorm;
@@ -49,8 +57,8 @@ public sealed class NaiveReference
     private Tensor Norm(string name, Tensor x)
     {
         var mean = x.mean(new long[] { 1 }, keepdim: true);
-        var variance = (x - mean).square().mean(new long[] { 1 }, keepdim: true);
-        return (x - mean) / (variance + 1e-5).sqrt() * _weights["block." + name + ".weight"] + _weights["block." + name + ".bias"];
+        var variance = Sub(x, mean).square().mean(new long[] { 1 }, keepdim: true);
+        return Add(Sub(x, mean) / variance.add(NormEpsilon, One).sqrt() * _weights["block." + name + ".weight"], _weights["block." + name + ".bias"]);
     }
 
     private Node Leaf(Tensor x)
@@ -72,34 +80,34 @@ public sealed class NaiveReference
             // One haiku GRU step, input = left, state = right (spec section 5); z and r_g share the gate projection.
             var z = sigmoid(Affine("block", 0, hh));
             var resetGate = sigmoid(Affine("block", 1, hh));
-            var a = tanh(left.H.matmul(_weights["block.inputCandidate.weight"].t())
-                + (resetGate * right.H).matmul(_weights["block.stateCandidate.weight"].t()) + _weights["block.stateCandidate.bias"]);
-            return new Node((1 - z) * right.H + z * a, null);
+            var a = tanh(Add(Add(left.H.matmul(_weights["block.inputCandidate.weight"].t()),
+                (resetGate * right.H).matmul(_weights["block.stateCandidate.weight"].t())), _weights["block.stateCandidate.bias"]));
+            return new Node(Add(OneMinus(z) * right.H, z * a), null);
         }
         if (_cell == Cell.Minimal)
         {
             var z = sigmoid(Affine("block", 0, hh));
-            return new Node((1 - z) * right.H + z * Affine("block", 1, hh), null);
+            return new Node(Add(OneMinus(z) * right.H, z * Affine("block", 1, hh)), null);
         }
         if (_cell == Cell.LayerNorm)
         {
-            var c = sigmoid(Norm("normI", Affine("block", 0, hh))) * tanh(Norm("normG", Affine("block", 1, hh)))
-                + sigmoid(Norm("normFLeft", Affine("block", 3, hh))) * left.C! + sigmoid(Norm("normFRight", Affine("block", 4, hh))) * right.C!;
+            var c = Add(Add(sigmoid(Norm("normI", Affine("block", 0, hh))) * tanh(Norm("normG", Affine("block", 1, hh))),
+                sigmoid(Norm("normFLeft", Affine("block", 3, hh))) * left.C!), sigmoid(Norm("normFRight", Affine("block", 4, hh))) * right.C!);
             node = new Node(sigmoid(Norm("normO", Affine("block", 2, hh))) * tanh(Norm("normC", c)), c);
         }
         else if (_cell == Cell.Coupled)
         {
             var write = sigmoid(Affine("block", 0, hh));
             var share = sigmoid(Affine("block", 3, hh));
-            var c = write * tanh(Affine("block", 1, hh)) + (1 - write) * (share * left.C! + (1 - share) * right.C!);
+            var c = Add(write * tanh(Affine("block", 1, hh)), OneMinus(write) * Add(share * left.C!, OneMinus(share) * right.C!));
             node = new Node(sigmoid(Affine("block", 2, hh)) * tanh(c), c);
         }
         else if (Lstm)
         {
             // Peephole: the gates read [h_left ; c_left ; h_right ; c_right] (each child's fields, left child first).
             var source = _cell == Cell.Peephole ? cat(new[] { left.H, left.C!, right.H, right.C! }, 1) : hh;
-            var c = sigmoid(Affine("block", 0, source)) * tanh(Affine("block", 1, source))
-                + sigmoid(Affine("block", 3, source)) * left.C! + sigmoid(Affine("block", 4, source)) * right.C!;
+            var c = Add(Add(sigmoid(Affine("block", 0, source)) * tanh(Affine("block", 1, source)),
+                sigmoid(Affine("block", 3, source)) * left.C!), sigmoid(Affine("block", 4, source)) * right.C!);
             node = new Node(sigmoid(Affine("block", 2, source)) * tanh(c), c);
         }
         else
@@ -111,7 +119,7 @@ public sealed class NaiveReference
             string layer = "refinements." + k;
             if (Lstm)
             {
-                var c = sigmoid(Affine(layer, 0, node.H)) * tanh(Affine(layer, 1, node.H)) + sigmoid(Affine(layer, 3, node.H)) * node.C!;
+                var c = Add(sigmoid(Affine(layer, 0, node.H)) * tanh(Affine(layer, 1, node.H)), sigmoid(Affine(layer, 3, node.H)) * node.C!);
                 node = new Node(sigmoid(Affine(layer, 2, node.H)) * tanh(c), c);
             }
             else
