@@ -192,17 +192,16 @@ public static class Checkpoints
     /// </summary>
     public static void Restore(string folder, CheckpointState state, nn.Module model, Adam? optimizer = null)
     {
-        string path = Path.Combine(folder, state.WeightsFile);
+        string path = Path.Combine(folder, state.WeightsFile), json = Path.Combine(folder, FileName);
         if (!IsWeightsFileName(state.WeightsFile))
-            throw new InvalidDataException($"'{Path.Combine(folder, FileName)}' names the weights file '{state.WeightsFile}', which is not a weights file inside the checkpoint folder.");
+            throw new InvalidDataException($"'{json}' names the weights file '{state.WeightsFile}', which is not a weights file inside the checkpoint folder.");
         if (!File.Exists(path))
-            throw new FileNotFoundException($"'{Path.Combine(folder, FileName)}' names the weights file '{state.WeightsFile}', which is not in the folder", path);
+            throw new FileNotFoundException($"'{json}' names the weights file '{state.WeightsFile}', which is not in the folder", path);
         var target = model.state_dict();
-        var tensors = Safetensors.Read(path, header => CheckWeights(path, Path.Combine(folder, FileName), header, state, model, target, optimizer));
+        var tensors = Safetensors.Read(path, header => CheckWeights(path, json, header, state, model, target, optimizer));
         try
         {
-            var modelTensors = tensors.Where(t => !t.Key.StartsWith(Adam.StatePrefix, StringComparison.Ordinal) && t.Key != TorchRngName).ToDictionary(t => t.Key, t => t.Value);
-            Safetensors.LoadInto(model, modelTensors, path);
+            Safetensors.CopyInto(target, tensors); // every name, shape and dtype checked on the header above
             if (optimizer is null) return;
             optimizer.Restore(tensors, state.Step);
             if (tensors.TryGetValue(TorchRngName, out var rng))
@@ -227,7 +226,7 @@ public static class Checkpoints
         if (problems.Count > 0)
             throw new InvalidDataException($"'{path}' does not belong to the checkpoint '{json}': {string.Join("; ", problems)}.");
 
-        var modelEntries = header.Tensors.Where(t => !t.Key.StartsWith(Adam.StatePrefix, StringComparison.Ordinal) && t.Key != TorchRngName).ToDictionary(t => t.Key, t => t.Value);
+        var modelEntries = header.Tensors.Where(t => !t.Key.StartsWith(Adam.StatePrefix, StringComparison.Ordinal) && t.Key != TorchRngName).ToDictionary();
         try
         {
             Safetensors.CheckMatches(model, target, modelEntries, path);
@@ -237,19 +236,8 @@ public static class Checkpoints
             throw new InvalidDataException(e.Message.TrimEnd('.') + $" ({described}).", e);
         }
 
-        var optimizerEntries = header.Tensors.Where(t => t.Key.StartsWith(Adam.StatePrefix, StringComparison.Ordinal)).ToDictionary(t => t.Key, t => t.Value);
-        var expectedState = Adam.ExpectedState(model.named_parameters());
-        foreach (var name in expectedState.Keys.Except(optimizerEntries.Keys).Order(StringComparer.Ordinal))
-            problems.Add($"missing '{name}'");
-        foreach (var name in optimizerEntries.Keys.Except(expectedState.Keys).Order(StringComparer.Ordinal))
-            problems.Add($"unexpected '{name}'");
-        foreach (var name in expectedState.Keys.Intersect(optimizerEntries.Keys).Order(StringComparer.Ordinal))
-        {
-            var (dtype, shape) = expectedState[name];
-            var entry = optimizerEntries[name];
-            if (entry.DType != dtype || !entry.Shape.SequenceEqual(shape))
-                problems.Add($"'{name}' is {Safetensors.FormatName(entry.DType)} [{string.Join(", ", entry.Shape)}] but the optimizer needs {Safetensors.FormatName(dtype)} [{string.Join(", ", shape)}]");
-        }
+        var optimizerEntries = header.Tensors.Where(t => t.Key.StartsWith(Adam.StatePrefix, StringComparison.Ordinal)).ToDictionary();
+        problems.AddRange(Safetensors.Differences(Adam.ExpectedState(model.named_parameters()), optimizerEntries, "the optimizer"));
         if (header.Tensors.TryGetValue(TorchRngName, out var rng))
         {
             using var current = torch.random.get_rng_state();

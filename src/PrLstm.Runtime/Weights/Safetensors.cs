@@ -43,7 +43,7 @@ public static class Safetensors
         var stored = Read(path, header => CheckMatches(module, target, header.Tensors, path));
         try
         {
-            LoadInto(module, stored, path);
+            CopyInto(target, stored);
         }
         finally
         {
@@ -60,6 +60,12 @@ public static class Safetensors
     {
         var target = module.state_dict();
         CheckMatches(module, target, stored.ToDictionary(kv => kv.Key, kv => new SafetensorsEntry(kv.Key, kv.Value.dtype, kv.Value.shape, 0, 0)), source);
+        CopyInto(target, stored);
+    }
+
+    /// <summary>Copies every stored tensor into the target tensor of its name; the caller has checked that they match.</summary>
+    internal static void CopyInto(IReadOnlyDictionary<string, Tensor> target, IReadOnlyDictionary<string, Tensor> stored)
+    {
         using var noGrad = no_grad();
         foreach (var (name, tensor) in target)
             tensor.copy_(stored[name]);
@@ -68,20 +74,31 @@ public static class Safetensors
     /// <summary>Throws an <see cref="InvalidDataException"/> listing every name, shape or dtype in which the stored tensors differ from the module's.</summary>
     public static void CheckMatches(nn.Module module, IReadOnlyDictionary<string, Tensor> target, IReadOnlyDictionary<string, SafetensorsEntry> stored, string source)
     {
-        var problems = new List<string>();
-        foreach (var name in target.Keys.Except(stored.Keys).Order(StringComparer.Ordinal))
-            problems.Add($"missing '{name}' [{string.Join(", ", target[name].shape)}]");
-        foreach (var name in stored.Keys.Except(target.Keys).Order(StringComparer.Ordinal))
-            problems.Add($"unexpected '{name}' [{string.Join(", ", stored[name].Shape)}]");
-        foreach (var name in target.Keys.Intersect(stored.Keys).Order(StringComparer.Ordinal))
-        {
-            if (!target[name].shape.SequenceEqual(stored[name].Shape))
-                problems.Add($"'{name}' has shape [{string.Join(", ", stored[name].Shape)}] in the file but [{string.Join(", ", target[name].shape)}] in the model");
-            if (target[name].dtype != stored[name].DType)
-                problems.Add($"'{name}' is {FormatName(stored[name].DType)} in the file but {FormatName(target[name].dtype)} in the model");
-        }
+        var problems = Differences(target.ToDictionary(kv => kv.Key, kv => (kv.Value.dtype, kv.Value.shape)), stored, "the model");
         if (problems.Count > 0)
             throw new InvalidDataException($"The weights in '{source}' do not match this {module.GetName()} model: {string.Join("; ", problems)}.");
+    }
+
+    /// <summary>
+    /// Every name missing from or unexpected in <paramref name="stored"/>, and every shape or dtype that differs from
+    /// <paramref name="expected"/>, each as a phrase naming the tensor; <paramref name="holder"/> ("the model") is
+    /// what the expected layout belongs to.
+    /// </summary>
+    public static List<string> Differences(IReadOnlyDictionary<string, (ScalarType DType, long[] Shape)> expected, IReadOnlyDictionary<string, SafetensorsEntry> stored, string holder)
+    {
+        var problems = new List<string>();
+        foreach (var name in expected.Keys.Except(stored.Keys).Order(StringComparer.Ordinal))
+            problems.Add($"missing '{name}' [{string.Join(", ", expected[name].Shape)}]");
+        foreach (var name in stored.Keys.Except(expected.Keys).Order(StringComparer.Ordinal))
+            problems.Add($"unexpected '{name}' [{string.Join(", ", stored[name].Shape)}]");
+        foreach (var name in expected.Keys.Intersect(stored.Keys).Order(StringComparer.Ordinal))
+        {
+            if (!expected[name].Shape.SequenceEqual(stored[name].Shape))
+                problems.Add($"'{name}' has shape [{string.Join(", ", stored[name].Shape)}] in the file but [{string.Join(", ", expected[name].Shape)}] in {holder}");
+            if (expected[name].DType != stored[name].DType)
+                problems.Add($"'{name}' is {FormatName(stored[name].DType)} in the file but {FormatName(expected[name].DType)} in {holder}");
+        }
+        return problems;
     }
 
     /// <summary>The safetensors name of a dtype (F32, BOOL, ...), or the dtype's own name when the format has none here.</summary>
