@@ -65,17 +65,20 @@ public sealed class Adam : IDisposable
     public IEnumerable<KeyValuePair<string, Tensor>> StateTensors() =>
         _parameters.SelectMany(p => new[]
         {
-            KeyValuePair.Create(StatePrefix + "m." + p.Name, _firstMoment[p.Name]),
-            KeyValuePair.Create(StatePrefix + "v." + p.Name, _secondMoment[p.Name]),
+            KeyValuePair.Create(MomentNames(p.Name).First, _firstMoment[p.Name]),
+            KeyValuePair.Create(MomentNames(p.Name).Second, _secondMoment[p.Name]),
         });
 
     /// <summary>The prefix of every name in <see cref="StateTensors"/>.</summary>
     public const string StatePrefix = "adam.";
 
+    /// <summary>The names of a parameter's first and second moments in <see cref="StateTensors"/>.</summary>
+    private static (string First, string Second) MomentNames(string parameter) => (StatePrefix + "m." + parameter, StatePrefix + "v." + parameter);
+
     /// <summary>The names, dtypes and shapes that <see cref="StateTensors"/> has for an optimizer over these parameters, without allocating any.</summary>
     public static IReadOnlyDictionary<string, (ScalarType DType, long[] Shape)> ExpectedState(IEnumerable<(string Name, Parameter Parameter)> parameters) =>
         parameters.Where(p => p.Parameter.requires_grad)
-            .SelectMany(p => new[] { StatePrefix + "m." + p.Name, StatePrefix + "v." + p.Name }.Select(name => (name, p.Parameter.dtype, p.Parameter.shape)))
+            .SelectMany(p => new[] { MomentNames(p.Name).First, MomentNames(p.Name).Second }.Select(name => (name, p.Parameter.dtype, p.Parameter.shape)))
             .ToDictionary(e => e.name, e => (e.dtype, e.shape));
 
     /// <summary>Restores state written by <see cref="StateTensors"/>; throws if a tensor is missing or mis-shaped.</summary>
@@ -84,7 +87,7 @@ public sealed class Adam : IDisposable
         using var noGrad = no_grad();
         foreach (var (name, _) in _parameters)
         {
-            foreach (var (key, target) in new[] { (StatePrefix + "m." + name, _firstMoment[name]), (StatePrefix + "v." + name, _secondMoment[name]) })
+            foreach (var (key, target) in new[] { (MomentNames(name).First, _firstMoment[name]), (MomentNames(name).Second, _secondMoment[name]) })
             {
                 if (!tensors.TryGetValue(key, out var stored) || !stored.shape.SequenceEqual(target.shape))
                     throw new InvalidDataException($"the checkpoint's optimizer state lacks '{key}' with shape [{string.Join(", ", target.shape)}]");

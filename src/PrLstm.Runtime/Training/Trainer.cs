@@ -129,22 +129,20 @@ public sealed class Trainer
             windowSteps++;
             openWindow = (windowSteps, lossSum, accuracySum);
             bool logged = step % _config.LogEvery == 0 || step == _config.Steps;
-            if (!logged && progress is not null && sinceReport.Elapsed >= TimeSpan.FromSeconds(1))
+            if (logged || (progress is not null && sinceReport.Elapsed >= TimeSpan.FromSeconds(1)))
             {
-                var soFar = new TrainingLogEntry(step, lossSum / windowSteps, accuracySum / windowSteps, windowSteps / window.Elapsed.TotalSeconds);
-                progress.Report(new TrainingProgress(step, _config.Steps, soFar, clock.Elapsed, Remaining()));
-                sinceReport.Restart();
-            }
-            if (logged)
-            {
+                // The window so far: logged when it closes, reported in between as well.
                 var entry = new TrainingLogEntry(step, lossSum / windowSteps, accuracySum / windowSteps, windowSteps / window.Elapsed.TotalSeconds);
-                history.Add(entry);
                 progress?.Report(new TrainingProgress(step, _config.Steps, entry, clock.Elapsed, Remaining()));
                 sinceReport.Restart();
-                if (step % _config.LogEvery == 0) openWindow = (0, 0, 0);
-                lossSum = accuracySum = 0;
-                windowSteps = 0;
-                window.Restart();
+                if (logged)
+                {
+                    history.Add(entry);
+                    if (step % _config.LogEvery == 0) openWindow = (0, 0, 0);
+                    lossSum = accuracySum = 0;
+                    windowSteps = 0;
+                    window.Restart();
+                }
             }
             if (step % _config.CheckpointEvery == 0 && step < _config.Steps) Save();
         }
