@@ -6,9 +6,7 @@ namespace PrLstm.IntegrationTests;
 /// <summary>The prlstm command end to end, as a separate process, on tiny settings.</summary>
 public class CliTests
 {
-    private sealed record Outcome(int ExitCode, string Output, string Error);
-
-    private static Outcome Prlstm(params string[] args)
+    private static ConsoleCapture.Outcome Prlstm(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "prlstm.dll"));
@@ -17,17 +15,10 @@ public class CliTests
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "prlstm did not finish");
-        return new Outcome(process.ExitCode, output.Result, error.Result);
+        return new ConsoleCapture.Outcome(process.ExitCode, output.Result, error.Result);
     }
 
-    private static void AssertUserError(Outcome outcome, string message)
-    {
-        Assert.Equal(1, outcome.ExitCode);
-        Assert.Contains(message, outcome.Error);
-        Assert.Single(outcome.Error.Trim().Split('\n'));          // one line
-        Assert.DoesNotContain("   at ", outcome.Error);            // no stack trace
-        Assert.StartsWith("prlstm: ", outcome.Error);
-    }
+    private static void AssertUserError(ConsoleCapture.Outcome outcome, string message) => ConsoleCapture.AssertOneLineError(outcome, message);
 
     private static string TempFolder() => Directory.CreateTempSubdirectory("prlstm-cli").FullName;
 

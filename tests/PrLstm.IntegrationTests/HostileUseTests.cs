@@ -17,15 +17,6 @@ public class HostileUseTests
 
     private static string TempFolder() => Directory.CreateTempSubdirectory("prlstm-hostile-use").FullName;
 
-    private static void AssertOneLineError(ConsoleCapture.Outcome outcome, params string[] parts)
-    {
-        Assert.True(outcome.ExitCode == 1, $"exit {outcome.ExitCode}: {outcome.Error}");
-        string line = outcome.Error.TrimEnd('\n');
-        Assert.DoesNotContain('\n', line);
-        Assert.StartsWith("prlstm: ", line);
-        foreach (string part in parts) Assert.Contains(part, line);
-    }
-
     private static string TinyRun(string task = "parity_check", string model = "pr-lstm", int hidden = 4, string? folder = null, string steps = "2")
     {
         folder ??= Path.Combine(TempFolder(), "run");
@@ -39,11 +30,11 @@ public class HostileUseTests
     public void AResumeThatContradictsTheCheckpointNamesEveryDifference()
     {
         string folder = TinyRun();
-        AssertOneLineError(Prlstm("train", "--resume", "--task", "even_pairs", "--model", "lstm", "--steps", "5", "--out", folder),
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--resume", "--task", "even_pairs", "--model", "lstm", "--steps", "5", "--out", folder),
             $"'{folder}' holds a checkpoint of another run", "--task even_pairs (the checkpoint has parity_check)", "--model lstm (the checkpoint has pr-lstm)");
-        AssertOneLineError(Prlstm("train", "--resume", "--task", "parity_check", "--hidden", "8", "--lr", "0.01", "--steps", "5", "--out", folder),
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--resume", "--task", "parity_check", "--hidden", "8", "--lr", "0.01", "--steps", "5", "--out", folder),
             "--hidden 8 (the checkpoint has 4)", "--lr 0.01 (the checkpoint has 0.001)");
-        AssertOneLineError(Prlstm("train", "--resume", "--task", "parity_check", "--steps", "1", "--out", folder),
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--resume", "--task", "parity_check", "--steps", "1", "--out", folder),
             "--steps 1 (the checkpoint has already trained 2 steps)");
         // Options left out take the checkpoint's values; raising --steps continues it.
         var resumed = Prlstm("train", "--resume", "--task", "parity_check", "--steps", "3", "--eval-lengths", "none", "--out", folder);
@@ -52,7 +43,7 @@ public class HostileUseTests
         // compare describes every run in full: a folder holding an H = 4 run is not re-scored as the H = 8 one asked for.
         string compare = TempFolder();
         TinyRun(folder: Path.Combine(compare, "parity_check", "lstm"), model: "lstm");
-        AssertOneLineError(Prlstm("compare", "--tasks", "parity_check", "--models", "lstm", "--hidden", "8", "--batch-size", "4", "--steps", "2", "--log-every", "1",
+        ConsoleCapture.AssertOneLineError(Prlstm("compare", "--tasks", "parity_check", "--models", "lstm", "--hidden", "8", "--batch-size", "4", "--steps", "2", "--log-every", "1",
             "--eval-lengths", "none", "--out", compare), "--hidden 8 (the checkpoint has 4)");
     }
 
@@ -60,20 +51,20 @@ public class HostileUseTests
     public void EveryOptionHasARangeCheckedBeforeAnyWork()
     {
         string folder = TinyRun();
-        AssertOneLineError(Prlstm("sample", "--task", "parity_check", "--threads", "100000"), $"--threads must be between 1 and {Environment.ProcessorCount}, not 100000");
-        AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--lengths", "2147483647"), "'2147483647': lengths are at most 1000000");
-        AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--lengths", "1-1000000:1,1-1000000:1"), "more than 1000000 lengths");
-        AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--batches", "0"), "--batches must be between 1 and 10000, not 0");
-        AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--batch-size", "0"), "--batch-size must be between 1 and 65536, not 0");
-        AssertOneLineError(Prlstm("compare", "--tasks", ",", "--out", TempFolder()), "--tasks ',' names no task");
-        AssertOneLineError(Prlstm("compare", "--models", " , ", "--out", TempFolder()), "--models ' , ' names no model");
-        AssertOneLineError(Prlstm("train", "--task", "parity_check", "--hidden", "100000", "--out", TempFolder()), "--hidden must be between 1 and 8192, not 100000");
-        AssertOneLineError(Prlstm("train", "--task", "parity_check", "--lr", "0", "--out", TempFolder()), "--lr must be above 0 and at most 10, not 0");
-        AssertOneLineError(Prlstm("train", "--task", "parity_check", "--eval-batches", "0", "--out", TempFolder()), "--eval-batches must be between 1 and 10000, not 0");
-        AssertOneLineError(Prlstm("sample", "--task", "parity_check", "--count", "-1"), "--count must be between 0 and 10000000, not -1");
+        ConsoleCapture.AssertOneLineError(Prlstm("sample", "--task", "parity_check", "--threads", "100000"), $"--threads must be between 1 and {Environment.ProcessorCount}, not 100000");
+        ConsoleCapture.AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--lengths", "2147483647"), "'2147483647': lengths are at most 1000000");
+        ConsoleCapture.AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--lengths", "1-1000000:1,1-1000000:1"), "more than 1000000 lengths");
+        ConsoleCapture.AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--batches", "0"), "--batches must be between 1 and 10000, not 0");
+        ConsoleCapture.AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--batch-size", "0"), "--batch-size must be between 1 and 65536, not 0");
+        ConsoleCapture.AssertOneLineError(Prlstm("compare", "--tasks", ",", "--out", TempFolder()), "--tasks ',' names no task");
+        ConsoleCapture.AssertOneLineError(Prlstm("compare", "--models", " , ", "--out", TempFolder()), "--models ' , ' names no model");
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--task", "parity_check", "--hidden", "100000", "--out", TempFolder()), "--hidden must be between 1 and 8192, not 100000");
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--task", "parity_check", "--lr", "0", "--out", TempFolder()), "--lr must be above 0 and at most 10, not 0");
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--task", "parity_check", "--eval-batches", "0", "--out", TempFolder()), "--eval-batches must be between 1 and 10000, not 0");
+        ConsoleCapture.AssertOneLineError(Prlstm("sample", "--task", "parity_check", "--count", "-1"), "--count must be between 0 and 10000000, not -1");
         // eval --out is checked before the evaluation, not after it.
         var unwritable = Prlstm("eval", "--checkpoint", folder, "--lengths", "41-500", "--out", "/proc/prlstm-cannot-write");
-        AssertOneLineError(unwritable, "cannot write to '/proc/prlstm-cannot-write'");
+        ConsoleCapture.AssertOneLineError(unwritable, "cannot write to '/proc/prlstm-cannot-write'");
         Assert.DoesNotContain("eval length", unwritable.Output);
     }
 
@@ -81,7 +72,7 @@ public class HostileUseTests
     public void FailedValidationLeavesNoFolderAndInterruptedSavesLeaveNoTemporaryFiles()
     {
         string missing = Path.Combine(TempFolder(), "never-trained");
-        AssertOneLineError(Prlstm("train", "--task", "parity_check", "--resume", "--out", missing), "holds no checkpoint to continue");
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--task", "parity_check", "--resume", "--out", missing), "holds no checkpoint to continue");
         Assert.False(Directory.Exists(missing));
 
         string folder = TinyRun();
@@ -199,7 +190,7 @@ public class HostileUseTests
             var clock = Stopwatch.StartNew();
             while (!File.Exists(Path.Combine(folder, "checkpoint.json")) && clock.Elapsed < TimeSpan.FromMinutes(1)) Thread.Sleep(50);
             var second = Prlstm(LongTraining(folder).Append("--resume").ToArray());
-            AssertOneLineError(second, $"'{folder}' is being written by another prlstm process");
+            ConsoleCapture.AssertOneLineError(second, $"'{folder}' is being written by another prlstm process");
             for (int i = 0; i < 5; i++)
             {
                 var read = Prlstm("predict", "--checkpoint", folder, "--input", "0110");
