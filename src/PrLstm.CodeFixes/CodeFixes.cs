@@ -68,7 +68,7 @@ namespace PrLstm.CodeFixes
     [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseOpsFunctionCodeFix)), Shared]
     public sealed class UseOpsFunctionCodeFix : CodeFixProvider
     {
-        internal static readonly string[] Functions = { "Sigmoid", "Tanh", "Relu", "Identity", "Max", "Min", "Linear", "LayerNorm" };
+        internal static readonly string[] Functions = PrLstm.Generators.Tables.DslFunctions.All.Select(f => f.Name).ToArray();
 
         public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create("CS0103");
 

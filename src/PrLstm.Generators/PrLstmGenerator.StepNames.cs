@@ -12,6 +12,13 @@ namespace PrLstm.Generators
             public const string PartSpecs = "PrLstm.PartSpecs";
             public const string Models = "PrLstm.Models";
             public const string ModelPlans = "PrLstm.ModelPlans";
+
+            public static string For(Tables.LayerKind kind) => kind switch
+            {
+                Tables.LayerKind.Encoder => Encoders,
+                Tables.LayerKind.Block => Blocks,
+                Tables.LayerKind.Refinement => Refinements,
+            };
         }
     }
 }

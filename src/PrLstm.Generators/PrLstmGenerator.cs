@@ -10,13 +10,15 @@ using PrLstm.Generators.Diagnostics;
 using PrLstm.Generators.Emit;
 using PrLstm.Generators.Model;
 using PrLstm.Generators.Parse;
+using PrLstm.Generators.Tables;
 
 namespace PrLstm.Generators
 {
     /// <summary>
     /// Reads PrLstm declarations ([State], [TokenEncoder], [CompositionBlock], [RefinementBlock],
-    /// [ParallelRecursiveModel]), checks them, and emits TorchSharp modules. Work flows parse → model → check →
-    /// emit; diagnostics and sources travel in separate branches so that moving a declaration around re-emits nothing.
+    /// [ParallelRecursiveModel]), checks them, and emits TorchSharp modules. Work flows parse → check → plan → print
+    /// (docs/dsl.md, "How the generator is built"); diagnostics and sources travel in separate branches so that moving
+    /// a declaration around re-emits nothing.
     /// </summary>
     [Generator(LanguageNames.CSharp)]
     public sealed partial class PrLstmGenerator : IIncrementalGenerator
@@ -32,51 +34,54 @@ namespace PrLstm.Generators
                     static (ctx, ct) => Guarded(ctx, ct, type => StateParser.Parse(type, new KnownTypes(ctx.SemanticModel.Compilation))))
                 .WithTrackingName(StepNames.States);
             ReportDiagnostics(context, states.Select(static (r, _) => r.Diagnostics));
-            EmitEach(context, states.Select(static (r, _) => r.Value), static s => HintNames.For(s.Type, "Tensors"), StateEmitter.Emit);
+            EmitEach(context, states.Select(static (r, _) => r.Value), static s => HintNames.For(s.Type, Names.TensorsRecord), StatePrinter.Print);
 
-            // Parts: parse each encoder / block / refinement, then check it (sizes, fields, gates).
-            var encoders = Parts(context, KnownTypes.TokenEncoderAttribute, PartKind.Encoder, StepNames.Encoders);
-            var blocks = Parts(context, KnownTypes.CompositionBlockAttribute, PartKind.Block, StepNames.Blocks);
-            var refinements = Parts(context, KnownTypes.RefinementBlockAttribute, PartKind.Refinement, StepNames.Refinements);
+            // Layers: parse each encoder / block / refinement, then check it (sizes, fields, gates).
+            var summaries = LayerKinds.All
+                .Select(info => Layers(context, info))
+                .Aggregate((IncrementalValueProvider<EquatableArray<LayerSummary>>?)null, (all, layers) =>
+                {
+                    var collected = layers.Select(static (l, _) => l.Summary).Collect();
+                    return all is null
+                        ? collected.Select(static (list, _) => list.ToEquatableArray())
+                        : all.Value.Combine(collected).Select(static (pair, _) => pair.Left.Concat(pair.Right).ToEquatableArray());
+                })!.Value;
 
-            // Models: parse each [ParallelRecursiveModel], join it with the collected part summaries by type name, check the wiring.
-            var summaries = encoders.Select(static (p, _) => p.Summary).Collect()
-                .Combine(blocks.Select(static (p, _) => p.Summary).Collect())
-                .Combine(refinements.Select(static (p, _) => p.Summary).Collect())
-                .Select(static (all, _) => all.Left.Left.Concat(all.Left.Right).Concat(all.Right).ToEquatableArray());
+            // Models: parse each [ParallelRecursiveModel], join it with the collected layer summaries by type name, check the wiring.
             var models = context.SyntaxProvider
                 .ForAttributeWithMetadataName(KnownTypes.ParallelRecursiveModelAttribute, static (node, _) => node is TypeDeclarationSyntax,
                     static (ctx, ct) => Guarded(ctx, ct, type => ModelParser.Parse(type, ctx.Attributes[0], ct)))
                 .WithTrackingName(StepNames.Models);
             ReportDiagnostics(context, models.Select(static (r, _) => r.Diagnostics));
-            var plans = models
+            var checkedModels = models
                 .Where(static r => r.Value is not null)
                 .Combine(summaries)
                 .Select(static (pair, _) => ModelChecks.Check(pair.Left.Value!, pair.Right))
                 .WithTrackingName(StepNames.ModelPlans);
-            ReportDiagnostics(context, plans.Select(static (r, _) => r.Diagnostics));
-            EmitEach(context, plans.Select(static (r, _) => r.Value), static p => HintNames.For(p.Type, "Model"), ModelEmitter.Emit);
+            ReportDiagnostics(context, checkedModels.Select(static (r, _) => r.Diagnostics));
+            EmitEach(context, checkedModels.Select(static (r, _) => r.Value), static p => HintNames.For(p.Type, "Model"), ModelPrinter.Print);
         }
 
-        /// <summary>A checked part and what models need to know of it.</summary>
-        private sealed record CheckedPart(Result<PartSpec?> Result, PartSummary Summary);
+        /// <summary>A checked layer and what models need to know of it.</summary>
+        private sealed record CheckedLayerResult(Result<CheckedLayer?> Result, LayerSummary Summary);
 
-        private static IncrementalValuesProvider<CheckedPart> Parts(IncrementalGeneratorInitializationContext context, string attribute, PartKind kind, string stepName)
+        private IncrementalValuesProvider<CheckedLayerResult> Layers(IncrementalGeneratorInitializationContext context, LayerKindInfo info)
         {
-            var parts = context.SyntaxProvider
-                .ForAttributeWithMetadataName(attribute, static (node, _) => node is TypeDeclarationSyntax,
-                    (ctx, ct) => GuardedPart(ctx, ct, kind))
-                .WithTrackingName(stepName)
+            var layers = context.SyntaxProvider
+                .ForAttributeWithMetadataName(info.Attribute, static (node, _) => node is TypeDeclarationSyntax,
+                    (ctx, ct) => GuardedLayer(ctx, ct, info.Kind))
+                .WithTrackingName(StepNames.For(info.Kind))
                 .Select(static (parsed, _) =>
                 {
-                    var result = PartChecks.Check(parsed);
-                    var summary = new PartSummary(parsed.Kind, parsed.TypeName, parsed.Spec?.State, result.Value is not null,
-                        result.Value is null ? EquatableArray<string>.Empty : PartChecks.LayerSizes(result.Value));
-                    return new CheckedPart(result, summary);
+                    var result = LayerChecks.Check(parsed);
+                    var summary = new LayerSummary(parsed.Kind, parsed.TypeName, parsed.Spec?.State, LayerChecks.Problem(parsed, result),
+                        result.Value is null ? EquatableArray<string>.Empty : LayerChecks.LayerSizes(result.Value.Spec));
+                    return new CheckedLayerResult(result, summary);
                 });
-            ReportDiagnostics(context, parts.Select(static (p, _) => p.Result.Diagnostics));
-            EmitEach(context, parts.Select(static (p, _) => p.Result.Value).WithTrackingName(StepNames.PartSpecs), static s => HintNames.For(s.Type, "Layer"), PartEmitter.Emit);
-            return parts;
+            ReportDiagnostics(context, layers.Select(static (p, _) => p.Result.Diagnostics));
+            EmitEach(context, layers.Select(static (p, _) => p.Result.Value).WithTrackingName(StepNames.PartSpecs),
+                static s => HintNames.For(s.Spec.Type, Names.LayerClass), LayerPrinter.Print);
+            return layers;
         }
 
         private static void ReportDiagnostics(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics) =>
@@ -117,22 +122,25 @@ namespace PrLstm.Generators
             }
         }
 
-        /// <summary>Test hook: makes the parse of the named type throw, to test that failures become PRL9001.</summary>
-        internal static Func<string, bool>? FailForTesting { get; set; }
+        /// <summary>
+        /// For tests: makes the parse of the types it names throw, to check that failures become PRL9001. An instance
+        /// member set at construction (as System.Text.Json's generator does), so nothing static can leak between runs.
+        /// </summary>
+        internal Func<string, bool>? FailParseOf { get; init; }
 
-        private static ParsedPart GuardedPart(GeneratorAttributeSyntaxContext ctx, CancellationToken ct, PartKind kind)
+        private ParsedLayer GuardedLayer(GeneratorAttributeSyntaxContext ctx, CancellationToken ct, LayerKind kind)
         {
             var type = (INamedTypeSymbol)ctx.TargetSymbol;
-            var none = new PartLocations(null, null, null, null, EquatableArray<LocationInfo?>.Empty, EquatableArray<LocationInfo?>.Empty);
+            var none = new LayerLocations(null, null, null, null, EquatableArray<LocationInfo?>.Empty, EquatableArray<LocationInfo?>.Empty);
             try
             {
-                if (FailForTesting?.Invoke(type.Name) == true)
+                if (FailParseOf?.Invoke(type.Name) == true)
                     throw new InvalidOperationException("simulated failure");
-                return PartParser.Parse(type, ctx.Attributes[0], kind, ctx.SemanticModel, ct);
+                return LayerParser.Parse(type, ctx.Attributes[0], kind, ctx.SemanticModel, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                return new ParsedPart(null, none, InternalError(type, e)) { Kind = kind, TypeName = Declarations.FullName(type) };
+                return new ParsedLayer(null, none, InternalError(type, e), null) { Kind = kind, TypeName = Declarations.FullName(type) };
             }
         }
 

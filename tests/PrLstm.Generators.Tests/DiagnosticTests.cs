@@ -81,8 +81,8 @@ public class DiagnosticTests
             [Size("H")] public Vec h;
         }
         """),
-        ("PRL0005", "B is nested in Outer; PrLstm declarations must be top-level, non-generic types", "B"),
-        ("PRL0005", "G<T> is generic; PrLstm declarations must be top-level, non-generic types", "G"));
+        ("PRL0005", "B cannot be a PrLstm declaration: it is nested in Outer", "B"),
+        ("PRL0005", "G<T> cannot be a PrLstm declaration: it is generic", "G"));
 
     [Fact]
     public void PRL0006_InvalidStateField() => AssertDiagnostics(TestSources.Usings + """
@@ -106,7 +106,7 @@ public class DiagnosticTests
             [Size("H")] public Vec h;
         }
         """,
-        ("PRL0006", "Member 'Length' of state S has a name the generated Tensors record uses itself; rename the field; state fields are public instance fields of type Vec with [Size(\"name\")]", "Length"));
+        ("PRL0006", "Member 'Length' of state S has the name of a member of the generated Tensors record; rename the field; state fields are public instance fields of type Vec with [Size(\"name\")]", "Length"));
 
     [Theory]
     [InlineData("Fields")]
@@ -121,7 +121,7 @@ public class DiagnosticTests
             [Size("H")] public Vec h;
         }
         """,
-        ("PRL0006", $"Member '{name}' of state S has a name the generated Tensors record uses itself; rename the field; state fields are public instance fields of type Vec with [Size(\"name\")]", name));
+        ("PRL0006", $"Member '{name}' of state S has the name of a member of the generated Tensors record; rename the field; state fields are public instance fields of type Vec with [Size(\"name\")]", name));
 
     [Fact]
     public void PRL0007_SizeNamedLikeTheStreamMethod() => AssertDiagnostics(TestSources.Usings + """
@@ -131,7 +131,7 @@ public class DiagnosticTests
             [Size("OpenStream")] public Vec h;
         }
         """,
-        ("PRL0007", "Size name 'OpenStream' in S.h is not usable: the generated model already has a parameter or member of that name", "h"));
+        ("PRL0007", "Size name 'OpenStream' in S.h is not usable: the generated model already has a public member or constructor parameter of that name", "h"));
 
     [Fact]
     public void PRL0007_InvalidSizeName() => AssertDiagnostics(TestSources.Usings + """
@@ -151,7 +151,7 @@ public class DiagnosticTests
             [Size("Encode")] public Vec h;
         }
         """,
-        ("PRL0007", "Size name 'Encode' in S.h is not usable: the generated model already has a parameter or member of that name", "h"));
+        ("PRL0007", "Size name 'Encode' in S.h is not usable: the generated model already has a public member or constructor parameter of that name", "h"));
 
     [Fact]
     public void PRL0008_UnknownGateSource() => AssertDiagnostics(TestSources.WithState("""
@@ -230,7 +230,7 @@ public class DiagnosticTests
         ("PRL0014", "Linear 'mix' in B.Compose is declared twice; each Linear(...) and LayerNorm(...) has its own parameters and its own name", "\"mix\""),
         ("PRL0014", "Linear 'name' in B.Compose has a name that is not a constant string; write Linear(\"candidate\", x)", "name"),
         ("PRL0014", "Linear 'i' in B.Compose has the name of a gate, parameter or local of the body; give it its own name", "\"i\""),
-        ("PRL0014", "LayerNorm 'gates' in B.Compose needs a name that is a C# identifier other than 'gates' and 'gateSizes' (it names the parameters)", "\"gates\""));
+        ("PRL0014", "LayerNorm 'gates' in B.Compose needs a name that is a C# identifier other than 'gates' (it names the parameters, and the gate projection's are 'gates.*')", "\"gates\""));
 
     [Fact]
     public void PRL1001_OperandsOfDifferentSizes() => AssertDiagnostics(TestSources.Usings + """
@@ -401,7 +401,7 @@ public class DiagnosticTests
         [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = -1)]
         public partial class M { }
         """),
-        ("PRL1011", "Model M sets Refinements = -1; it must be 0 or more", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = -1)"));
+        ("PRL1011", "Model M sets Refinements = -1; it must be between 0 and 64", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = -1)"));
 
     [Fact]
     public void PRL1012_ChildrenOfDifferentStates() => AssertDiagnostics(TestSources.WithState("""
@@ -429,23 +429,32 @@ public class DiagnosticTests
         ("PRL1013", "Size 'M' of model M has the model's own name; rename the size or the model", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))"));
 
     [Fact]
+    public void PRL1014_ModelOfABrokenLayerSaysOnceWhyItIsNotGenerated() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i) => new S { h = Sigmod(i), c = left.c };
+        }
+
+        [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))]
+        public partial class M { }
+        """),
+        ("PRL1014", "Model M is not generated: its composition block B has a C# error in its body, CS0103 (The name 'Sigmod' does not exist in the current context); fix that first",
+            "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))"));
+
+    [Fact]
     public void PRL9001_InternalErrorsBecomeDiagnosticsInsteadOfCrashes()
     {
-        PrLstmGenerator.FailForTesting = name => name == "Boom";
-        try
-        {
-            AssertDiagnostics(TestSources.WithState("""
-                [CompositionBlock(GatesFrom = "h")]
-                public static partial class Boom
-                {
-                    public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
-                }
-                """),
-                ("PRL9001", "The PrLstm generator failed on Boom: InvalidOperationException: simulated failure. Please report this with the declaration.", "Boom"));
-        }
-        finally
-        {
-            PrLstmGenerator.FailForTesting = null;
-        }
+        var run = GeneratorHarness.Run(new PrLstmGenerator { FailParseOf = name => name == "Boom" }, TestSources.WithState("""
+            [CompositionBlock(GatesFrom = "h")]
+            public static partial class Boom
+            {
+                public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
+            }
+            """));
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("PRL9001", diagnostic.Id);
+        Assert.Equal("The PrLstm generator failed on Boom: InvalidOperationException: simulated failure. Please report this with the declaration.", diagnostic.GetMessage());
+        Assert.Equal("Boom", run.LocatedText(diagnostic));
     }
 }

@@ -3,6 +3,7 @@ using System.Reflection;
 using Microsoft.CodeAnalysis;
 using PrLstm.Generators.Check;
 using PrLstm.Generators.Model;
+using PrLstm.Generators.Tables;
 using PrLstm.Generators.Tests.Infrastructure;
 
 namespace PrLstm.Generators.Tests;
@@ -56,14 +57,15 @@ public class ModelTests
     {
         var state = new StateSpec(new TypeRef("global::T.S", "T", "S", "struct", false),
             new[] { new FieldSpec("h", "H"), new FieldSpec("m", "M") }.ToEquatableArray(), "h");
-        var body = new Binary(0, "+", new GateRef(1, "i"), new FieldRef(2, "left", "m"));
-        var spec = new PartSpec(PartKind.Block, new TypeRef("global::T.B", "T", "B", "class", true), "Compose", state,
+        var body = new Binary(0, Op.Add, new GateRef(1, "i"), new FieldRef(2, "left", "m"));
+        var spec = new LayerSpec(LayerKind.Block, new TypeRef("global::T.B", "T", "B", "class", true), state,
             new[] { "left", "right" }.ToEquatableArray(), new[] { new GateSpec("i", "H") }.ToEquatableArray(), ProjectionKind.Linear,
             new[] { "h" }.ToEquatableArray(), EquatableArray<LocalSpec>.Empty,
-            new[] { new AssignmentSpec("h", body), new AssignmentSpec("m", new FieldRef(3, "right", "m")) }.ToEquatableArray(), "global::T.S");
-        var locations = new PartLocations(null, null, null, null, new LocationInfo?[] { null }.ToEquatableArray(), new LocationInfo?[4].ToEquatableArray());
+            new[] { new AssignmentSpec("h", body, "h = i + left.m"), new AssignmentSpec("m", new FieldRef(3, "right", "m"), "m = right.m") }.ToEquatableArray(),
+            EquatableArray<string>.Empty);
+        var locations = new LayerLocations(null, null, null, null, new LocationInfo?[] { null }.ToEquatableArray(), new LocationInfo?[4].ToEquatableArray());
 
-        var result = PartChecks.Check(new ParsedPart(spec, locations, EquatableArray<DiagnosticInfo>.Empty));
+        var result = LayerChecks.Check(new ParsedLayer(spec, locations, EquatableArray<DiagnosticInfo>.Empty, null));
 
         Assert.Null(result.Value);
         Assert.Equal(new[] { "PRL1001: Operands of '+' in B.Compose have sizes H and M" },

@@ -6,6 +6,9 @@ namespace PrLstm.Generators.Check
     /// <summary>Symbolic sizes: a size is a name; a concatenation's size is a sum of names (e.g. 2·H + M).</summary>
     internal static class Sizes
     {
+        /// <summary>The size of a number (a constant, or an expression of constants): no vector size at all.</summary>
+        public const string Scalar = "";
+
         /// <summary>Formats a sum of size names as people write it: "H", "2·H", "2·H + M".</summary>
         public static string Format(IEnumerable<string> terms) =>
             string.Join(" + ", Group(terms).Select(g => g.Count == 1 ? g.Name : g.Count + "·" + g.Name));

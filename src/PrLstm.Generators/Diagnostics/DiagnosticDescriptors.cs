@@ -38,6 +38,7 @@ namespace PrLstm.Generators.Diagnostics
         public const string InvalidRefinementCountId = "PRL1011";
         public const string ChildStateMismatchId = "PRL1012";
         public const string SizeNamedLikeModelId = "PRL1013";
+        public const string ModelNotGeneratedId = "PRL1014";
         public const string InternalErrorId = "PRL9001";
 
         /// <summary>PRL0001: "'{0}' must be declared partial so that the generator can add {1}".</summary>
@@ -66,7 +67,7 @@ namespace PrLstm.Generators.Diagnostics
         public static readonly DiagnosticDescriptor UnknownFunction = new(
             id: UnknownFunctionId,
             title: "Unknown function in a declaration body",
-            messageFormat: "'{0}' in {1} is not a PrLstm function; use Sigmoid, Tanh, Relu, Identity, Max or Min from PrLstm.Dsl.Ops",
+            messageFormat: "'{0}' in {1} is not a PrLstm function; use " + Tables.DslFunctions.ElementwiseNames + " from PrLstm.Dsl.Ops",
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
@@ -84,11 +85,11 @@ namespace PrLstm.Generators.Diagnostics
             helpLinkUri: HelpLink(MissingMethodId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
-        /// <summary>PRL0005: "{0} is {1}; PrLstm declarations must be top-level, non-generic types".</summary>
+        /// <summary>PRL0005: "{0} cannot be a PrLstm declaration: it is {1}".</summary>
         public static readonly DiagnosticDescriptor UnsupportedTypeShape = new(
             id: UnsupportedTypeShapeId,
             title: "Unsupported declaration shape",
-            messageFormat: "{0} is {1}; PrLstm declarations must be top-level, non-generic types",
+            messageFormat: "{0} cannot be a PrLstm declaration: it is {1}",
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
@@ -303,11 +304,11 @@ namespace PrLstm.Generators.Diagnostics
             helpLinkUri: HelpLink(RefinementsWithoutBlockId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
-        /// <summary>PRL1011: "Model {0} sets Refinements = {1}; it must be 0 or more".</summary>
+        /// <summary>PRL1011: "Model {0} sets Refinements = {1}; it must be between 0 and 64".</summary>
         public static readonly DiagnosticDescriptor InvalidRefinementCount = new(
             id: InvalidRefinementCountId,
             title: "Invalid refinement count",
-            messageFormat: "Model {0} sets Refinements = {1}; it must be 0 or more",
+            messageFormat: "Model {0} sets Refinements = {1}; it must be between 0 and " + Check.ModelChecks.MaxRefinements,
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
@@ -334,6 +335,17 @@ namespace PrLstm.Generators.Diagnostics
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
             helpLinkUri: HelpLink(SizeNamedLikeModelId),
+            customTags: WellKnownDiagnosticTags.NotConfigurable);
+
+        /// <summary>PRL1014: "Model {0} is not generated: its {1} {2} {3}; fix that first".</summary>
+        public static readonly DiagnosticDescriptor ModelNotGenerated = new(
+            id: ModelNotGeneratedId,
+            title: "Model not generated because of a layer's errors",
+            messageFormat: "Model {0} is not generated: its {1} {2} {3}; fix that first",
+            category: DiagnosticCategories.Model,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true,
+            helpLinkUri: HelpLink(ModelNotGeneratedId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL9001: "The PrLstm generator failed on {0}: {1}. Please report this with the declaration.".</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Text;
 
 namespace PrLstm.Generators.Emit
@@ -5,6 +6,9 @@ namespace PrLstm.Generators.Emit
     /// <summary>Writes indented C# text (after dotnet/runtime's SourceWriter).</summary>
     internal sealed class SourceWriter
     {
+        /// <summary>No generated line is longer: people read these files under obj/ and in snapshot diffs.</summary>
+        public const int MaxLineLength = 140;
+
         private readonly StringBuilder _text = new();
 
         public int Indentation { get; set; }
@@ -14,6 +18,27 @@ namespace PrLstm.Generators.Emit
             if (line.Length > 0) _text.Append(' ', Indentation * 4).Append(line);
             _text.Append('\n');
             return this;
+        }
+
+        /// <summary>Whether <paramref name="line"/> fits at the current indentation.</summary>
+        public bool Fits(string line) => Indentation * 4 + line.Length <= MaxLineLength;
+
+        /// <summary>A <c>//</c> or <c>///</c> comment, word-wrapped to the line length.</summary>
+        public SourceWriter Comment(string text, string marker = "//")
+        {
+            foreach (string line in Wrap(text, MaxLineLength - Indentation * 4 - marker.Length - 1))
+                Line(marker + " " + line);
+            return this;
+        }
+
+        /// <summary>A <c>/// &lt;summary&gt;</c> doc comment: on one line when it fits, else wrapped between the tags.</summary>
+        public SourceWriter Summary(string text)
+        {
+            string single = "/// <summary>" + text + "</summary>";
+            if (Fits(single)) return Line(single);
+            Line("/// <summary>");
+            Comment(text, "///");
+            return Line("/// </summary>");
         }
 
         public SourceWriter Open(string line)
@@ -30,5 +55,21 @@ namespace PrLstm.Generators.Emit
         }
 
         public override string ToString() => _text.ToString();
+
+        private static IEnumerable<string> Wrap(string text, int width)
+        {
+            var line = new StringBuilder();
+            foreach (string word in text.Split(' '))
+            {
+                if (line.Length > 0 && line.Length + 1 + word.Length > width)
+                {
+                    yield return line.ToString();
+                    line.Clear();
+                }
+                if (line.Length > 0) line.Append(' ');
+                line.Append(word);
+            }
+            if (line.Length > 0) yield return line.ToString();
+        }
     }
 }

@@ -1,3 +1,5 @@
+using PrLstm.Generators.Tables;
+
 namespace PrLstm.Generators.Model
 {
     // Every type in this file must stay immutable and structurally equal (records of strings, numbers and
@@ -25,16 +27,8 @@ namespace PrLstm.Generators.Model
         }
     }
 
-    /// <summary>A gate: a <c>Vec</c> parameter of the block method, in declared order.</summary>
+    /// <summary>A gate: a <c>Vec</c> parameter of the layer method, in declared order.</summary>
     internal sealed record GateSpec(string Name, string Size);
-
-    /// <summary>The three declaration kinds that become layers.</summary>
-    internal enum PartKind
-    {
-        Encoder,
-        Block,
-        Refinement,
-    }
 
     /// <summary>Mirror of PrLstm.Dsl.GateProjection (the generator must not reference the Dsl assembly).</summary>
     internal enum ProjectionKind
@@ -43,7 +37,7 @@ namespace PrLstm.Generators.Model
         Identity = 1,
     }
 
-    /// <summary>A node of a declaration body. <see cref="Id"/> indexes the node's source location.</summary>
+    /// <summary>A node of a declaration body. <see cref="Id"/> indexes the node's source location and checked size.</summary>
     internal abstract record Expr(int Id);
 
     /// <summary>A gate parameter, e.g. <c>i</c>.</summary>
@@ -61,35 +55,35 @@ namespace PrLstm.Generators.Model
     /// <summary>Negation.</summary>
     internal sealed record Negate(int Id, Expr Operand) : Expr(Id);
 
-    /// <summary>An elementwise binary operation: <c>+ - * /</c>.</summary>
-    internal sealed record Binary(int Id, string Operator, Expr Left, Expr Right) : Expr(Id);
+    /// <summary>An elementwise binary operation: <see cref="Op.Add"/>, Subtract, Multiply or Divide.</summary>
+    internal sealed record Binary(int Id, Op Op, Expr Left, Expr Right) : Expr(Id);
 
-    /// <summary>A call of a PrLstm.Dsl.Ops function (Sigmoid, Tanh, Relu, Identity, Max, Min).</summary>
-    internal sealed record Call(int Id, string Function, EquatableArray<Expr> Arguments) : Expr(Id);
+    /// <summary>A call of an elementwise function of PrLstm.Dsl.Ops (Sigmoid, Tanh, Relu, Identity, Max, Min).</summary>
+    internal sealed record Call(int Id, Op Op, EquatableArray<Expr> Arguments) : Expr(Id);
 
     /// <summary>
     /// A learned operation on an intermediate value, with parameters of its own named <see cref="Name"/>:
     /// <c>Linear</c> (a square affine map, bias optional) or <c>LayerNorm</c> (scale and offset). The result has the
     /// input's size.
     /// </summary>
-    internal sealed record Projection(int Id, string Kind, string Name, Expr Input, bool Bias) : Expr(Id);
+    internal sealed record LearnedOp(int Id, Op Op, string Name, Expr Input, bool Bias) : Expr(Id);
 
-    /// <summary><c>var name = value;</c></summary>
-    internal sealed record LocalSpec(string Name, Expr Value);
+    /// <summary><c>var name = value;</c>, with the statement as written (for the comment above its generated code).</summary>
+    internal sealed record LocalSpec(string Name, Expr Value, string Source);
 
     /// <summary>One member of the returned object initialiser: <c>field = value</c>.</summary>
-    internal sealed record AssignmentSpec(string Field, Expr Value);
+    internal sealed record AssignmentSpec(string Field, Expr Value, string Source);
 
     /// <summary>
     /// A token encoder, composition block or refinement block, as read from its declaration.
     /// </summary>
     /// <param name="StateParameters">Names of the state parameters: none (encoder), left and right (block), one (refinement).</param>
     /// <param name="GatesFrom">Fields that feed the gates, in order (per child, left child first).</param>
-    /// <param name="ReturnType">Fully qualified name of the type the method returns.</param>
-    internal sealed record PartSpec(
-        PartKind Kind,
+    /// <param name="ScopeNames">Names declared in the user's type or namespace that the generated file could bind to by
+    /// mistake: the printer's name scope avoids them.</param>
+    internal sealed record LayerSpec(
+        LayerKind Kind,
         TypeRef Type,
-        string MethodName,
         StateSpec State,
         EquatableArray<string> StateParameters,
         EquatableArray<GateSpec> Gates,
@@ -97,10 +91,23 @@ namespace PrLstm.Generators.Model
         EquatableArray<string> GatesFrom,
         EquatableArray<LocalSpec> Locals,
         EquatableArray<AssignmentSpec> Result,
-        string ReturnType);
+        EquatableArray<string> ScopeNames)
+    {
+        public LayerKindInfo Info => LayerKinds.Of(Kind);
 
-    /// <summary>Source positions of a part, for diagnostics only (never compared by the emit pipeline).</summary>
-    internal sealed record PartLocations(
+        /// <summary>"LstmMerge.Compose", for messages.</summary>
+        public string Owner => Type.Name + "." + Info.MethodName;
+    }
+
+    /// <summary>A layer whose checks passed, with the size of every body expression (by <see cref="Expr.Id"/>;
+    /// <see cref="Check.Sizes.Scalar"/> for numbers).</summary>
+    internal sealed record CheckedLayer(LayerSpec Spec, EquatableArray<string> ExpressionSizes)
+    {
+        public string SizeOf(Expr expr) => ExpressionSizes[expr.Id];
+    }
+
+    /// <summary>Source positions of a layer, for diagnostics only (never compared by the emit pipeline).</summary>
+    internal sealed record LayerLocations(
         LocationInfo? Type,
         LocationInfo? Method,
         LocationInfo? Attribute,
@@ -108,19 +115,22 @@ namespace PrLstm.Generators.Model
         EquatableArray<LocationInfo?> Gates,
         EquatableArray<LocationInfo?> Expressions);
 
-    /// <summary>A parsed part with its locations and the diagnostics its parse found.</summary>
-    internal sealed record ParsedPart(PartSpec? Spec, PartLocations Locations, EquatableArray<DiagnosticInfo> Diagnostics)
+    /// <summary>A parsed layer with its locations and the diagnostics its parse found.</summary>
+    /// <param name="CompilerError">The first C# error inside the body when C# itself rejects it (no PRL diagnostic is
+    /// added for what C# reports), or null.</param>
+    internal sealed record ParsedLayer(LayerSpec? Spec, LayerLocations Locations, EquatableArray<DiagnosticInfo> Diagnostics, string? CompilerError)
     {
         /// <summary>The declaration kind, known even when the parse failed.</summary>
-        public PartKind Kind { get; init; }
+        public LayerKind Kind { get; init; }
 
         /// <summary>The declaring type's fully qualified name, known even when the parse failed.</summary>
         public string TypeName { get; init; } = "";
     }
 
-    /// <summary>What a model needs to know of a part it references, valid or not.</summary>
-    /// <param name="Valid">False when the part has errors (already reported); the model is then not emitted.</param>
-    internal sealed record PartSummary(PartKind Kind, string TypeName, StateSpec? State, bool Valid, EquatableArray<string> Sizes);
+    /// <summary>What a model needs to know of a layer it references, valid or not.</summary>
+    /// <param name="Problem">Null when the layer is valid; otherwise why it is not (its errors are reported on the
+    /// layer itself; the model says once that it is not generated, and why).</param>
+    internal sealed record LayerSummary(LayerKind Kind, string TypeName, StateSpec? State, string? Problem, EquatableArray<string> Sizes);
 
     /// <summary>A [ParallelRecursiveModel] declaration, before its parts are looked up.</summary>
     /// <param name="RefinementsExplicit">Whether the attribute set Refinements (so it must agree with Refinement).</param>
@@ -131,11 +141,12 @@ namespace PrLstm.Generators.Model
         string? Refinement,
         int DefaultRefinements,
         bool RefinementsExplicit,
-        LocationInfo? Location);
+        LocationInfo? Location,
+        EquatableArray<string> ScopeNames);
 
-    /// <summary>A checked model: everything the model emitter needs.</summary>
+    /// <summary>A checked model: everything the model printer needs.</summary>
     /// <param name="Sizes">The constructor's size parameters, in order (state fields first, then gates).</param>
-    internal sealed record ModelPlan(
+    internal sealed record CheckedModel(
         TypeRef Type,
         StateSpec State,
         string Encoder,
@@ -145,5 +156,6 @@ namespace PrLstm.Generators.Model
         string? Refinement,
         EquatableArray<string> RefinementSizes,
         int DefaultRefinements,
-        EquatableArray<string> Sizes);
+        EquatableArray<string> Sizes,
+        EquatableArray<string> ScopeNames);
 }

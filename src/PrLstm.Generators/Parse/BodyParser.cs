@@ -6,14 +6,16 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using PrLstm.Generators.Diagnostics;
+using PrLstm.Generators.Emit;
 using PrLstm.Generators.Model;
+using PrLstm.Generators.Tables;
 
 namespace PrLstm.Generators.Parse
 {
     /// <summary>
     /// Reads a declaration body (local declarations, then <c>return new State { ... }</c>) into expression
     /// records. C# has already type-checked the body, so anything it rejects is left to its own error: when the
-    /// semantic model cannot bind a name, the body is marked <see cref="Silent"/> and no PRL diagnostic is added.
+    /// semantic model cannot bind a name, <see cref="CompilerError"/> holds C#'s first error and no PRL diagnostic is added.
     /// </summary>
     internal sealed class BodyParser
     {
@@ -45,14 +47,14 @@ namespace PrLstm.Generators.Parse
 
         public LocationInfo? ResultLocation { get; private set; }
 
-        /// <summary>True when the body has an error C# itself reports (unbound names); nothing is emitted.</summary>
-        public bool Silent { get; private set; }
+        /// <summary>C#'s first error in the body when C# rejects it (an unbound name), or null; nothing is emitted then.</summary>
+        public string? CompilerError { get; private set; }
 
-        /// <summary>True when the body was read without error.</summary>
-        public bool Ok { get; private set; } = true;
+        private MethodDeclarationSyntax? _method;
 
         public void Parse(MethodDeclarationSyntax method)
         {
+            _method = method;
             if (method.ExpressionBody is { } arrow)
             {
                 ParseReturn(arrow.Expression);
@@ -73,12 +75,18 @@ namespace PrLstm.Generators.Parse
                     foreach (VariableDeclaratorSyntax variable in local.Declaration.Variables)
                     {
                         Expr? value = Convert(variable.Initializer!.Value);
-                        if (value is not null) Locals.Add(new LocalSpec(variable.Identifier.ValueText, value));
+                        if (value is not null) Locals.Add(new LocalSpec(variable.Identifier.ValueText, value, SourceLine(local.Declaration.Variables.Count == 1 ? statement : variable)));
                     }
                 }
                 else if (statement is ReturnStatementSyntax { Expression: { } returned } && last)
                 {
                     ParseReturn(returned);
+                }
+                else if (statement is ReturnStatementSyntax && !last)
+                {
+                    // The return is fine; what follows it is not.
+                    Fail(DiagnosticDescriptors.UnsupportedStatement, statements[s + 1], _owner, Excerpt(statements[s + 1]) + "' after the return '" + Excerpt(statement));
+                    break;
                 }
                 else if (!(last && statement is LocalDeclarationStatementSyntax))
                 {
@@ -110,7 +118,7 @@ namespace PrLstm.Generators.Parse
                 if (member is AssignmentExpressionSyntax { Left: IdentifierNameSyntax field } assignment && assignment.IsKind(SyntaxKind.SimpleAssignmentExpression))
                 {
                     Expr? value = Convert(assignment.Right);
-                    if (value is not null) Result.Add(new AssignmentSpec(field.Identifier.ValueText, value));
+                    if (value is not null) Result.Add(new AssignmentSpec(field.Identifier.ValueText, value, SourceLine(assignment)));
                 }
                 else
                 {
@@ -140,7 +148,7 @@ namespace PrLstm.Generators.Parse
                     return operand is null ? null : new Negate(id, operand);
                 }
 
-                case BinaryExpressionSyntax binary when BinaryOperator(binary) is { } op:
+                case BinaryExpressionSyntax binary when BinaryOp(binary) is { } op:
                 {
                     int id = NewId(binary.OperatorToken);
                     Expr? left = Convert(binary.Left);
@@ -208,8 +216,11 @@ namespace PrLstm.Generators.Parse
             if (symbol is not IMethodSymbol method || !SymbolEqualityComparer.Default.Equals(method.ContainingType, _known.OpsType))
                 return Fail(DiagnosticDescriptors.UnknownFunction, invocation.Expression, name, _owner);
 
-            if (method.Name is "Linear" or "LayerNorm")
-                return ConvertProjection(invocation, method.Name);
+            DslFunction? function = DslFunctions.Find(method.Name);
+            if (function is null)
+                return Fail(DiagnosticDescriptors.UnknownFunction, invocation.Expression, name, _owner);
+            if (function.Learned)
+                return ConvertLearnedOp(invocation, function);
 
             int id = NewId(invocation);
             var arguments = new List<Expr>();
@@ -219,14 +230,15 @@ namespace PrLstm.Generators.Parse
                 if (converted is null) return null;
                 arguments.Add(converted);
             }
-            return new Call(id, method.Name, arguments.ToEquatableArray());
+            return new Call(id, function.Op, arguments.ToEquatableArray());
         }
 
-        /// <summary>Projection names seen so far in this body (each names a parameter set).</summary>
-        private readonly HashSet<string> _projections = new();
+        /// <summary>Names of learned operations seen so far in this body (each names a parameter set).</summary>
+        private readonly HashSet<string> _learnedNames = new();
 
-        private Expr? ConvertProjection(InvocationExpressionSyntax invocation, string kind)
+        private Expr? ConvertLearnedOp(InvocationExpressionSyntax invocation, DslFunction function)
         {
+            string kind = function.Name;
             var arguments = invocation.ArgumentList.Arguments;
             string Display(int i) => arguments.Count > i ? arguments[i].ToString() : "";
             var nameArgument = arguments.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == "name") ?? arguments[0];
@@ -234,11 +246,12 @@ namespace PrLstm.Generators.Parse
             var biasArgument = arguments.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == "bias") ?? arguments.Where(a => a.NameColon is null).Skip(2).FirstOrDefault();
             if (_model.GetConstantValue(nameArgument.Expression) is not { HasValue: true, Value: string name })
                 return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, Display(0), _owner, "has a name that is not a constant string; write " + kind + "(\"candidate\", x)");
-            if (!SyntaxFacts.IsValidIdentifier(name) || SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || name is "gates" or "gateSizes")
-                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, name, _owner, "needs a name that is a C# identifier other than 'gates' and 'gateSizes' (it names the parameters)");
+            if (!SyntaxFacts.IsValidIdentifier(name) || name == Names.GateWeights)
+                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, name, _owner,
+                    "needs a name that is a C# identifier other than '" + Names.GateWeights + "' (it names the parameters, and the gate projection's are '" + Names.GateWeights + ".*')");
             if (_gates.Contains(name) || _stateParameters.Contains(name) || Locals.Any(l => l.Name == name) || DeclaresLocal(invocation, name))
                 return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, name, _owner, "has the name of a gate, parameter or local of the body; give it its own name");
-            if (!_projections.Add(name))
+            if (!_learnedNames.Add(name))
                 return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, name, _owner, "is declared twice; each Linear(...) and LayerNorm(...) has its own parameters and its own name");
             bool bias = true;
             if (biasArgument is not null)
@@ -249,19 +262,19 @@ namespace PrLstm.Generators.Parse
             }
             int id = NewId(invocation);
             Expr? input = inputArgument is null ? null : Convert(inputArgument.Expression);
-            return input is null ? null : new Projection(id, kind, name, input, bias);
+            return input is null ? null : new LearnedOp(id, function.Op, name, input, bias);
         }
 
         /// <summary>Whether the method declares a local of that name anywhere (it would hide the projection's field).</summary>
         private static bool DeclaresLocal(SyntaxNode node, string name) =>
             node.FirstAncestorOrSelf<MethodDeclarationSyntax>()?.DescendantNodes().OfType<VariableDeclaratorSyntax>().Any(v => v.Identifier.ValueText == name) == true;
 
-        private static string? BinaryOperator(BinaryExpressionSyntax binary) => binary.Kind() switch
+        private static Op? BinaryOp(BinaryExpressionSyntax binary) => binary.Kind() switch
         {
-            SyntaxKind.AddExpression => "+",
-            SyntaxKind.SubtractExpression => "-",
-            SyntaxKind.MultiplyExpression => "*",
-            SyntaxKind.DivideExpression => "/",
+            SyntaxKind.AddExpression => Op.Add,
+            SyntaxKind.SubtractExpression => Op.Subtract,
+            SyntaxKind.MultiplyExpression => Op.Multiply,
+            SyntaxKind.DivideExpression => Op.Divide,
             _ => null,
         };
 
@@ -277,24 +290,36 @@ namespace PrLstm.Generators.Parse
             return Locations.Count - 1;
         }
 
+        /// <summary>C# cannot bind a name: its own error says so; remember the first for the model's PRL1014.</summary>
         private Expr? Unbound()
         {
-            Silent = true;
-            Ok = false;
+            if (CompilerError is null)
+            {
+                var error = _method is null ? null : _model.GetDiagnostics(_method.Span).FirstOrDefault(d => d.Severity == DiagnosticSeverity.Error);
+                CompilerError = error is null ? "a C# error" : error.Id + " (" + error.GetMessage(CultureInfo.InvariantCulture) + ")";
+            }
             return null;
         }
 
         private Expr? Fail(DiagnosticDescriptor descriptor, SyntaxNode node, params string[] arguments)
         {
             _diagnostics.Add(DiagnosticInfo.Create(descriptor, LocationInfo.From(node), arguments));
-            Ok = false;
             return null;
         }
 
-        private void Fail(DiagnosticDescriptor descriptor, SyntaxToken token, params string[] arguments)
-        {
+        private void Fail(DiagnosticDescriptor descriptor, SyntaxToken token, params string[] arguments) =>
             _diagnostics.Add(DiagnosticInfo.Create(descriptor, LocationInfo.From(token), arguments));
-            Ok = false;
+
+        /// <summary>
+        /// A statement as written, on one line and without its comments, for the comment above the code generated from
+        /// it (so that editing a comment re-emits nothing).
+        /// </summary>
+        private static string SourceLine(SyntaxNode node)
+        {
+            var bare = node.WithoutTrivia();
+            var code = bare.ReplaceTrivia(bare.DescendantTrivia(),
+                (trivia, _) => trivia.IsKind(SyntaxKind.SingleLineCommentTrivia) || trivia.IsKind(SyntaxKind.MultiLineCommentTrivia) ? SyntaxFactory.Space : trivia);
+            return System.Text.RegularExpressions.Regex.Replace(code.ToString(), @"\s+", " ").Trim();
         }
 
         /// <summary>The first line of a node, shortened, for messages.</summary>

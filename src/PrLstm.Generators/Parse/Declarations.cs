@@ -3,6 +3,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using PrLstm.Generators.Diagnostics;
+using PrLstm.Generators.Emit;
 using PrLstm.Generators.Model;
 
 namespace PrLstm.Generators.Parse
@@ -49,22 +50,20 @@ namespace PrLstm.Generators.Parse
             return true;
         }
 
-        /// <summary>Names the generated code uses for its own parameters; a size may not take them.</summary>
-        private static readonly string[] ReservedSizeNames =
+        /// <summary>
+        /// Names the generated file could bind to instead of its own: every member of the user's type (the generated
+        /// class is nested in it), and the members of its namespace that start like a generated alias (a type there
+        /// would conflict with the alias). Only those, so that adding an unrelated type re-emits nothing.
+        /// </summary>
+        public static EquatableArray<string> ScopeNames(INamedTypeSymbol type, System.Collections.Generic.IEnumerable<string> aliasCandidates)
         {
-            // Constructor parameters and locals of the generated model and layers.
-            "inputSize", "refinements", "device", "dtype", "x", "scope", "refinementLayers", "k",
-            // Members of the generated model (a size becomes a property of the same name).
-            "InputSize", "OutputSize", "Refinements", "encoder", "block", "forward", "ScanStates", "FinalState", "ForwardSequential",
-            "ScanStatesSequential", "Encode", "Combine", "SaveWeights", "LoadWeights", "Combiner", "OpenStream", "batch",
-        };
-
-        /// <summary>Members and locals of the generated Tensors record; a state field of that name would clash.</summary>
-        public static readonly string[] ReservedFieldNames =
-        {
-            "Tensors", "Length", "Slice", "Interleave", "Concat", "SqueezeTime", "MoveToOuterDisposeScope", "Dispose",
-            "Equals", "GetHashCode", "ToString", "Deconstruct", "EqualityContract", "CpuBytesPerPosition", "FieldNames", "Fields", "FromFields", "fields", "DetachFromDisposeScope", "parts", "evenParts", "even", "odd", "start", "stop", "step", "i", "torch",
-        };
+            var candidates = aliasCandidates.ToList();
+            // Models alias their state's Tensors record without knowing the state at parse time: any name ending in Tensors.
+            return type.GetMembers().Select(m => m.Name)
+                .Concat(type.ContainingNamespace.GetMembers().Select(m => m.Name)
+                    .Where(n => candidates.Any(c => n.StartsWith(c, System.StringComparison.Ordinal)) || n.EndsWith(Names.TensorsRecord, System.StringComparison.Ordinal)))
+                .Distinct().OrderBy(n => n, System.StringComparer.Ordinal).ToEquatableArray();
+        }
 
         /// <summary>Why <paramref name="name"/> cannot be a size name, or null when it can.</summary>
         public static string? SizeNameProblem(string? name)
@@ -72,7 +71,7 @@ namespace PrLstm.Generators.Parse
             if (string.IsNullOrEmpty(name)) return "it is empty";
             if (!SyntaxFacts.IsValidIdentifier(name) || SyntaxFacts.GetKeywordKind(name!) != SyntaxKind.None)
                 return "sizes become constructor parameters, so a size must be a C# identifier such as \"H\"";
-            if (ReservedSizeNames.Contains(name)) return "the generated model already has a parameter or member of that name";
+            if (ModelApi.Names.Contains(name)) return "the generated model already has a public member or constructor parameter of that name";
             return null;
         }
 

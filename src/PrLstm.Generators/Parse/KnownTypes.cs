@@ -8,9 +8,6 @@ namespace PrLstm.Generators.Parse
         public const string StateAttribute = "PrLstm.Dsl.StateAttribute";
         public const string SizeAttribute = "PrLstm.Dsl.SizeAttribute";
         public const string OutputAttribute = "PrLstm.Dsl.OutputAttribute";
-        public const string TokenEncoderAttribute = "PrLstm.Dsl.TokenEncoderAttribute";
-        public const string CompositionBlockAttribute = "PrLstm.Dsl.CompositionBlockAttribute";
-        public const string RefinementBlockAttribute = "PrLstm.Dsl.RefinementBlockAttribute";
         public const string ParallelRecursiveModelAttribute = "PrLstm.Dsl.ParallelRecursiveModelAttribute";
         public const string Vec = "PrLstm.Dsl.Vec";
         public const string Ops = "PrLstm.Dsl.Ops";

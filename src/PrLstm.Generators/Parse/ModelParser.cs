@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using PrLstm.Generators.Diagnostics;
+using PrLstm.Generators.Emit;
 using PrLstm.Generators.Model;
 
 namespace PrLstm.Generators.Parse
@@ -22,6 +23,13 @@ namespace PrLstm.Generators.Parse
                 return new Result<ModelSpec?>(null, diagnostics.ToEquatableArray());
             }
 
+            if (ModelApi.Names.Contains(type.Name))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedTypeShape, LocationInfo.From(type.Locations.FirstOrDefault()), type.Name,
+                    "named like a member of the generated model (" + type.Name + "); C# forbids a member named like its type"));
+                return new Result<ModelSpec?>(null, diagnostics.ToEquatableArray());
+            }
+
             string? Part(string name) =>
                 Declarations.NamedArgument<ITypeSymbol>(attribute, name) is { } part ? Declarations.FullName(part) : null;
 
@@ -33,7 +41,8 @@ namespace PrLstm.Generators.Parse
 
             bool refinementsExplicit = Declarations.HasNamedArgument(attribute, "Refinements");
             int refinements = refinementsExplicit ? Declarations.NamedArgument<int>(attribute, "Refinements") : 1;
-            var spec = new ModelSpec(Declarations.ToTypeRef(type), encoder, block, refinement, refinements, refinementsExplicit, location);
+            var spec = new ModelSpec(Declarations.ToTypeRef(type), encoder, block, refinement, refinements, refinementsExplicit, location,
+                Declarations.ScopeNames(type, new[] { "torch" }));
             return new Result<ModelSpec?>(diagnostics.Count == 0 ? spec : null, diagnostics.ToEquatableArray());
         }
     }

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using PrLstm.Generators.Diagnostics;
+using PrLstm.Generators.Emit;
 using PrLstm.Generators.Model;
 
 namespace PrLstm.Generators.Parse
@@ -14,6 +15,12 @@ namespace PrLstm.Generators.Parse
         {
             var diagnostics = new List<DiagnosticInfo>();
             bool shapeOk = Declarations.CheckShape(type, "its Tensors record", diagnostics);
+            if (shapeOk && type.Name == Names.TensorsRecord)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedTypeShape, LocationInfo.From(type.Locations.FirstOrDefault()), type.Name,
+                    "named Tensors, the name of the record the generator nests in it"));
+                shapeOk = false;
+            }
 
             var fields = new List<FieldSpec>();
             string? output = null;
@@ -30,9 +37,9 @@ namespace PrLstm.Generators.Parse
                             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidStateField, location, memberName, type.Name, "is not public"));
                             continue;
                         }
-                        if (Declarations.ReservedFieldNames.Contains(memberName))
+                        if (TensorsApi.Names.Contains(memberName))
                         {
-                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidStateField, location, memberName, type.Name, "has a name the generated Tensors record uses itself; rename the field"));
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidStateField, location, memberName, type.Name, "has the name of a member of the generated Tensors record; rename the field"));
                             continue;
                         }
                         string? size = Declarations.SizeOf(field);

@@ -33,6 +33,63 @@ public static class Elementwise
         return result;
     }
 
+    // Sums and differences. TorchSharp's + and - operators pass a temporary Scalar (alpha = 1, or the number) to
+    // libtorch without keeping it alive, so a finalizer may free it during the call; these keep every Scalar rooted.
+    // Each computes exactly what the operator computes.
+
+    /// <summary>a + b.</summary>
+    public static Tensor Add(Tensor a, Tensor b) => a.add(b, One);
+
+    /// <summary>a + b for a number b (keep <paramref name="b"/> alive, e.g. in a static field).</summary>
+    public static Tensor Add(Tensor a, TorchSharp.Scalar b) => a.add(b, One);
+
+    /// <summary>a + b for a number a.</summary>
+    public static Tensor Add(TorchSharp.Scalar a, Tensor b) => b.add(a, One);
+
+    /// <summary>a − b.</summary>
+    public static Tensor Subtract(Tensor a, Tensor b) => a.sub(b);
+
+    /// <summary>a − b for a number b.</summary>
+    public static Tensor Subtract(Tensor a, TorchSharp.Scalar b) => a.sub(b);
+
+    /// <summary>a − b for a number a, as −b + a (as TorchSharp's operator computes it).</summary>
+    public static Tensor Subtract(TorchSharp.Scalar a, Tensor b) => b.neg().add_(a, One);
+
+    /// <summary>a + b written into <paramref name="a"/>, for code that records no gradient and owns a.</summary>
+    public static Tensor AddInPlace(Tensor a, Tensor b) => a.add_(b, One);
+
+    /// <summary>a + b written into <paramref name="a"/> for a number b.</summary>
+    public static Tensor AddInPlace(Tensor a, TorchSharp.Scalar b) => a.add_(b, One);
+
+    /// <summary>a − b written into <paramref name="a"/>.</summary>
+    public static Tensor SubtractInPlace(Tensor a, Tensor b) => a.sub_(b);
+
+    /// <summary>a − b written into <paramref name="a"/> for a number b.</summary>
+    public static Tensor SubtractInPlace(Tensor a, TorchSharp.Scalar b) => a.sub_(b);
+
+    /// <summary>a − b for a number a, written into <paramref name="b"/> (which the caller owns).</summary>
+    public static Tensor SubtractInPlace(TorchSharp.Scalar a, Tensor b) => b.neg_().add_(a, One);
+
+    /// <summary>
+    /// The sigmoid of gates <paramref name="first"/> .. first + count − 1 of a projection whose last dimension is split
+    /// by <paramref name="gateSizes"/>: one call over their part of it; one view per gate.
+    /// </summary>
+    public static Tensor[] SigmoidOfGates(Tensor projected, long[] gateSizes, int first, int count) =>
+        GatesPart(projected, gateSizes, first, count, sigmoid);
+
+    /// <summary>The tanh of adjacent gates, as <see cref="SigmoidOfGates"/> (through <see cref="Tanh"/>).</summary>
+    public static Tensor[] TanhOfGates(Tensor projected, long[] gateSizes, int first, int count) =>
+        GatesPart(projected, gateSizes, first, count, Tanh);
+
+    private static Tensor[] GatesPart(Tensor projected, long[] gateSizes, int first, int count, System.Func<Tensor, Tensor> activation)
+    {
+        long start = 0, length = 0;
+        for (int g = 0; g < first; g++) start += gateSizes[g];
+        var sizes = new long[count];
+        for (int g = 0; g < count; g++) length += sizes[g] = gateSizes[first + g];
+        return activation(projected.narrow(-1, start, length)).split(sizes, -1);
+    }
+
     /// <summary>sum + a ⊙ b in one operation (torch.addcmul): one pass and one tensor fewer than the two operators.</summary>
     public static Tensor AddProduct(Tensor sum, Tensor a, Tensor b) => addcmul(sum, a, b, One);
 

@@ -6,19 +6,25 @@ namespace PrLstm.FormalLanguages.Models
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
     #pragma warning restore CS8981
 
     static partial class CoupledMerge
     {
         /// <summary>
-        /// TorchSharp layer generated from <see cref="Compose"/>: gates [i | g | o | mix] (sizes H, H, H, H) from one linear projection of [left.h ; right.h].
+        /// TorchSharp layer generated from <see cref="Compose"/>: gates [i | g | o | mix] (sizes H, H, H, H) from one linear projection of
+        /// [left.h ; right.h].
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-        public sealed class Layer : torch.nn.Module<global::PrLstm.FormalLanguages.Models.LstmState.Tensors, global::PrLstm.FormalLanguages.Models.LstmState.Tensors, global::PrLstm.FormalLanguages.Models.LstmState.Tensors>
+        public sealed class Layer : torch.nn.Module<LstmStateTensors, LstmStateTensors, LstmStateTensors>
         {
-            /// <summary>Fused gate projection [left.h ; right.h] → [i | g | o | mix]; weight <c>[4·H, 2·H]</c>, rows in gate order.</summary>
+            /// <summary>
+            /// Fused gate projection [left.h ; right.h] → [i | g | o | mix]; weight <c>[4·H, 2·H]</c>, rows in gate order.
+            /// </summary>
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
+            private static readonly global::TorchSharp.Scalar one = 1.0;
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -26,46 +32,67 @@ namespace PrLstm.FormalLanguages.Models
             {
                 gateSizes = new long[] { H, H, H, H };
                 gates = torch.nn.Linear(2 * H, 4 * H, hasBias: true, device: device, dtype: dtype);
-                RegisterComponents();
+                register_module("gates", gates);
             }
 
-            /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right) =>
+            /// <summary>
+            /// Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields
+            /// <c>[B, N, size]</c>.
+            /// </summary>
+            public override LstmStateTensors forward(LstmStateTensors left, LstmStateTensors right) =>
                 torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
-            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+            private LstmStateTensors ForwardDifferentiable(LstmStateTensors left, LstmStateTensors right)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 4·H]
+                // [i | g | o | mix] = gates([left.h ; right.h])  → [B, N, 4·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
-                var i = chunks[0]; // [B, N, H]
-                var g = chunks[1]; // [B, N, H]
-                var o = chunks[2]; // [B, N, H]
-                var mix = chunks[3]; // [B, N, H]
-                var write = torch.sigmoid(i); // [B, N, H]
-                var share = torch.sigmoid(mix); // [B, N, H]
-                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProduct(write * global::PrLstm.Runtime.Modules.Elementwise.Tanh(g), 1.0 - write, global::PrLstm.Runtime.Modules.Elementwise.AddProduct(share * left.c, 1.0 - share, right.c)); // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: torch.sigmoid(o) * global::PrLstm.Runtime.Modules.Elementwise.Tanh(c),
+                var i = chunks[0];
+                var g = chunks[1];
+                var o = chunks[2];
+                var mix = chunks[3];
+                // var write = Sigmoid(i);  → [B, N, H]
+                var write = torch.sigmoid(i);
+                // var share = Sigmoid(mix);  → [B, N, H]
+                var share = torch.sigmoid(mix);
+                // var c = write * Tanh(g) + (1 - write) * (share * left.c + (1 - share) * right.c);  → [B, N, H]
+                var c = Elementwise.AddProduct(
+                    write * Elementwise.Tanh(g),
+                    Elementwise.Subtract(one, write),
+                    Elementwise.AddProduct(share * left.c, Elementwise.Subtract(one, share), right.c));
+                return new LstmStateTensors(
+                    // h = Sigmoid(o) * Tanh(c)
+                    h: torch.sigmoid(o) * Elementwise.Tanh(c),
+                    // c = c
                     c: c).MoveToOuterDisposeScope();
             }
 
             /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
-            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+            private LstmStateTensors ForwardInPlace(LstmStateTensors left, LstmStateTensors right)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 4·H]
+                // [i | g | o | mix] = gates([left.h ; right.h])  → [B, N, 4·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
-                var i = chunks[0]; // [B, N, H]
-                var g = chunks[1]; // [B, N, H]
-                var o = chunks[2]; // [B, N, H]
-                var mix = chunks[3]; // [B, N, H]
-                var write = torch.sigmoid(i); // [B, N, H]
-                var share = torch.sigmoid(mix); // [B, N, H]
-                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(global::PrLstm.Runtime.Modules.Elementwise.Tanh(g).mul_(write), 1.0 - write, global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(share * left.c, 1.0 - share, right.c)); // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: torch.sigmoid(o).mul_(global::PrLstm.Runtime.Modules.Elementwise.Tanh(c)),
+                var i = chunks[0];
+                var g = chunks[1];
+                var o = chunks[2];
+                var mix = chunks[3];
+                // var write = Sigmoid(i);  → [B, N, H]
+                var write = torch.sigmoid(i);
+                // var share = Sigmoid(mix);  → [B, N, H]
+                var share = torch.sigmoid(mix);
+                // var c = write * Tanh(g) + (1 - write) * (share * left.c + (1 - share) * right.c);  → [B, N, H]
+                var c = Elementwise.AddProductInPlace(
+                    Elementwise.Tanh(g).mul_(write),
+                    Elementwise.Subtract(one, write),
+                    Elementwise.AddProductInPlace(share * left.c, Elementwise.Subtract(one, share), right.c));
+                return new LstmStateTensors(
+                    // h = Sigmoid(o) * Tanh(c)
+                    h: torch.sigmoid(o).mul_(Elementwise.Tanh(c)),
+                    // c = c
                     c: c).MoveToOuterDisposeScope();
             }
         }

@@ -6,17 +6,22 @@ namespace PrLstm.FormalLanguages.Models
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
     #pragma warning restore CS8981
 
     static partial class LayerNormMerge
     {
         /// <summary>
-        /// TorchSharp layer generated from <see cref="Compose"/>: gates [i | g | o | fLeft | fRight] (sizes H, H, H, H, H) from one linear projection of [left.h ; right.h].
+        /// TorchSharp layer generated from <see cref="Compose"/>: gates [i | g | o | fLeft | fRight] (sizes H, H, H, H, H) from one linear
+        /// projection of [left.h ; right.h].
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-        public sealed class Layer : torch.nn.Module<global::PrLstm.FormalLanguages.Models.LstmState.Tensors, global::PrLstm.FormalLanguages.Models.LstmState.Tensors, global::PrLstm.FormalLanguages.Models.LstmState.Tensors>
+        public sealed class Layer : torch.nn.Module<LstmStateTensors, LstmStateTensors, LstmStateTensors>
         {
-            /// <summary>Fused gate projection [left.h ; right.h] → [i | g | o | fLeft | fRight]; weight <c>[5·H, 2·H]</c>, rows in gate order.</summary>
+            /// <summary>
+            /// Fused gate projection [left.h ; right.h] → [i | g | o | fLeft | fRight]; weight <c>[5·H, 2·H]</c>, rows in gate order.
+            /// </summary>
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
             /// <summary>LayerNorm("normI"): scale and offset <c>[H]</c>.</summary>
@@ -38,50 +43,81 @@ namespace PrLstm.FormalLanguages.Models
             {
                 gateSizes = new long[] { H, H, H, H, H };
                 gates = torch.nn.Linear(2 * H, 5 * H, hasBias: true, device: device, dtype: dtype);
+                register_module("gates", gates);
                 normI = torch.nn.LayerNorm(new long[] { H }, device: device, dtype: dtype);
+                register_module("normI", normI);
                 normG = torch.nn.LayerNorm(new long[] { H }, device: device, dtype: dtype);
+                register_module("normG", normG);
                 normFLeft = torch.nn.LayerNorm(new long[] { H }, device: device, dtype: dtype);
+                register_module("normFLeft", normFLeft);
                 normFRight = torch.nn.LayerNorm(new long[] { H }, device: device, dtype: dtype);
+                register_module("normFRight", normFRight);
                 normO = torch.nn.LayerNorm(new long[] { H }, device: device, dtype: dtype);
+                register_module("normO", normO);
                 normC = torch.nn.LayerNorm(new long[] { H }, device: device, dtype: dtype);
-                RegisterComponents();
+                register_module("normC", normC);
             }
 
-            /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right) =>
+            /// <summary>
+            /// Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields
+            /// <c>[B, N, size]</c>.
+            /// </summary>
+            public override LstmStateTensors forward(LstmStateTensors left, LstmStateTensors right) =>
                 torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
-            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+            private LstmStateTensors ForwardDifferentiable(LstmStateTensors left, LstmStateTensors right)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 5·H]
+                // [i | g | o | fLeft | fRight] = gates([left.h ; right.h])  → [B, N, 5·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
-                var i = chunks[0]; // [B, N, H]
-                var g = chunks[1]; // [B, N, H]
-                var o = chunks[2]; // [B, N, H]
-                var fLeft = chunks[3]; // [B, N, H]
-                var fRight = chunks[4]; // [B, N, H]
-                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProduct(global::PrLstm.Runtime.Modules.Elementwise.AddProduct(torch.sigmoid(normI.forward(i)) * global::PrLstm.Runtime.Modules.Elementwise.Tanh(normG.forward(g)), torch.sigmoid(normFLeft.forward(fLeft)), left.c), torch.sigmoid(normFRight.forward(fRight)), right.c); // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: torch.sigmoid(normO.forward(o)) * global::PrLstm.Runtime.Modules.Elementwise.Tanh(normC.forward(c)),
+                var i = chunks[0];
+                var g = chunks[1];
+                var o = chunks[2];
+                var fLeft = chunks[3];
+                var fRight = chunks[4];
+                // var c = Sigmoid(LayerNorm("normI", i)) * Tanh(LayerNorm("normG", g)) + Sigmoid(LayerNorm("normFLeft", fLeft)) * left.c +
+                // Sigmoid(LayerNorm("normFRight", fRight)) * right.c;  → [B, N, H]
+                var c = Elementwise.AddProduct(
+                    Elementwise.AddProduct(
+                        torch.sigmoid(normI.forward(i)) * Elementwise.Tanh(normG.forward(g)),
+                        torch.sigmoid(normFLeft.forward(fLeft)),
+                        left.c),
+                    torch.sigmoid(normFRight.forward(fRight)),
+                    right.c);
+                return new LstmStateTensors(
+                    // h = Sigmoid(LayerNorm("normO", o)) * Tanh(LayerNorm("normC", c))
+                    h: torch.sigmoid(normO.forward(o)) * Elementwise.Tanh(normC.forward(c)),
+                    // c = c
                     c: c).MoveToOuterDisposeScope();
             }
 
             /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
-            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+            private LstmStateTensors ForwardInPlace(LstmStateTensors left, LstmStateTensors right)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 5·H]
+                // [i | g | o | fLeft | fRight] = gates([left.h ; right.h])  → [B, N, 5·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
-                var i = chunks[0]; // [B, N, H]
-                var g = chunks[1]; // [B, N, H]
-                var o = chunks[2]; // [B, N, H]
-                var fLeft = chunks[3]; // [B, N, H]
-                var fRight = chunks[4]; // [B, N, H]
-                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(normI.forward(i).sigmoid_().mul_(global::PrLstm.Runtime.Modules.Elementwise.TanhInPlace(normG.forward(g))), normFLeft.forward(fLeft).sigmoid_(), left.c), normFRight.forward(fRight).sigmoid_(), right.c); // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: normO.forward(o).sigmoid_().mul_(global::PrLstm.Runtime.Modules.Elementwise.TanhInPlace(normC.forward(c))),
+                var i = chunks[0];
+                var g = chunks[1];
+                var o = chunks[2];
+                var fLeft = chunks[3];
+                var fRight = chunks[4];
+                // var c = Sigmoid(LayerNorm("normI", i)) * Tanh(LayerNorm("normG", g)) + Sigmoid(LayerNorm("normFLeft", fLeft)) * left.c +
+                // Sigmoid(LayerNorm("normFRight", fRight)) * right.c;  → [B, N, H]
+                var c = Elementwise.AddProductInPlace(
+                    Elementwise.AddProductInPlace(
+                        normI.forward(i).sigmoid_().mul_(Elementwise.TanhInPlace(normG.forward(g))),
+                        normFLeft.forward(fLeft).sigmoid_(),
+                        left.c),
+                    normFRight.forward(fRight).sigmoid_(),
+                    right.c);
+                return new LstmStateTensors(
+                    // h = Sigmoid(LayerNorm("normO", o)) * Tanh(LayerNorm("normC", c))
+                    h: normO.forward(o).sigmoid_().mul_(Elementwise.TanhInPlace(normC.forward(c))),
+                    // c = c
                     c: c).MoveToOuterDisposeScope();
             }
         }

@@ -6,6 +6,8 @@ namespace PrLstm.FormalLanguages.Models
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
     #pragma warning restore CS8981
 
     static partial class LstmLeaf
@@ -14,7 +16,7 @@ namespace PrLstm.FormalLanguages.Models
         /// TorchSharp layer generated from <see cref="Encode"/>: gates [i | g | o] (sizes H, H, H) from one linear projection of [x].
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-        public sealed class Layer : torch.nn.Module<torch.Tensor, global::PrLstm.FormalLanguages.Models.LstmState.Tensors>
+        public sealed class Layer : torch.nn.Module<torch.Tensor, LstmStateTensors>
         {
             /// <summary>Fused gate projection [x] → [i | g | o]; weight <c>[3·H, E]</c>, rows in gate order.</summary>
             private readonly global::TorchSharp.Modules.Linear gates;
@@ -26,43 +28,50 @@ namespace PrLstm.FormalLanguages.Models
             {
                 gateSizes = new long[] { H, H, H };
                 gates = torch.nn.Linear(inputSize, 3 * H, hasBias: true, device: device, dtype: dtype);
-                RegisterComponents();
+                register_module("gates", gates);
             }
 
-            /// <summary>Encodes every token independently: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(torch.Tensor x) =>
+            /// <summary>Encodes every token on its own: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
+            public override LstmStateTensors forward(torch.Tensor x) =>
                 torch.is_grad_enabled() ? ForwardDifferentiable(x) : ForwardInPlace(x);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
-            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardDifferentiable(torch.Tensor x)
+            private LstmStateTensors ForwardDifferentiable(torch.Tensor x)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(x); // [B, T, 3·H]
+                // [i | g | o] = gates([x])  → [B, T, 3·H]
+                var projected = gates.forward(x);
                 var chunks = projected.split(gateSizes, -1);
-                var i = chunks[0]; // [B, T, H]
-                var g = chunks[1]; // [B, T, H]
-                var o = chunks[2]; // [B, T, H]
-                // One sigmoid over all gates instead of one per gate (i, o): fewer calls, one pass.
-                var sigmoids = torch.sigmoid(projected).split(gateSizes, -1);
-                var c = sigmoids[0] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(g); // [B, T, H]
-                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: sigmoids[2] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(c),
+                var i = chunks[0];
+                var g = chunks[1];
+                var o = chunks[2];
+                // var c = Sigmoid(i) * Tanh(g);  → [B, T, H]
+                var c = torch.sigmoid(i) * Elementwise.Tanh(g);
+                return new LstmStateTensors(
+                    // h = Sigmoid(o) * Tanh(c)
+                    h: torch.sigmoid(o) * Elementwise.Tanh(c),
+                    // c = c
                     c: c).MoveToOuterDisposeScope();
             }
 
             /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
-            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardInPlace(torch.Tensor x)
+            private LstmStateTensors ForwardInPlace(torch.Tensor x)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(x); // [B, T, 3·H]
+                // [i | g | o] = gates([x])  → [B, T, 3·H]
+                var projected = gates.forward(x);
                 var chunks = projected.split(gateSizes, -1);
-                var i = chunks[0]; // [B, T, H]
-                var g = chunks[1]; // [B, T, H]
-                var o = chunks[2]; // [B, T, H]
-                global::PrLstm.Runtime.Modules.Elementwise.ActivateGatesInPlace(projected, new torch.Tensor[] { i, o }, new torch.Tensor[] { g });
-                var c = i * g; // [B, T, H]
-                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: global::PrLstm.Runtime.Modules.Elementwise.Tanh(c).mul_(o),
+                var sigmoidI = chunks[0];
+                var tanhG = chunks[1];
+                var sigmoidO = chunks[2];
+                // Each gate becomes its activation in place: one pass over the projection on the CPU.
+                Elementwise.ActivateGatesInPlace(projected, new torch.Tensor[] { sigmoidI, sigmoidO }, new torch.Tensor[] { tanhG });
+                // var c = Sigmoid(i) * Tanh(g);  → [B, T, H]
+                var c = sigmoidI * tanhG;
+                return new LstmStateTensors(
+                    // h = Sigmoid(o) * Tanh(c)
+                    h: Elementwise.Tanh(c).mul_(sigmoidO),
+                    // c = c
                     c: c).MoveToOuterDisposeScope();
             }
         }

@@ -6,19 +6,25 @@ namespace PrLstm.FormalLanguages.Models
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using MinStateTensors = global::PrLstm.FormalLanguages.Models.MinState.Tensors;
     #pragma warning restore CS8981
 
     static partial class MinMerge
     {
         /// <summary>
-        /// TorchSharp layer generated from <see cref="Compose"/>: gates [update | candidate] (sizes H, H) from one linear projection of [left.h ; right.h].
+        /// TorchSharp layer generated from <see cref="Compose"/>: gates [update | candidate] (sizes H, H) from one linear projection of
+        /// [left.h ; right.h].
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-        public sealed class Layer : torch.nn.Module<global::PrLstm.FormalLanguages.Models.MinState.Tensors, global::PrLstm.FormalLanguages.Models.MinState.Tensors, global::PrLstm.FormalLanguages.Models.MinState.Tensors>
+        public sealed class Layer : torch.nn.Module<MinStateTensors, MinStateTensors, MinStateTensors>
         {
-            /// <summary>Fused gate projection [left.h ; right.h] → [update | candidate]; weight <c>[2·H, 2·H]</c>, rows in gate order.</summary>
+            /// <summary>
+            /// Fused gate projection [left.h ; right.h] → [update | candidate]; weight <c>[2·H, 2·H]</c>, rows in gate order.
+            /// </summary>
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
+            private static readonly global::TorchSharp.Scalar one = 1.0;
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -26,37 +32,46 @@ namespace PrLstm.FormalLanguages.Models
             {
                 gateSizes = new long[] { H, H };
                 gates = torch.nn.Linear(2 * H, 2 * H, hasBias: true, device: device, dtype: dtype);
-                RegisterComponents();
+                register_module("gates", gates);
             }
 
-            /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.MinState.Tensors forward(global::PrLstm.FormalLanguages.Models.MinState.Tensors left, global::PrLstm.FormalLanguages.Models.MinState.Tensors right) =>
+            /// <summary>
+            /// Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields
+            /// <c>[B, N, size]</c>.
+            /// </summary>
+            public override MinStateTensors forward(MinStateTensors left, MinStateTensors right) =>
                 torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
-            private global::PrLstm.FormalLanguages.Models.MinState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.MinState.Tensors left, global::PrLstm.FormalLanguages.Models.MinState.Tensors right)
+            private MinStateTensors ForwardDifferentiable(MinStateTensors left, MinStateTensors right)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 2·H]
+                // [update | candidate] = gates([left.h ; right.h])  → [B, N, 2·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
-                var update = chunks[0]; // [B, N, H]
-                var candidate = chunks[1]; // [B, N, H]
-                var z = torch.sigmoid(update); // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.MinState.Tensors(
-                    h: global::PrLstm.Runtime.Modules.Elementwise.AddProduct((1.0 - z) * right.h, z, candidate)).MoveToOuterDisposeScope();
+                var update = chunks[0];
+                var candidate = chunks[1];
+                // var z = Sigmoid(update);  → [B, N, H]
+                var z = torch.sigmoid(update);
+                return new MinStateTensors(
+                    // h = (1 - z) * right.h + z * candidate
+                    h: Elementwise.AddProduct(Elementwise.Subtract(one, z) * right.h, z, candidate)).MoveToOuterDisposeScope();
             }
 
             /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
-            private global::PrLstm.FormalLanguages.Models.MinState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.MinState.Tensors left, global::PrLstm.FormalLanguages.Models.MinState.Tensors right)
+            private MinStateTensors ForwardInPlace(MinStateTensors left, MinStateTensors right)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 2·H]
+                // [update | candidate] = gates([left.h ; right.h])  → [B, N, 2·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
-                var update = chunks[0]; // [B, N, H]
-                var candidate = chunks[1]; // [B, N, H]
-                var z = torch.sigmoid(update); // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.MinState.Tensors(
-                    h: global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace((1.0 - z).mul_(right.h), z, candidate)).MoveToOuterDisposeScope();
+                var update = chunks[0];
+                var candidate = chunks[1];
+                // var z = Sigmoid(update);  → [B, N, H]
+                var z = torch.sigmoid(update);
+                return new MinStateTensors(
+                    // h = (1 - z) * right.h + z * candidate
+                    h: Elementwise.AddProductInPlace(Elementwise.Subtract(one, z).mul_(right.h), z, candidate)).MoveToOuterDisposeScope();
             }
         }
     }

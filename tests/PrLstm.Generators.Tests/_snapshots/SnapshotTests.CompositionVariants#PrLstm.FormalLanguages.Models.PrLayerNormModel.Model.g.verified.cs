@@ -6,20 +6,21 @@ namespace PrLstm.FormalLanguages.Models
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
     #pragma warning restore CS8981
 
     /// <summary>
-    /// Parallel recursive model (PR-LSTM family, arXiv 2605.17108): every token is encoded on its own by
-    /// <see cref="LstmLeaf"/>, then <see cref="LayerNormMerge"/> followed by K <see cref="LstmRefine"/> layers
-    /// merges states over the balanced tree of a parallel prefix scan (the bracketing of jax.lax.associative_scan).
-    /// Parameters: encoder.gates.*, block.gates.*, refinements.{k}.gates.* (see docs/weights.md).
+    /// Parallel recursive model (PR-LSTM family, arXiv 2605.17108): every token is encoded on its own by <see cref="LstmLeaf"/>, then <see
+    /// cref="LayerNormMerge"/> followed by K <see cref="LstmRefine"/> layers merges states over the balanced tree of a parallel prefix scan
+    /// (the bracketing of jax.lax.associative_scan). Parameters, by name: encoder.gates.*, block.gates.*, refinements.{k}.gates.* and the
+    /// learned operations' own, as PyTorch names them (SaveWeights writes them to safetensors).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
     partial class PrLayerNormModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.IStreamingModel
     {
         private readonly global::PrLstm.FormalLanguages.Models.LstmLeaf.Layer encoder;
         private readonly global::PrLstm.FormalLanguages.Models.LayerNormMerge.Layer block;
-        private readonly global::TorchSharp.Modules.ModuleList<global::PrLstm.FormalLanguages.Models.LstmRefine.Layer> refinements;
+        private readonly global::TorchSharp.Modules.ModuleList<global::PrLstm.FormalLanguages.Models.LstmRefine.Layer> refinementLayers;
 
         /// <summary>Size E of each token's input vector.</summary>
         public long InputSize { get; }
@@ -28,7 +29,7 @@ namespace PrLstm.FormalLanguages.Models
         public long H { get; }
 
         /// <summary>Number of refinement layers applied after the composition block.</summary>
-        public int Refinements => refinements.Count;
+        public int Refinements => refinementLayers.Count;
 
         /// <summary>Size of the output field h (H), the last dimension of <see cref="forward"/>'s result.</summary>
         public long OutputSize => H;
@@ -49,15 +50,19 @@ namespace PrLstm.FormalLanguages.Models
             this.H = H;
             encoder = new global::PrLstm.FormalLanguages.Models.LstmLeaf.Layer(inputSize, H, device, dtype);
             block = new global::PrLstm.FormalLanguages.Models.LayerNormMerge.Layer(H, device, dtype);
-            var refinementLayers = new global::PrLstm.FormalLanguages.Models.LstmRefine.Layer[refinements];
+            var layers = new global::PrLstm.FormalLanguages.Models.LstmRefine.Layer[refinements];
             for (int k = 0; k < refinements; k++)
-                refinementLayers[k] = new global::PrLstm.FormalLanguages.Models.LstmRefine.Layer(H, device, dtype);
-            this.refinements = new global::TorchSharp.Modules.ModuleList<global::PrLstm.FormalLanguages.Models.LstmRefine.Layer>(refinementLayers);
-            RegisterComponents();
+                layers[k] = new global::PrLstm.FormalLanguages.Models.LstmRefine.Layer(H, device, dtype);
+            refinementLayers = new global::TorchSharp.Modules.ModuleList<global::PrLstm.FormalLanguages.Models.LstmRefine.Layer>(layers);
+            register_module("encoder", encoder);
+            register_module("block", block);
+            register_module("refinements", refinementLayers);
             global::PrLstm.Runtime.Modules.Initialization.ResetParameters(this);
         }
 
-        /// <summary>All prefix outputs by the tree scan: x <c>[B, T, E]</c> → h <c>[B, T, H]</c>; position t depends on tokens 0..t only.</summary>
+        /// <summary>
+        /// All prefix outputs by the tree scan: x <c>[B, T, E]</c> → h <c>[B, T, H]</c>; position t depends on tokens 0..t only.
+        /// </summary>
         public override torch.Tensor forward(torch.Tensor x)
         {
             using var scope = torch.NewDisposeScope();
@@ -65,7 +70,7 @@ namespace PrLstm.FormalLanguages.Models
         }
 
         /// <summary>Every field of every prefix state by the tree scan: h [B, T, H], c [B, T, H].</summary>
-        public global::PrLstm.FormalLanguages.Models.LstmState.Tensors ScanStates(torch.Tensor x)
+        public LstmStateTensors ScanStates(torch.Tensor x)
         {
             using var scope = torch.NewDisposeScope();
             var leaves = Encode(x);
@@ -73,25 +78,28 @@ namespace PrLstm.FormalLanguages.Models
         }
 
         /// <summary>
-        /// The state of each whole sequence, equal to the last position of <see cref="ScanStates"/> (same bracketing),
-        /// computing only the tree nodes it needs: fields <c>[B, size]</c>.
+        /// The state of each whole sequence, equal to the last position of <see cref="ScanStates"/> (same bracketing), computing only the
+        /// tree nodes it needs: fields <c>[B, size]</c>.
         /// </summary>
-        public global::PrLstm.FormalLanguages.Models.LstmState.Tensors FinalState(torch.Tensor x)
+        public LstmStateTensors FinalState(torch.Tensor x)
         {
             using var scope = torch.NewDisposeScope();
             var leaves = Encode(x);
             return global::PrLstm.Runtime.Schedule.Reduce.Final(leaves, new Combiner(this)).SqueezeTime().MoveToOuterDisposeScope();
         }
 
-        /// <summary>The sequential baseline: the same layers applied left to right, s_t = f(s_{t-1}, leaf_t); h <c>[B, T, H]</c>.</summary>
+        /// <summary>The sequential baseline's prefix outputs: h <c>[B, T, H]</c>.</summary>
         public torch.Tensor ForwardSequential(torch.Tensor x)
         {
             using var scope = torch.NewDisposeScope();
             return ScanStatesSequential(x).h.MoveToOuterDisposeScope();
         }
 
-        /// <summary>Every field of every prefix state of the sequential baseline: h [B, T, H], c [B, T, H].</summary>
-        public global::PrLstm.FormalLanguages.Models.LstmState.Tensors ScanStatesSequential(torch.Tensor x)
+        /// <summary>
+        /// Every field of every prefix state of the sequential baseline: the same layers applied left to right, s_t = f(s_{t-1}, leaf_t): h
+        /// [B, T, H], c [B, T, H].
+        /// </summary>
+        public LstmStateTensors ScanStatesSequential(torch.Tensor x)
         {
             using var scope = torch.NewDisposeScope();
             var leaves = Encode(x);
@@ -99,27 +107,27 @@ namespace PrLstm.FormalLanguages.Models
         }
 
         /// <summary>Checks the input and encodes every token: x <c>[B, T, E]</c> → leaf states h [B, T, H], c [B, T, H].</summary>
-        public global::PrLstm.FormalLanguages.Models.LstmState.Tensors Encode(torch.Tensor x)
+        public LstmStateTensors Encode(torch.Tensor x)
         {
             global::PrLstm.Runtime.Modules.ModelInput.Validate(this, x, InputSize, nameof(x));
             return global::PrLstm.Runtime.Schedule.CpuSplit.Encode(x, 2 * H, encoder.forward);
         }
 
         /// <summary>The combine operator f(left, right): the composition block, then each refinement layer.</summary>
-        public global::PrLstm.FormalLanguages.Models.LstmState.Tensors Combine(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+        public LstmStateTensors Combine(LstmStateTensors left, LstmStateTensors right)
         {
             using var scope = torch.NewDisposeScope();
             var merged = block.forward(left, right);
-            foreach (var refinement in refinements)
+            foreach (var refinement in refinementLayers)
                 merged = refinement.forward(merged);
             return merged.MoveToOuterDisposeScope();
         }
 
         /// <summary>
-        /// Opens a stream that reads <paramref name="batch"/> sequences one token at a time: each push returns h for the new
-        /// prefix, equal to that position of <see cref="forward"/>, at about two combines per token and O(log t) states.
+        /// Opens a stream that reads <paramref name="batch"/> sequences one token at a time: each push returns h for the new prefix, equal
+        /// to that position of <see cref="forward"/>, at about two combines per token and O(log t) states.
         /// </summary>
-        public global::PrLstm.Runtime.Modules.ModelStream<global::PrLstm.FormalLanguages.Models.LstmState.Tensors> OpenStream(long batch) =>
+        public global::PrLstm.Runtime.Modules.ModelStream<LstmStateTensors> OpenStream(long batch) =>
             new(this, batch, InputSize, new long[] { H, H }, 0, Encode, new Combiner(this));
 
         global::PrLstm.Runtime.Modules.IModelStream global::PrLstm.Runtime.Modules.IStreamingModel.OpenStream(long batch) =>
@@ -132,13 +140,13 @@ namespace PrLstm.FormalLanguages.Models
         public void LoadWeights(string path) => global::PrLstm.Runtime.Weights.Safetensors.Load(this, path);
 
         /// <summary>Adapts <see cref="Combine"/> to the schedules; a struct, so the schedule code is specialised for it.</summary>
-        private readonly struct Combiner : global::PrLstm.Runtime.Schedule.IScanCombine<global::PrLstm.FormalLanguages.Models.LstmState.Tensors>
+        private readonly struct Combiner : global::PrLstm.Runtime.Schedule.IScanCombine<LstmStateTensors>
         {
             private readonly PrLayerNormModel model;
 
             public Combiner(PrLayerNormModel model) => this.model = model;
 
-            public global::PrLstm.FormalLanguages.Models.LstmState.Tensors Combine(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right) => model.Combine(left, right);
+            public LstmStateTensors Combine(LstmStateTensors left, LstmStateTensors right) => model.Combine(left, right);
         }
     }
 }

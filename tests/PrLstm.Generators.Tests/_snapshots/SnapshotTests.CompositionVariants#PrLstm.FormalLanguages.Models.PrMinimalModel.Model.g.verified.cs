@@ -6,13 +6,14 @@ namespace PrLstm.FormalLanguages.Models
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using MinStateTensors = global::PrLstm.FormalLanguages.Models.MinState.Tensors;
     #pragma warning restore CS8981
 
     /// <summary>
-    /// Parallel recursive model (PR-LSTM family, arXiv 2605.17108): every token is encoded on its own by
-    /// <see cref="MinLeaf"/>, then <see cref="MinMerge"/>
-    /// merges states over the balanced tree of a parallel prefix scan (the bracketing of jax.lax.associative_scan).
-    /// Parameters: encoder.gates.*, block.gates.* (see docs/weights.md).
+    /// Parallel recursive model (PR-LSTM family, arXiv 2605.17108): every token is encoded on its own by <see cref="MinLeaf"/>, then <see
+    /// cref="MinMerge"/> merges states over the balanced tree of a parallel prefix scan (the bracketing of jax.lax.associative_scan).
+    /// Parameters, by name: encoder.gates.*, block.gates.* and the learned operations' own, as PyTorch names them (SaveWeights writes them
+    /// to safetensors).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
     partial class PrMinimalModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.IStreamingModel
@@ -46,11 +47,14 @@ namespace PrLstm.FormalLanguages.Models
             this.H = H;
             encoder = new global::PrLstm.FormalLanguages.Models.MinLeaf.Layer(inputSize, H, device, dtype);
             block = new global::PrLstm.FormalLanguages.Models.MinMerge.Layer(H, device, dtype);
-            RegisterComponents();
+            register_module("encoder", encoder);
+            register_module("block", block);
             global::PrLstm.Runtime.Modules.Initialization.ResetParameters(this);
         }
 
-        /// <summary>All prefix outputs by the tree scan: x <c>[B, T, E]</c> → h <c>[B, T, H]</c>; position t depends on tokens 0..t only.</summary>
+        /// <summary>
+        /// All prefix outputs by the tree scan: x <c>[B, T, E]</c> → h <c>[B, T, H]</c>; position t depends on tokens 0..t only.
+        /// </summary>
         public override torch.Tensor forward(torch.Tensor x)
         {
             using var scope = torch.NewDisposeScope();
@@ -58,7 +62,7 @@ namespace PrLstm.FormalLanguages.Models
         }
 
         /// <summary>Every field of every prefix state by the tree scan: h [B, T, H].</summary>
-        public global::PrLstm.FormalLanguages.Models.MinState.Tensors ScanStates(torch.Tensor x)
+        public MinStateTensors ScanStates(torch.Tensor x)
         {
             using var scope = torch.NewDisposeScope();
             var leaves = Encode(x);
@@ -66,25 +70,28 @@ namespace PrLstm.FormalLanguages.Models
         }
 
         /// <summary>
-        /// The state of each whole sequence, equal to the last position of <see cref="ScanStates"/> (same bracketing),
-        /// computing only the tree nodes it needs: fields <c>[B, size]</c>.
+        /// The state of each whole sequence, equal to the last position of <see cref="ScanStates"/> (same bracketing), computing only the
+        /// tree nodes it needs: fields <c>[B, size]</c>.
         /// </summary>
-        public global::PrLstm.FormalLanguages.Models.MinState.Tensors FinalState(torch.Tensor x)
+        public MinStateTensors FinalState(torch.Tensor x)
         {
             using var scope = torch.NewDisposeScope();
             var leaves = Encode(x);
             return global::PrLstm.Runtime.Schedule.Reduce.Final(leaves, new Combiner(this)).SqueezeTime().MoveToOuterDisposeScope();
         }
 
-        /// <summary>The sequential baseline: the same layers applied left to right, s_t = f(s_{t-1}, leaf_t); h <c>[B, T, H]</c>.</summary>
+        /// <summary>The sequential baseline's prefix outputs: h <c>[B, T, H]</c>.</summary>
         public torch.Tensor ForwardSequential(torch.Tensor x)
         {
             using var scope = torch.NewDisposeScope();
             return ScanStatesSequential(x).h.MoveToOuterDisposeScope();
         }
 
-        /// <summary>Every field of every prefix state of the sequential baseline: h [B, T, H].</summary>
-        public global::PrLstm.FormalLanguages.Models.MinState.Tensors ScanStatesSequential(torch.Tensor x)
+        /// <summary>
+        /// Every field of every prefix state of the sequential baseline: the same layers applied left to right, s_t = f(s_{t-1}, leaf_t): h
+        /// [B, T, H].
+        /// </summary>
+        public MinStateTensors ScanStatesSequential(torch.Tensor x)
         {
             using var scope = torch.NewDisposeScope();
             var leaves = Encode(x);
@@ -92,23 +99,23 @@ namespace PrLstm.FormalLanguages.Models
         }
 
         /// <summary>Checks the input and encodes every token: x <c>[B, T, E]</c> → leaf states h [B, T, H].</summary>
-        public global::PrLstm.FormalLanguages.Models.MinState.Tensors Encode(torch.Tensor x)
+        public MinStateTensors Encode(torch.Tensor x)
         {
             global::PrLstm.Runtime.Modules.ModelInput.Validate(this, x, InputSize, nameof(x));
             return global::PrLstm.Runtime.Schedule.CpuSplit.Encode(x, H, encoder.forward);
         }
 
         /// <summary>The combine operator f(left, right): the composition block.</summary>
-        public global::PrLstm.FormalLanguages.Models.MinState.Tensors Combine(global::PrLstm.FormalLanguages.Models.MinState.Tensors left, global::PrLstm.FormalLanguages.Models.MinState.Tensors right)
+        public MinStateTensors Combine(MinStateTensors left, MinStateTensors right)
         {
             return block.forward(left, right);
         }
 
         /// <summary>
-        /// Opens a stream that reads <paramref name="batch"/> sequences one token at a time: each push returns h for the new
-        /// prefix, equal to that position of <see cref="forward"/>, at about two combines per token and O(log t) states.
+        /// Opens a stream that reads <paramref name="batch"/> sequences one token at a time: each push returns h for the new prefix, equal
+        /// to that position of <see cref="forward"/>, at about two combines per token and O(log t) states.
         /// </summary>
-        public global::PrLstm.Runtime.Modules.ModelStream<global::PrLstm.FormalLanguages.Models.MinState.Tensors> OpenStream(long batch) =>
+        public global::PrLstm.Runtime.Modules.ModelStream<MinStateTensors> OpenStream(long batch) =>
             new(this, batch, InputSize, new long[] { H }, 0, Encode, new Combiner(this));
 
         global::PrLstm.Runtime.Modules.IModelStream global::PrLstm.Runtime.Modules.IStreamingModel.OpenStream(long batch) =>
@@ -121,13 +128,13 @@ namespace PrLstm.FormalLanguages.Models
         public void LoadWeights(string path) => global::PrLstm.Runtime.Weights.Safetensors.Load(this, path);
 
         /// <summary>Adapts <see cref="Combine"/> to the schedules; a struct, so the schedule code is specialised for it.</summary>
-        private readonly struct Combiner : global::PrLstm.Runtime.Schedule.IScanCombine<global::PrLstm.FormalLanguages.Models.MinState.Tensors>
+        private readonly struct Combiner : global::PrLstm.Runtime.Schedule.IScanCombine<MinStateTensors>
         {
             private readonly PrMinimalModel model;
 
             public Combiner(PrMinimalModel model) => this.model = model;
 
-            public global::PrLstm.FormalLanguages.Models.MinState.Tensors Combine(global::PrLstm.FormalLanguages.Models.MinState.Tensors left, global::PrLstm.FormalLanguages.Models.MinState.Tensors right) => model.Combine(left, right);
+            public MinStateTensors Combine(MinStateTensors left, MinStateTensors right) => model.Combine(left, right);
         }
     }
 }

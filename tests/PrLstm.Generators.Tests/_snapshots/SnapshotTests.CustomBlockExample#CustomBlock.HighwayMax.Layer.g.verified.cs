@@ -6,19 +6,25 @@ namespace CustomBlock
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using MaxStateTensors = global::CustomBlock.MaxState.Tensors;
     #pragma warning restore CS8981
 
     static partial class HighwayMax
     {
         /// <summary>
-        /// TorchSharp layer generated from <see cref="Compose"/>: gates [carry | candidate] (sizes H, H) from one linear projection of [left.h ; right.h].
+        /// TorchSharp layer generated from <see cref="Compose"/>: gates [carry | candidate] (sizes H, H) from one linear projection of
+        /// [left.h ; right.h].
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-        public sealed class Layer : torch.nn.Module<global::CustomBlock.MaxState.Tensors, global::CustomBlock.MaxState.Tensors, global::CustomBlock.MaxState.Tensors>
+        public sealed class Layer : torch.nn.Module<MaxStateTensors, MaxStateTensors, MaxStateTensors>
         {
-            /// <summary>Fused gate projection [left.h ; right.h] → [carry | candidate]; weight <c>[2·H, 2·H]</c>, rows in gate order.</summary>
+            /// <summary>
+            /// Fused gate projection [left.h ; right.h] → [carry | candidate]; weight <c>[2·H, 2·H]</c>, rows in gate order.
+            /// </summary>
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
+            private static readonly global::TorchSharp.Scalar one = 1.0;
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -26,37 +32,52 @@ namespace CustomBlock
             {
                 gateSizes = new long[] { H, H };
                 gates = torch.nn.Linear(2 * H, 2 * H, hasBias: true, device: device, dtype: dtype);
-                RegisterComponents();
+                register_module("gates", gates);
             }
 
-            /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::CustomBlock.MaxState.Tensors forward(global::CustomBlock.MaxState.Tensors left, global::CustomBlock.MaxState.Tensors right) =>
+            /// <summary>
+            /// Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields
+            /// <c>[B, N, size]</c>.
+            /// </summary>
+            public override MaxStateTensors forward(MaxStateTensors left, MaxStateTensors right) =>
                 torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
-            private global::CustomBlock.MaxState.Tensors ForwardDifferentiable(global::CustomBlock.MaxState.Tensors left, global::CustomBlock.MaxState.Tensors right)
+            private MaxStateTensors ForwardDifferentiable(MaxStateTensors left, MaxStateTensors right)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 2·H]
+                // [carry | candidate] = gates([left.h ; right.h])  → [B, N, 2·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
-                var carry = chunks[0]; // [B, N, H]
-                var candidate = chunks[1]; // [B, N, H]
-                var t = torch.sigmoid(carry); // [B, N, H]
-                return new global::CustomBlock.MaxState.Tensors(
-                    h: global::PrLstm.Runtime.Modules.Elementwise.AddProduct(t * torch.maximum(left.h, right.h), 1.0 - t, global::PrLstm.Runtime.Modules.Elementwise.Tanh(candidate))).MoveToOuterDisposeScope();
+                var carry = chunks[0];
+                var candidate = chunks[1];
+                // var t = Sigmoid(carry);  → [B, N, H]
+                var t = torch.sigmoid(carry);
+                return new MaxStateTensors(
+                    // h = t * Max(left.h, right.h) + (1 - t) * Tanh(candidate)
+                    h: Elementwise.AddProduct(
+                        t * torch.maximum(left.h, right.h),
+                        Elementwise.Subtract(one, t),
+                        Elementwise.Tanh(candidate))).MoveToOuterDisposeScope();
             }
 
             /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
-            private global::CustomBlock.MaxState.Tensors ForwardInPlace(global::CustomBlock.MaxState.Tensors left, global::CustomBlock.MaxState.Tensors right)
+            private MaxStateTensors ForwardInPlace(MaxStateTensors left, MaxStateTensors right)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 2·H]
+                // [carry | candidate] = gates([left.h ; right.h])  → [B, N, 2·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
-                var carry = chunks[0]; // [B, N, H]
-                var candidate = chunks[1]; // [B, N, H]
-                var t = torch.sigmoid(carry); // [B, N, H]
-                return new global::CustomBlock.MaxState.Tensors(
-                    h: global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(torch.maximum(left.h, right.h).mul_(t), 1.0 - t, global::PrLstm.Runtime.Modules.Elementwise.Tanh(candidate))).MoveToOuterDisposeScope();
+                var carry = chunks[0];
+                var candidate = chunks[1];
+                // var t = Sigmoid(carry);  → [B, N, H]
+                var t = torch.sigmoid(carry);
+                return new MaxStateTensors(
+                    // h = t * Max(left.h, right.h) + (1 - t) * Tanh(candidate)
+                    h: Elementwise.AddProductInPlace(
+                        torch.maximum(left.h, right.h).mul_(t),
+                        Elementwise.Subtract(one, t),
+                        Elementwise.Tanh(candidate))).MoveToOuterDisposeScope();
             }
         }
     }

@@ -6,15 +6,15 @@ namespace CustomBlock
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using MaxStateTensors = global::CustomBlock.MaxState.Tensors;
     #pragma warning restore CS8981
 
     static partial class MaxLeaf
     {
-        /// <summary>
-        /// TorchSharp layer generated from <see cref="Encode"/>: gates [a] (sizes H) from one linear projection of [x].
-        /// </summary>
+        /// <summary>TorchSharp layer generated from <see cref="Encode"/>: gates [a] (sizes H) from one linear projection of [x].</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-        public sealed class Layer : torch.nn.Module<torch.Tensor, global::CustomBlock.MaxState.Tensors>
+        public sealed class Layer : torch.nn.Module<torch.Tensor, MaxStateTensors>
         {
             /// <summary>Fused gate projection [x] → [a]; weight <c>[H, E]</c>, rows in gate order.</summary>
             private readonly global::TorchSharp.Modules.Linear gates;
@@ -26,33 +26,37 @@ namespace CustomBlock
             {
                 gateSizes = new long[] { H };
                 gates = torch.nn.Linear(inputSize, H, hasBias: true, device: device, dtype: dtype);
-                RegisterComponents();
+                register_module("gates", gates);
             }
 
-            /// <summary>Encodes every token independently: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
-            public override global::CustomBlock.MaxState.Tensors forward(torch.Tensor x) =>
+            /// <summary>Encodes every token on its own: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
+            public override MaxStateTensors forward(torch.Tensor x) =>
                 torch.is_grad_enabled() ? ForwardDifferentiable(x) : ForwardInPlace(x);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
-            private global::CustomBlock.MaxState.Tensors ForwardDifferentiable(torch.Tensor x)
+            private MaxStateTensors ForwardDifferentiable(torch.Tensor x)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(x); // [B, T, H]
+                // [a] = gates([x])  → [B, T, H]
+                var projected = gates.forward(x);
                 var chunks = projected.split(gateSizes, -1);
-                var a = chunks[0]; // [B, T, H]
-                return new global::CustomBlock.MaxState.Tensors(
-                    h: global::PrLstm.Runtime.Modules.Elementwise.Tanh(a)).MoveToOuterDisposeScope();
+                var a = chunks[0];
+                return new MaxStateTensors(
+                    // h = Tanh(a)
+                    h: Elementwise.Tanh(a)).MoveToOuterDisposeScope();
             }
 
             /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
-            private global::CustomBlock.MaxState.Tensors ForwardInPlace(torch.Tensor x)
+            private MaxStateTensors ForwardInPlace(torch.Tensor x)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(x); // [B, T, H]
+                // [a] = gates([x])  → [B, T, H]
+                var projected = gates.forward(x);
                 var chunks = projected.split(gateSizes, -1);
-                var a = chunks[0]; // [B, T, H]
-                return new global::CustomBlock.MaxState.Tensors(
-                    h: global::PrLstm.Runtime.Modules.Elementwise.Tanh(a)).MoveToOuterDisposeScope();
+                var a = chunks[0];
+                return new MaxStateTensors(
+                    // h = Tanh(a)
+                    h: Elementwise.Tanh(a)).MoveToOuterDisposeScope();
             }
         }
     }

@@ -6,6 +6,8 @@ namespace Test
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using STensors = global::Test.S.Tensors;
     #pragma warning restore CS8981
 
     static partial class Leaf
@@ -14,7 +16,7 @@ namespace Test
         /// TorchSharp layer generated from <see cref="Encode"/>: gates [i | o] (sizes H, H) from one linear projection of [x].
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-        public sealed class Layer : torch.nn.Module<torch.Tensor, global::Test.S.Tensors>
+        public sealed class Layer : torch.nn.Module<torch.Tensor, STensors>
         {
             /// <summary>Fused gate projection [x] → [i | o]; weight <c>[2·H, E]</c>, rows in gate order.</summary>
             private readonly global::TorchSharp.Modules.Linear gates;
@@ -26,36 +28,42 @@ namespace Test
             {
                 gateSizes = new long[] { H, H };
                 gates = torch.nn.Linear(inputSize, 2 * H, hasBias: true, device: device, dtype: dtype);
-                RegisterComponents();
+                register_module("gates", gates);
             }
 
-            /// <summary>Encodes every token independently: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
-            public override global::Test.S.Tensors forward(torch.Tensor x) =>
+            /// <summary>Encodes every token on its own: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
+            public override STensors forward(torch.Tensor x) =>
                 torch.is_grad_enabled() ? ForwardDifferentiable(x) : ForwardInPlace(x);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
-            private global::Test.S.Tensors ForwardDifferentiable(torch.Tensor x)
+            private STensors ForwardDifferentiable(torch.Tensor x)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(x); // [B, T, 2·H]
+                // [i | o] = gates([x])  → [B, T, 2·H]
+                var projected = gates.forward(x);
                 var chunks = projected.split(gateSizes, -1);
-                var i = chunks[0]; // [B, T, H]
-                var o = chunks[1]; // [B, T, H]
-                return new global::Test.S.Tensors(
-                    h: torch.sigmoid(o) * global::PrLstm.Runtime.Modules.Elementwise.Tanh(i),
+                var i = chunks[0];
+                var o = chunks[1];
+                return new STensors(
+                    // h = Sigmoid(o) * Tanh(i)
+                    h: torch.sigmoid(o) * Elementwise.Tanh(i),
+                    // c = i
                     c: i).MoveToOuterDisposeScope();
             }
 
             /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
-            private global::Test.S.Tensors ForwardInPlace(torch.Tensor x)
+            private STensors ForwardInPlace(torch.Tensor x)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(x); // [B, T, 2·H]
+                // [i | o] = gates([x])  → [B, T, 2·H]
+                var projected = gates.forward(x);
                 var chunks = projected.split(gateSizes, -1);
-                var i = chunks[0]; // [B, T, H]
-                var o = chunks[1]; // [B, T, H]
-                return new global::Test.S.Tensors(
-                    h: torch.sigmoid(o).mul_(global::PrLstm.Runtime.Modules.Elementwise.Tanh(i)),
+                var i = chunks[0];
+                var o = chunks[1];
+                return new STensors(
+                    // h = Sigmoid(o) * Tanh(i)
+                    h: torch.sigmoid(o).mul_(Elementwise.Tanh(i)),
+                    // c = i
                     c: i).MoveToOuterDisposeScope();
             }
         }

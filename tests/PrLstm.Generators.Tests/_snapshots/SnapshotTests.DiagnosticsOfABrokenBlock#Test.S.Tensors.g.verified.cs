@@ -11,8 +11,8 @@ namespace Test
     partial struct S
     {
         /// <summary>
-        /// The tensors of a batch of <see cref="S"/> states: each field is <c>[B, T, size]</c> for T positions
-        /// (or <c>[B, size]</c> for one state per sequence). Sizes: h: H, c: H.
+        /// The tensors of a batch of <see cref="S"/> states: each field is <c>[B, T, size]</c> for T positions (or <c>[B, size]</c> for one
+        /// state per sequence). Sizes: h: H, c: H.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
         public readonly record struct Tensors(torch.Tensor h, torch.Tensor c)
@@ -28,30 +28,35 @@ namespace Test
             public Tensors Slice(long start, long stop, long step) =>
                 new(h.slice(1, start, stop, step), c.slice(1, start, stop, step));
 
-            /// <summary>Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the other.</summary>
+            /// <summary>
+            /// Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the
+            /// other.
+            /// </summary>
             public static Tensors Interleave(global::System.Collections.Generic.IReadOnlyList<Tensors> evenParts, Tensors odd)
             {
-                var h = new torch.Tensor[evenParts.Count];
-                var c = new torch.Tensor[evenParts.Count];
+                var hParts = new torch.Tensor[evenParts.Count];
+                var cParts = new torch.Tensor[evenParts.Count];
                 for (int i = 0; i < evenParts.Count; i++)
                 {
-                    h[i] = evenParts[i].h;
-                    c[i] = evenParts[i].c;
+                    hParts[i] = evenParts[i].h;
+                    cParts[i] = evenParts[i].c;
                 }
-                return new(global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(h, odd.h), global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(c, odd.c));
+                return new(
+                    global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(hParts, odd.h),
+                    global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(cParts, odd.c));
             }
 
             /// <summary>The parts one after the other on the time axis.</summary>
             public static Tensors Concat(global::System.Collections.Generic.IReadOnlyList<Tensors> parts)
             {
-                var h = new torch.Tensor[parts.Count];
-                var c = new torch.Tensor[parts.Count];
+                var hParts = new torch.Tensor[parts.Count];
+                var cParts = new torch.Tensor[parts.Count];
                 for (int i = 0; i < parts.Count; i++)
                 {
-                    h[i] = parts[i].h;
-                    c[i] = parts[i].c;
+                    hParts[i] = parts[i].h;
+                    cParts[i] = parts[i].c;
                 }
-                return new(torch.cat(h, 1), torch.cat(c, 1));
+                return new(torch.cat(hParts, 1), torch.cat(cParts, 1));
             }
 
             /// <summary>Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.</summary>

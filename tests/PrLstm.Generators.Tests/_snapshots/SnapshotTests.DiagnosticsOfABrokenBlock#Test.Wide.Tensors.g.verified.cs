@@ -11,8 +11,8 @@ namespace Test
     partial struct Wide
     {
         /// <summary>
-        /// The tensors of a batch of <see cref="Wide"/> states: each field is <c>[B, T, size]</c> for T positions
-        /// (or <c>[B, size]</c> for one state per sequence). Sizes: h: H, m: M.
+        /// The tensors of a batch of <see cref="Wide"/> states: each field is <c>[B, T, size]</c> for T positions (or <c>[B, size]</c> for
+        /// one state per sequence). Sizes: h: H, m: M.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
         public readonly record struct Tensors(torch.Tensor h, torch.Tensor m)
@@ -28,30 +28,35 @@ namespace Test
             public Tensors Slice(long start, long stop, long step) =>
                 new(h.slice(1, start, stop, step), m.slice(1, start, stop, step));
 
-            /// <summary>Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the other.</summary>
+            /// <summary>
+            /// Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the
+            /// other.
+            /// </summary>
             public static Tensors Interleave(global::System.Collections.Generic.IReadOnlyList<Tensors> evenParts, Tensors odd)
             {
-                var h = new torch.Tensor[evenParts.Count];
-                var m = new torch.Tensor[evenParts.Count];
+                var hParts = new torch.Tensor[evenParts.Count];
+                var mParts = new torch.Tensor[evenParts.Count];
                 for (int i = 0; i < evenParts.Count; i++)
                 {
-                    h[i] = evenParts[i].h;
-                    m[i] = evenParts[i].m;
+                    hParts[i] = evenParts[i].h;
+                    mParts[i] = evenParts[i].m;
                 }
-                return new(global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(h, odd.h), global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(m, odd.m));
+                return new(
+                    global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(hParts, odd.h),
+                    global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(mParts, odd.m));
             }
 
             /// <summary>The parts one after the other on the time axis.</summary>
             public static Tensors Concat(global::System.Collections.Generic.IReadOnlyList<Tensors> parts)
             {
-                var h = new torch.Tensor[parts.Count];
-                var m = new torch.Tensor[parts.Count];
+                var hParts = new torch.Tensor[parts.Count];
+                var mParts = new torch.Tensor[parts.Count];
                 for (int i = 0; i < parts.Count; i++)
                 {
-                    h[i] = parts[i].h;
-                    m[i] = parts[i].m;
+                    hParts[i] = parts[i].h;
+                    mParts[i] = parts[i].m;
                 }
-                return new(torch.cat(h, 1), torch.cat(m, 1));
+                return new(torch.cat(hParts, 1), torch.cat(mParts, 1));
             }
 
             /// <summary>Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.</summary>

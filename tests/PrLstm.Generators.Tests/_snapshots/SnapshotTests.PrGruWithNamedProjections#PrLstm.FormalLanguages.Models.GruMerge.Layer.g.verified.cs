@@ -6,23 +6,29 @@ namespace PrLstm.FormalLanguages.Models
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using GruStateTensors = global::PrLstm.FormalLanguages.Models.GruState.Tensors;
     #pragma warning restore CS8981
 
     static partial class GruMerge
     {
         /// <summary>
-        /// TorchSharp layer generated from <see cref="Compose"/>: gates [update | reset] (sizes H, H) from one linear projection of [left.s ; right.s].
+        /// TorchSharp layer generated from <see cref="Compose"/>: gates [update | reset] (sizes H, H) from one linear projection of [left.s
+        /// ; right.s].
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-        public sealed class Layer : torch.nn.Module<global::PrLstm.FormalLanguages.Models.GruState.Tensors, global::PrLstm.FormalLanguages.Models.GruState.Tensors, global::PrLstm.FormalLanguages.Models.GruState.Tensors>
+        public sealed class Layer : torch.nn.Module<GruStateTensors, GruStateTensors, GruStateTensors>
         {
-            /// <summary>Fused gate projection [left.s ; right.s] → [update | reset]; weight <c>[2·H, 2·H]</c>, rows in gate order.</summary>
+            /// <summary>
+            /// Fused gate projection [left.s ; right.s] → [update | reset]; weight <c>[2·H, 2·H]</c>, rows in gate order.
+            /// </summary>
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
             /// <summary>Linear("inputCandidate"): weight <c>[H, H]</c>, no bias.</summary>
             private readonly global::TorchSharp.Modules.Linear inputCandidate;
             /// <summary>Linear("stateCandidate"): weight <c>[H, H]</c> and bias.</summary>
             private readonly global::TorchSharp.Modules.Linear stateCandidate;
+            private static readonly global::TorchSharp.Scalar one = 1.0;
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -30,43 +36,59 @@ namespace PrLstm.FormalLanguages.Models
             {
                 gateSizes = new long[] { H, H };
                 gates = torch.nn.Linear(2 * H, 2 * H, hasBias: true, device: device, dtype: dtype);
+                register_module("gates", gates);
                 inputCandidate = torch.nn.Linear(H, H, hasBias: false, device: device, dtype: dtype);
+                register_module("inputCandidate", inputCandidate);
                 stateCandidate = torch.nn.Linear(H, H, hasBias: true, device: device, dtype: dtype);
-                RegisterComponents();
+                register_module("stateCandidate", stateCandidate);
             }
 
-            /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.GruState.Tensors forward(global::PrLstm.FormalLanguages.Models.GruState.Tensors left, global::PrLstm.FormalLanguages.Models.GruState.Tensors right) =>
+            /// <summary>
+            /// Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields
+            /// <c>[B, N, size]</c>.
+            /// </summary>
+            public override GruStateTensors forward(GruStateTensors left, GruStateTensors right) =>
                 torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
-            private global::PrLstm.FormalLanguages.Models.GruState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.GruState.Tensors left, global::PrLstm.FormalLanguages.Models.GruState.Tensors right)
+            private GruStateTensors ForwardDifferentiable(GruStateTensors left, GruStateTensors right)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1)); // [B, N, 2·H]
+                // [update | reset] = gates([left.s ; right.s])  → [B, N, 2·H]
+                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1));
                 var chunks = projected.split(gateSizes, -1);
-                var update = chunks[0]; // [B, N, H]
-                var reset = chunks[1]; // [B, N, H]
-                var z = torch.sigmoid(update); // [B, N, H]
-                var r = torch.sigmoid(reset); // [B, N, H]
-                var candidate = global::PrLstm.Runtime.Modules.Elementwise.Tanh(inputCandidate.forward(left.s) + stateCandidate.forward(r * right.s)); // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.GruState.Tensors(
-                    s: global::PrLstm.Runtime.Modules.Elementwise.AddProduct((1.0 - z) * right.s, z, candidate)).MoveToOuterDisposeScope();
+                var update = chunks[0];
+                var reset = chunks[1];
+                // var z = Sigmoid(update);  → [B, N, H]
+                var z = torch.sigmoid(update);
+                // var r = Sigmoid(reset);  → [B, N, H]
+                var r = torch.sigmoid(reset);
+                // var candidate = Tanh(Linear("inputCandidate", left.s, bias: false) + Linear("stateCandidate", r * right.s));  → [B, N, H]
+                var candidate = Elementwise.Tanh(Elementwise.Add(inputCandidate.forward(left.s), stateCandidate.forward(r * right.s)));
+                return new GruStateTensors(
+                    // s = (1 - z) * right.s + z * candidate
+                    s: Elementwise.AddProduct(Elementwise.Subtract(one, z) * right.s, z, candidate)).MoveToOuterDisposeScope();
             }
 
             /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
-            private global::PrLstm.FormalLanguages.Models.GruState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.GruState.Tensors left, global::PrLstm.FormalLanguages.Models.GruState.Tensors right)
+            private GruStateTensors ForwardInPlace(GruStateTensors left, GruStateTensors right)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1)); // [B, N, 2·H]
+                // [update | reset] = gates([left.s ; right.s])  → [B, N, 2·H]
+                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1));
                 var chunks = projected.split(gateSizes, -1);
-                var update = chunks[0]; // [B, N, H]
-                var reset = chunks[1]; // [B, N, H]
-                var z = torch.sigmoid(update); // [B, N, H]
-                var r = torch.sigmoid(reset); // [B, N, H]
-                var candidate = global::PrLstm.Runtime.Modules.Elementwise.TanhInPlace(inputCandidate.forward(left.s).add_(stateCandidate.forward(r * right.s))); // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.GruState.Tensors(
-                    s: global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace((1.0 - z).mul_(right.s), z, candidate)).MoveToOuterDisposeScope();
+                var update = chunks[0];
+                var reset = chunks[1];
+                // var z = Sigmoid(update);  → [B, N, H]
+                var z = torch.sigmoid(update);
+                // var r = Sigmoid(reset);  → [B, N, H]
+                var r = torch.sigmoid(reset);
+                // var candidate = Tanh(Linear("inputCandidate", left.s, bias: false) + Linear("stateCandidate", r * right.s));  → [B, N, H]
+                var candidate = Elementwise.TanhInPlace(
+                    Elementwise.AddInPlace(inputCandidate.forward(left.s), stateCandidate.forward(r * right.s)));
+                return new GruStateTensors(
+                    // s = (1 - z) * right.s + z * candidate
+                    s: Elementwise.AddProductInPlace(Elementwise.Subtract(one, z).mul_(right.s), z, candidate)).MoveToOuterDisposeScope();
             }
         }
     }

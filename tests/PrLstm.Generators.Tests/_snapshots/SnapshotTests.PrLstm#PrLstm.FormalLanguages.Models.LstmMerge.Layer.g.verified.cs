@@ -6,17 +6,22 @@ namespace PrLstm.FormalLanguages.Models
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
     #pragma warning restore CS8981
 
     static partial class LstmMerge
     {
         /// <summary>
-        /// TorchSharp layer generated from <see cref="Compose"/>: gates [i | g | o | fLeft | fRight] (sizes H, H, H, H, H) from one linear projection of [left.h ; right.h].
+        /// TorchSharp layer generated from <see cref="Compose"/>: gates [i | g | o | fLeft | fRight] (sizes H, H, H, H, H) from one linear
+        /// projection of [left.h ; right.h].
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-        public sealed class Layer : torch.nn.Module<global::PrLstm.FormalLanguages.Models.LstmState.Tensors, global::PrLstm.FormalLanguages.Models.LstmState.Tensors, global::PrLstm.FormalLanguages.Models.LstmState.Tensors>
+        public sealed class Layer : torch.nn.Module<LstmStateTensors, LstmStateTensors, LstmStateTensors>
         {
-            /// <summary>Fused gate projection [left.h ; right.h] → [i | g | o | fLeft | fRight]; weight <c>[5·H, 2·H]</c>, rows in gate order.</summary>
+            /// <summary>
+            /// Fused gate projection [left.h ; right.h] → [i | g | o | fLeft | fRight]; weight <c>[5·H, 2·H]</c>, rows in gate order.
+            /// </summary>
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
 
@@ -26,47 +31,68 @@ namespace PrLstm.FormalLanguages.Models
             {
                 gateSizes = new long[] { H, H, H, H, H };
                 gates = torch.nn.Linear(2 * H, 5 * H, hasBias: true, device: device, dtype: dtype);
-                RegisterComponents();
+                register_module("gates", gates);
             }
 
-            /// <summary>Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right) =>
+            /// <summary>
+            /// Merges N pairs of segments at once (left = earlier, right = later): left, right with fields <c>[B, N, size]</c> → fields
+            /// <c>[B, N, size]</c>.
+            /// </summary>
+            public override LstmStateTensors forward(LstmStateTensors left, LstmStateTensors right) =>
                 torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
-            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+            private LstmStateTensors ForwardDifferentiable(LstmStateTensors left, LstmStateTensors right)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 5·H]
+                // [i | g | o | fLeft | fRight] = gates([left.h ; right.h])  → [B, N, 5·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
-                var i = chunks[0]; // [B, N, H]
-                var g = chunks[1]; // [B, N, H]
-                var o = chunks[2]; // [B, N, H]
-                var fLeft = chunks[3]; // [B, N, H]
-                var fRight = chunks[4]; // [B, N, H]
-                // One sigmoid over all gates instead of one per gate (i, o, fLeft, fRight): fewer calls, one pass.
-                var sigmoids = torch.sigmoid(projected).split(gateSizes, -1);
-                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProduct(global::PrLstm.Runtime.Modules.Elementwise.AddProduct(sigmoids[0] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(g), sigmoids[3], left.c), sigmoids[4], right.c); // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: sigmoids[2] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(c),
+                var i = chunks[0];
+                var g = chunks[1];
+                // Sigmoid(o), Sigmoid(fLeft), Sigmoid(fRight): one call over their part of the projection.
+                var sigmoidsOToFRight = Elementwise.SigmoidOfGates(projected, gateSizes, first: 2, count: 3);
+                var sigmoidO = sigmoidsOToFRight[0];
+                var sigmoidFLeft = sigmoidsOToFRight[1];
+                var sigmoidFRight = sigmoidsOToFRight[2];
+                // var c = Sigmoid(i) * Tanh(g) + Sigmoid(fLeft) * left.c + Sigmoid(fRight) * right.c;  → [B, N, H]
+                var c = Elementwise.AddProduct(
+                    Elementwise.AddProduct(torch.sigmoid(i) * Elementwise.Tanh(g), sigmoidFLeft, left.c),
+                    sigmoidFRight,
+                    right.c);
+                return new LstmStateTensors(
+                    // h = Sigmoid(o) * Tanh(c)
+                    h: sigmoidO * Elementwise.Tanh(c),
+                    // c = c
                     c: c).MoveToOuterDisposeScope();
             }
 
             /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
-            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.LstmState.Tensors left, global::PrLstm.FormalLanguages.Models.LstmState.Tensors right)
+            private LstmStateTensors ForwardInPlace(LstmStateTensors left, LstmStateTensors right)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1)); // [B, N, 5·H]
+                // [i | g | o | fLeft | fRight] = gates([left.h ; right.h])  → [B, N, 5·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
-                var i = chunks[0]; // [B, N, H]
-                var g = chunks[1]; // [B, N, H]
-                var o = chunks[2]; // [B, N, H]
-                var fLeft = chunks[3]; // [B, N, H]
-                var fRight = chunks[4]; // [B, N, H]
-                global::PrLstm.Runtime.Modules.Elementwise.ActivateGatesInPlace(projected, new torch.Tensor[] { i, o, fLeft, fRight }, new torch.Tensor[] { g });
-                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(i * g, fLeft, left.c), fRight, right.c); // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: global::PrLstm.Runtime.Modules.Elementwise.Tanh(c).mul_(o),
+                var sigmoidI = chunks[0];
+                var tanhG = chunks[1];
+                var sigmoidO = chunks[2];
+                var sigmoidFLeft = chunks[3];
+                var sigmoidFRight = chunks[4];
+                // Each gate becomes its activation in place: one pass over the projection on the CPU.
+                Elementwise.ActivateGatesInPlace(
+                    projected,
+                    new torch.Tensor[] { sigmoidI, sigmoidO, sigmoidFLeft, sigmoidFRight },
+                    new torch.Tensor[] { tanhG });
+                // var c = Sigmoid(i) * Tanh(g) + Sigmoid(fLeft) * left.c + Sigmoid(fRight) * right.c;  → [B, N, H]
+                var c = Elementwise.AddProductInPlace(
+                    Elementwise.AddProductInPlace(sigmoidI * tanhG, sigmoidFLeft, left.c),
+                    sigmoidFRight,
+                    right.c);
+                return new LstmStateTensors(
+                    // h = Sigmoid(o) * Tanh(c)
+                    h: Elementwise.Tanh(c).mul_(sigmoidO),
+                    // c = c
                     c: c).MoveToOuterDisposeScope();
             }
         }

@@ -6,15 +6,18 @@ namespace PrLstm.FormalLanguages.Models
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
     #pragma warning restore CS8981
 
     static partial class LstmRefine
     {
         /// <summary>
-        /// TorchSharp layer generated from <see cref="Refine"/>: gates [i | g | o | f] (sizes H, H, H, H) from one linear projection of [state.h].
+        /// TorchSharp layer generated from <see cref="Refine"/>: gates [i | g | o | f] (sizes H, H, H, H) from one linear projection of
+        /// [state.h].
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-        public sealed class Layer : torch.nn.Module<global::PrLstm.FormalLanguages.Models.LstmState.Tensors, global::PrLstm.FormalLanguages.Models.LstmState.Tensors>
+        public sealed class Layer : torch.nn.Module<LstmStateTensors, LstmStateTensors>
         {
             /// <summary>Fused gate projection [state.h] → [i | g | o | f]; weight <c>[4·H, H]</c>, rows in gate order.</summary>
             private readonly global::TorchSharp.Modules.Linear gates;
@@ -26,45 +29,57 @@ namespace PrLstm.FormalLanguages.Models
             {
                 gateSizes = new long[] { H, H, H, H };
                 gates = torch.nn.Linear(H, 4 * H, hasBias: true, device: device, dtype: dtype);
-                RegisterComponents();
+                register_module("gates", gates);
             }
 
             /// <summary>Refines N states at once: state with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.LstmState.Tensors forward(global::PrLstm.FormalLanguages.Models.LstmState.Tensors state) =>
+            public override LstmStateTensors forward(LstmStateTensors state) =>
                 torch.is_grad_enabled() ? ForwardDifferentiable(state) : ForwardInPlace(state);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
-            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.LstmState.Tensors state)
+            private LstmStateTensors ForwardDifferentiable(LstmStateTensors state)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(state.h); // [B, N, 4·H]
+                // [i | g | o | f] = gates([state.h])  → [B, N, 4·H]
+                var projected = gates.forward(state.h);
                 var chunks = projected.split(gateSizes, -1);
-                var i = chunks[0]; // [B, N, H]
-                var g = chunks[1]; // [B, N, H]
-                var o = chunks[2]; // [B, N, H]
-                var f = chunks[3]; // [B, N, H]
-                // One sigmoid over all gates instead of one per gate (i, o, f): fewer calls, one pass.
-                var sigmoids = torch.sigmoid(projected).split(gateSizes, -1);
-                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProduct(sigmoids[0] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(g), sigmoids[3], state.c); // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: sigmoids[2] * global::PrLstm.Runtime.Modules.Elementwise.Tanh(c),
+                var i = chunks[0];
+                var g = chunks[1];
+                // Sigmoid(o), Sigmoid(f): one call over their part of the projection.
+                var sigmoidsOToF = Elementwise.SigmoidOfGates(projected, gateSizes, first: 2, count: 2);
+                var sigmoidO = sigmoidsOToF[0];
+                var sigmoidF = sigmoidsOToF[1];
+                // var c = Sigmoid(i) * Tanh(g) + Sigmoid(f) * state.c;  → [B, N, H]
+                var c = Elementwise.AddProduct(torch.sigmoid(i) * Elementwise.Tanh(g), sigmoidF, state.c);
+                return new LstmStateTensors(
+                    // h = Sigmoid(o) * Tanh(c)
+                    h: sigmoidO * Elementwise.Tanh(c),
+                    // c = c
                     c: c).MoveToOuterDisposeScope();
             }
 
             /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
-            private global::PrLstm.FormalLanguages.Models.LstmState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.LstmState.Tensors state)
+            private LstmStateTensors ForwardInPlace(LstmStateTensors state)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(state.h); // [B, N, 4·H]
+                // [i | g | o | f] = gates([state.h])  → [B, N, 4·H]
+                var projected = gates.forward(state.h);
                 var chunks = projected.split(gateSizes, -1);
-                var i = chunks[0]; // [B, N, H]
-                var g = chunks[1]; // [B, N, H]
-                var o = chunks[2]; // [B, N, H]
-                var f = chunks[3]; // [B, N, H]
-                global::PrLstm.Runtime.Modules.Elementwise.ActivateGatesInPlace(projected, new torch.Tensor[] { i, o, f }, new torch.Tensor[] { g });
-                var c = global::PrLstm.Runtime.Modules.Elementwise.AddProductInPlace(i * g, f, state.c); // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.LstmState.Tensors(
-                    h: global::PrLstm.Runtime.Modules.Elementwise.Tanh(c).mul_(o),
+                var sigmoidI = chunks[0];
+                var tanhG = chunks[1];
+                var sigmoidO = chunks[2];
+                var sigmoidF = chunks[3];
+                // Each gate becomes its activation in place: one pass over the projection on the CPU.
+                Elementwise.ActivateGatesInPlace(
+                    projected,
+                    new torch.Tensor[] { sigmoidI, sigmoidO, sigmoidF },
+                    new torch.Tensor[] { tanhG });
+                // var c = Sigmoid(i) * Tanh(g) + Sigmoid(f) * state.c;  → [B, N, H]
+                var c = Elementwise.AddProductInPlace(sigmoidI * tanhG, sigmoidF, state.c);
+                return new LstmStateTensors(
+                    // h = Sigmoid(o) * Tanh(c)
+                    h: Elementwise.Tanh(c).mul_(sigmoidO),
+                    // c = c
                     c: c).MoveToOuterDisposeScope();
             }
         }

@@ -6,15 +6,15 @@ namespace PrLstm.FormalLanguages.Models
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using RnnStateTensors = global::PrLstm.FormalLanguages.Models.RnnState.Tensors;
     #pragma warning restore CS8981
 
     static partial class RnnLeaf
     {
-        /// <summary>
-        /// TorchSharp layer generated from <see cref="Encode"/>: gates [a] (sizes H) from one linear projection of [x].
-        /// </summary>
+        /// <summary>TorchSharp layer generated from <see cref="Encode"/>: gates [a] (sizes H) from one linear projection of [x].</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-        public sealed class Layer : torch.nn.Module<torch.Tensor, global::PrLstm.FormalLanguages.Models.RnnState.Tensors>
+        public sealed class Layer : torch.nn.Module<torch.Tensor, RnnStateTensors>
         {
             /// <summary>Fused gate projection [x] → [a]; weight <c>[H, E]</c>, rows in gate order.</summary>
             private readonly global::TorchSharp.Modules.Linear gates;
@@ -26,32 +26,36 @@ namespace PrLstm.FormalLanguages.Models
             {
                 gateSizes = new long[] { H };
                 gates = torch.nn.Linear(inputSize, H, hasBias: true, device: device, dtype: dtype);
-                RegisterComponents();
+                register_module("gates", gates);
             }
 
-            /// <summary>Encodes every token independently: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.RnnState.Tensors forward(torch.Tensor x) =>
+            /// <summary>Encodes every token on its own: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
+            public override RnnStateTensors forward(torch.Tensor x) =>
                 torch.is_grad_enabled() ? ForwardDifferentiable(x) : ForwardInPlace(x);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
-            private global::PrLstm.FormalLanguages.Models.RnnState.Tensors ForwardDifferentiable(torch.Tensor x)
+            private RnnStateTensors ForwardDifferentiable(torch.Tensor x)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(x); // [B, T, H]
+                // [a] = gates([x])  → [B, T, H]
+                var projected = gates.forward(x);
                 var chunks = projected.split(gateSizes, -1);
-                var a = chunks[0]; // [B, T, H]
-                return new global::PrLstm.FormalLanguages.Models.RnnState.Tensors(
+                var a = chunks[0];
+                return new RnnStateTensors(
+                    // s = Identity(a)
                     s: a).MoveToOuterDisposeScope();
             }
 
             /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
-            private global::PrLstm.FormalLanguages.Models.RnnState.Tensors ForwardInPlace(torch.Tensor x)
+            private RnnStateTensors ForwardInPlace(torch.Tensor x)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(x); // [B, T, H]
+                // [a] = gates([x])  → [B, T, H]
+                var projected = gates.forward(x);
                 var chunks = projected.split(gateSizes, -1);
-                var a = chunks[0]; // [B, T, H]
-                return new global::PrLstm.FormalLanguages.Models.RnnState.Tensors(
+                var a = chunks[0];
+                return new RnnStateTensors(
+                    // s = Identity(a)
                     s: a).MoveToOuterDisposeScope();
             }
         }

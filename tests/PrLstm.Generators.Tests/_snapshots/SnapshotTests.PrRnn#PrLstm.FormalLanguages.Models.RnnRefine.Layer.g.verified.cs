@@ -6,6 +6,8 @@ namespace PrLstm.FormalLanguages.Models
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
+    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using RnnStateTensors = global::PrLstm.FormalLanguages.Models.RnnState.Tensors;
     #pragma warning restore CS8981
 
     static partial class RnnRefine
@@ -14,7 +16,7 @@ namespace PrLstm.FormalLanguages.Models
         /// TorchSharp layer generated from <see cref="Refine"/>: gates [a] (sizes H) from one linear projection of [state.s].
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-        public sealed class Layer : torch.nn.Module<global::PrLstm.FormalLanguages.Models.RnnState.Tensors, global::PrLstm.FormalLanguages.Models.RnnState.Tensors>
+        public sealed class Layer : torch.nn.Module<RnnStateTensors, RnnStateTensors>
         {
             /// <summary>Fused gate projection [state.s] → [a]; weight <c>[H, H]</c>, rows in gate order.</summary>
             private readonly global::TorchSharp.Modules.Linear gates;
@@ -26,32 +28,36 @@ namespace PrLstm.FormalLanguages.Models
             {
                 gateSizes = new long[] { H };
                 gates = torch.nn.Linear(H, H, hasBias: true, device: device, dtype: dtype);
-                RegisterComponents();
+                register_module("gates", gates);
             }
 
             /// <summary>Refines N states at once: state with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
-            public override global::PrLstm.FormalLanguages.Models.RnnState.Tensors forward(global::PrLstm.FormalLanguages.Models.RnnState.Tensors state) =>
+            public override RnnStateTensors forward(RnnStateTensors state) =>
                 torch.is_grad_enabled() ? ForwardDifferentiable(state) : ForwardInPlace(state);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
-            private global::PrLstm.FormalLanguages.Models.RnnState.Tensors ForwardDifferentiable(global::PrLstm.FormalLanguages.Models.RnnState.Tensors state)
+            private RnnStateTensors ForwardDifferentiable(RnnStateTensors state)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(state.s); // [B, N, H]
+                // [a] = gates([state.s])  → [B, N, H]
+                var projected = gates.forward(state.s);
                 var chunks = projected.split(gateSizes, -1);
-                var a = chunks[0]; // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.RnnState.Tensors(
+                var a = chunks[0];
+                return new RnnStateTensors(
+                    // s = Relu(a)
                     s: torch.nn.functional.relu(a)).MoveToOuterDisposeScope();
             }
 
             /// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>
-            private global::PrLstm.FormalLanguages.Models.RnnState.Tensors ForwardInPlace(global::PrLstm.FormalLanguages.Models.RnnState.Tensors state)
+            private RnnStateTensors ForwardInPlace(RnnStateTensors state)
             {
                 using var scope = torch.NewDisposeScope();
-                var projected = gates.forward(state.s); // [B, N, H]
+                // [a] = gates([state.s])  → [B, N, H]
+                var projected = gates.forward(state.s);
                 var chunks = projected.split(gateSizes, -1);
-                var a = chunks[0]; // [B, N, H]
-                return new global::PrLstm.FormalLanguages.Models.RnnState.Tensors(
+                var a = chunks[0];
+                return new RnnStateTensors(
+                    // s = Relu(a)
                     s: torch.nn.functional.relu(a)).MoveToOuterDisposeScope();
             }
         }

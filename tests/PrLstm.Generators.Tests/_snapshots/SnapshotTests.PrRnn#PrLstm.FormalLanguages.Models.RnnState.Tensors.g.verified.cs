@@ -11,8 +11,8 @@ namespace PrLstm.FormalLanguages.Models
     partial struct RnnState
     {
         /// <summary>
-        /// The tensors of a batch of <see cref="RnnState"/> states: each field is <c>[B, T, size]</c> for T positions
-        /// (or <c>[B, size]</c> for one state per sequence). Sizes: s: H.
+        /// The tensors of a batch of <see cref="RnnState"/> states: each field is <c>[B, T, size]</c> for T positions (or <c>[B, size]</c>
+        /// for one state per sequence). Sizes: s: H.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
         public readonly record struct Tensors(torch.Tensor s)
@@ -28,26 +28,29 @@ namespace PrLstm.FormalLanguages.Models
             public Tensors Slice(long start, long stop, long step) =>
                 new(s.slice(1, start, stop, step));
 
-            /// <summary>Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the other.</summary>
+            /// <summary>
+            /// Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the
+            /// other.
+            /// </summary>
             public static Tensors Interleave(global::System.Collections.Generic.IReadOnlyList<Tensors> evenParts, Tensors odd)
             {
-                var s = new torch.Tensor[evenParts.Count];
+                var sParts = new torch.Tensor[evenParts.Count];
                 for (int i = 0; i < evenParts.Count; i++)
                 {
-                    s[i] = evenParts[i].s;
+                    sParts[i] = evenParts[i].s;
                 }
-                return new(global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(s, odd.s));
+                return new(global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(sParts, odd.s));
             }
 
             /// <summary>The parts one after the other on the time axis.</summary>
             public static Tensors Concat(global::System.Collections.Generic.IReadOnlyList<Tensors> parts)
             {
-                var s = new torch.Tensor[parts.Count];
+                var sParts = new torch.Tensor[parts.Count];
                 for (int i = 0; i < parts.Count; i++)
                 {
-                    s[i] = parts[i].s;
+                    sParts[i] = parts[i].s;
                 }
-                return new(torch.cat(s, 1));
+                return new(torch.cat(sParts, 1));
             }
 
             /// <summary>Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.</summary>

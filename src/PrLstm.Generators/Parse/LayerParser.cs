@@ -4,49 +4,38 @@ using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using PrLstm.Generators.Diagnostics;
+using PrLstm.Generators.Emit;
 using PrLstm.Generators.Model;
+using PrLstm.Generators.Tables;
 
 namespace PrLstm.Generators.Parse
 {
-    /// <summary>Reads a [TokenEncoder], [CompositionBlock] or [RefinementBlock] class into a <see cref="ParsedPart"/>.</summary>
-    internal static class PartParser
+    /// <summary>Reads a [TokenEncoder], [CompositionBlock] or [RefinementBlock] class into a <see cref="ParsedLayer"/>.</summary>
+    internal static class LayerParser
     {
-        public static string MethodName(PartKind kind) => kind switch
+        public static ParsedLayer Parse(INamedTypeSymbol type, AttributeData attribute, LayerKind kind, SemanticModel semanticModel, CancellationToken cancellationToken)
         {
-            PartKind.Encoder => "Encode",
-            PartKind.Block => "Compose",
-            _ => "Refine",
-        };
-
-        public static int StateArity(PartKind kind) => kind switch
-        {
-            PartKind.Encoder => 0,
-            PartKind.Block => 2,
-            _ => 1,
-        };
-
-        public static string KindName(PartKind kind) => kind switch
-        {
-            PartKind.Encoder => "token encoder",
-            PartKind.Block => "composition block",
-            _ => "refinement block",
-        };
-
-        public static ParsedPart Parse(INamedTypeSymbol type, AttributeData attribute, PartKind kind, SemanticModel semanticModel, CancellationToken cancellationToken)
-        {
+            LayerKindInfo info = LayerKinds.Of(kind);
             var known = new KnownTypes(semanticModel.Compilation);
             var diagnostics = new List<DiagnosticInfo>();
             string typeName = Declarations.FullName(type);
             LocationInfo? typeLocation = LocationInfo.From(type.Locations.FirstOrDefault());
             LocationInfo? attributeLocation = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken));
-            var emptyLocations = new PartLocations(typeLocation, null, attributeLocation, null, EquatableArray<LocationInfo?>.Empty, EquatableArray<LocationInfo?>.Empty);
-            ParsedPart Failed() => new(null, emptyLocations, diagnostics.ToEquatableArray()) { Kind = kind, TypeName = typeName };
+            var emptyLocations = new LayerLocations(typeLocation, null, attributeLocation, null, EquatableArray<LocationInfo?>.Empty, EquatableArray<LocationInfo?>.Empty);
+            ParsedLayer Failed(string? compilerError = null) =>
+                new(null, emptyLocations, diagnostics.ToEquatableArray(), compilerError) { Kind = kind, TypeName = typeName };
 
             if (!Declarations.CheckShape(type, "its TorchSharp Layer class", diagnostics))
                 return Failed();
+            if (type.Name == Names.LayerClass)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedTypeShape, typeLocation, type.Name,
+                    "named Layer, the name of the TorchSharp class the generator nests in it"));
+                return Failed();
+            }
 
-            // The one method that defines the part.
-            string methodName = MethodName(kind);
+            // The one method that defines the layer.
+            string methodName = info.MethodName;
             var candidates = type.GetMembers(methodName).OfType<IMethodSymbol>().ToList();
             IMethodSymbol? method = candidates.Count == 1 && candidates[0].IsStatic && candidates[0].DeclaredAccessibility == Accessibility.Public && !candidates[0].IsGenericMethod ? candidates[0] : null;
             var syntax = method?.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) as MethodDeclarationSyntax;
@@ -62,28 +51,28 @@ namespace PrLstm.Generators.Parse
             var stateParameters = method.Parameters.TakeWhile(p => !known.IsVec(p.Type)).ToList();
             var gateParameters = method.Parameters.Skip(stateParameters.Count).ToList();
             IParameterSymbol? misplaced = gateParameters.FirstOrDefault(p => !known.IsVec(p.Type));
-            if (stateParameters.Count != StateArity(kind) || misplaced is not null)
+            if (stateParameters.Count != info.StateArity || misplaced is not null)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongArity, LocationInfo.From(syntax.ParameterList), owner,
-                    (misplaced is null ? stateParameters.Count : stateParameters.Count + 1).ToString(), KindName(kind), StateArity(kind).ToString()));
+                    (misplaced is null ? stateParameters.Count : stateParameters.Count + 1).ToString(), info.DisplayName, info.StateArity.ToString()));
                 return Failed();
             }
 
             // The state: the encoder's return type, the children's type otherwise.
-            ITypeSymbol stateType = kind == PartKind.Encoder ? method.ReturnType : stateParameters[0].Type;
-            string stateRole = kind == PartKind.Encoder ? "The return type" : "Parameter '" + stateParameters[0].Name + "'";
+            ITypeSymbol stateType = kind == LayerKind.Encoder ? method.ReturnType : stateParameters[0].Type;
+            string stateRole = kind == LayerKind.Encoder ? "The return type" : "Parameter '" + stateParameters[0].Name + "'";
             if (stateType is not INamedTypeSymbol stateSymbol || !KnownTypes.HasAttribute(stateSymbol, KnownTypes.StateAttribute))
             {
-                var where = kind == PartKind.Encoder ? LocationInfo.From(syntax.ReturnType) : LocationInfo.From(syntax.ParameterList.Parameters[0].Type);
+                var where = kind == LayerKind.Encoder ? LocationInfo.From(syntax.ReturnType) : LocationInfo.From(syntax.ParameterList.Parameters[0].Type);
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotAState, where, stateRole, owner, Declarations.DisplayName(stateType)));
                 return Failed();
             }
-            if (kind == PartKind.Block && !SymbolEqualityComparer.Default.Equals(stateParameters[1].Type, stateType))
+            if (kind == LayerKind.Block && !SymbolEqualityComparer.Default.Equals(stateParameters[1].Type, stateType))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ChildStateMismatch, LocationInfo.From(syntax.ParameterList.Parameters[1].Type), owner, Declarations.DisplayName(stateType), Declarations.DisplayName(stateParameters[1].Type)));
                 return Failed();
             }
-            if (kind != PartKind.Encoder && !SymbolEqualityComparer.Default.Equals(method.ReturnType, stateType))
+            if (kind != LayerKind.Encoder && !SymbolEqualityComparer.Default.Equals(method.ReturnType, stateType))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongReturnType, LocationInfo.From(syntax.ReturnType), owner, Declarations.DisplayName(stateType), Declarations.DisplayName(method.ReturnType)));
                 return Failed();
@@ -120,7 +109,7 @@ namespace PrLstm.Generators.Parse
 
             // Which fields feed the gates (blocks and refinements only; an encoder reads the token).
             var gatesFrom = new List<string>();
-            if (kind != PartKind.Encoder)
+            if (kind != LayerKind.Encoder)
             {
                 string? declared = Declarations.NamedArgument<string>(attribute, "GatesFrom");
                 if (string.IsNullOrWhiteSpace(declared))
@@ -131,10 +120,13 @@ namespace PrLstm.Generators.Parse
                 }
                 else
                 {
-                    foreach (string name in declared!.Split(',').Select(n => n.Trim()))
+                    foreach (string name in declared!.Split(',').Select(n => n.Trim()).Where(n => n.Length > 0))
                     {
                         if (state.Field(name) is null)
                             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownGateSource, attributeLocation, type.Name, name, state.Type.Name, string.Join(", ", state.Fields.Select(f => f.Name))));
+                        else if (gatesFrom.Contains(name))
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation, "GatesFrom", type.Name, "\"" + declared + "\"",
+                                "each field at most once ('" + name + "' is named twice)"));
                         else
                             gatesFrom.Add(name);
                     }
@@ -144,17 +136,18 @@ namespace PrLstm.Generators.Parse
             if (projection is not (ProjectionKind.Linear or ProjectionKind.Identity))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation, "Projection", type.Name, ((int)projection).ToString(), "GateProjection.Linear or GateProjection.Identity"));
 
-            // The body.
-            var body = new BodyParser(semanticModel, known, owner, gates.Select(g => g.Name), stateParameters.Select(p => p.Name), state, diagnostics);
+            // The body. Only the gates that were read above are gates; a gate dropped by an error above is not reported again.
+            var body = new BodyParser(semanticModel, known, owner, gateParameters.Select(g => g.Name), stateParameters.Select(p => p.Name), state, diagnostics);
             body.Parse(syntax);
 
-            var locations = new PartLocations(typeLocation, methodLocation, attributeLocation, body.ResultLocation, gateLocations.ToEquatableArray(), body.Locations.ToEquatableArray());
-            bool ok = body.Ok && !diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
-            PartSpec? spec = ok
-                ? new PartSpec(kind, Declarations.ToTypeRef(type), methodName, state, stateParameters.Select(p => p.Name).ToEquatableArray(), gates.ToEquatableArray(),
-                    projection, gatesFrom.ToEquatableArray(), body.Locals.ToEquatableArray(), body.Result.ToEquatableArray(), Declarations.FullName(method.ReturnType))
+            var locations = new LayerLocations(typeLocation, methodLocation, attributeLocation, body.ResultLocation, gateLocations.ToEquatableArray(), body.Locations.ToEquatableArray());
+            bool ok = body.CompilerError is null && !diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
+            LayerSpec? spec = ok
+                ? new LayerSpec(kind, Declarations.ToTypeRef(type), state, stateParameters.Select(p => p.Name).ToEquatableArray(), gates.ToEquatableArray(),
+                    projection, gatesFrom.ToEquatableArray(), body.Locals.ToEquatableArray(), body.Result.ToEquatableArray(),
+                    Declarations.ScopeNames(type, Names.AliasCandidates(state.Type.Name)))
                 : null;
-            return new ParsedPart(spec, locations, diagnostics.ToEquatableArray()) { Kind = kind, TypeName = typeName };
+            return new ParsedLayer(spec, locations, diagnostics.ToEquatableArray(), body.CompilerError) { Kind = kind, TypeName = typeName };
         }
     }
 }

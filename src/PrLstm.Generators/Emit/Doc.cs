@@ -1,0 +1,100 @@
+using System.Collections.Generic;
+using System.Linq;
+
+namespace PrLstm.Generators.Emit
+{
+    /// <summary>
+    /// A C# expression as a small tree, so that the printer can break it over lines where it is too long
+    /// (no generated line is over <see cref="SourceWriter.MaxLineLength"/> characters).
+    /// </summary>
+    internal abstract record Doc
+    {
+        /// <summary>The expression on one line.</summary>
+        public abstract string Flat { get; }
+
+        /// <summary>As an operand of an operator or a receiver: parenthesised unless it is a name, call or literal.</summary>
+        public virtual Doc Operand => this;
+    }
+
+    /// <summary>A name, literal or other unbreakable text.</summary>
+    internal sealed record Text(string Value) : Doc
+    {
+        public override string Flat => Value;
+    }
+
+    /// <summary><c>name(args)</c> or <c>receiver.name(args)</c>.</summary>
+    internal sealed record CallDoc(Doc? Receiver, string Name, IReadOnlyList<Doc> Arguments) : Doc
+    {
+        public string Head => Receiver is null ? Name : Receiver.Operand.Flat + "." + Name;
+
+        public override string Flat => Head + "(" + string.Join(", ", Arguments.Select(a => a.Flat)) + ")";
+    }
+
+    /// <summary><c>left op right</c> for * and /; the right operand is parenthesised when compound (keeping the order).</summary>
+    internal sealed record InfixDoc(Doc Left, string Operator, Doc Right) : Doc
+    {
+        public Doc RightOperand => Right is InfixDoc ? new ParenDoc(Right) : Right.Operand;
+
+        public Doc LeftOperand => Left is InfixDoc ? Left : Left.Operand;
+
+        public override string Flat => LeftOperand.Flat + " " + Operator + " " + RightOperand.Flat;
+
+        public override Doc Operand => new ParenDoc(this);
+    }
+
+    /// <summary>Unary minus; a compound operand (even another minus) is parenthesised, so <c>-(-x)</c> never reads <c>--x</c>.</summary>
+    internal sealed record NegateDoc(Doc Operand_) : Doc
+    {
+        private Doc Inner => Operand_ is Text or CallDoc ? Operand_ : new ParenDoc(Operand_);
+
+        public override string Flat => "-" + Inner.Flat;
+
+        public override Doc Operand => new ParenDoc(this);
+    }
+
+    /// <summary><c>(inner)</c>.</summary>
+    internal sealed record ParenDoc(Doc Inner) : Doc
+    {
+        public override string Flat => "(" + Inner.Flat + ")";
+    }
+
+    /// <summary>Writes docs, breaking calls after their opening parenthesis and products before their operator.</summary>
+    internal static class DocWriter
+    {
+        /// <summary>Writes <paramref name="prefix"/> + doc + <paramref name="suffix"/> at the writer's indentation.</summary>
+        public static void Write(SourceWriter w, string prefix, Doc doc, string suffix)
+        {
+            string flat = prefix + doc.Flat + suffix;
+            if (w.Fits(flat))
+            {
+                w.Line(flat);
+                return;
+            }
+            switch (doc)
+            {
+                case CallDoc call when call.Arguments.Count > 0:
+                    w.Line(prefix + call.Head + "(");
+                    w.Indentation++;
+                    for (int i = 0; i < call.Arguments.Count; i++)
+                        Write(w, "", call.Arguments[i], i < call.Arguments.Count - 1 ? "," : ")" + suffix);
+                    w.Indentation--;
+                    break;
+                case InfixDoc infix:
+                    Write(w, prefix, infix.LeftOperand, "");
+                    w.Indentation++;
+                    Write(w, infix.Operator + " ", infix.RightOperand, suffix);
+                    w.Indentation--;
+                    break;
+                case ParenDoc paren:
+                    Write(w, prefix + "(", paren.Inner, ")" + suffix);
+                    break;
+                case NegateDoc negate when negate.Operand_ is not (Text or CallDoc):
+                    Write(w, prefix + "-(", negate.Operand_, ")" + suffix);
+                    break;
+                default:
+                    w.Line(flat);
+                    break;
+            }
+        }
+    }
+}

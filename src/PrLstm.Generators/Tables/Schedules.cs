@@ -1,0 +1,29 @@
+using System.Collections.Generic;
+
+namespace PrLstm.Generators.Tables
+{
+    /// <summary>One way a generated model runs its combine over a sequence.</summary>
+    /// <param name="MethodName">The generated model's method, returning the state tensors.</param>
+    /// <param name="RuntimeEntry">The PrLstm.Runtime.Schedule call it wraps, given the leaves and the combiner.</param>
+    /// <param name="Summary">Its doc comment.</param>
+    /// <param name="SqueezeTime">Whether it returns one state per sequence (fields <c>[B, size]</c>).</param>
+    /// <param name="OutputMethod">The method that returns only the output field of <see cref="MethodName"/>, or null.</param>
+    /// <param name="OutputSummary">The doc comment of <see cref="OutputMethod"/>, {0} standing for "field [B, T, size]".</param>
+    internal sealed record ScheduleInfo(string MethodName, string RuntimeEntry, string Summary, bool SqueezeTime, string? OutputMethod, string? OutputSummary);
+
+    /// <summary>The one table of the schedules a generated model exposes.</summary>
+    internal static class Schedules
+    {
+        public static IReadOnlyList<ScheduleInfo> All { get; } = new[]
+        {
+            new ScheduleInfo("ScanStates", "TreeScan.Prefix", "Every field of every prefix state by the tree scan", SqueezeTime: false,
+                "forward", "All prefix outputs by the tree scan: x <c>[B, T, E]</c> → {0}; position t depends on tokens 0..t only."),
+            new ScheduleInfo("FinalState", "Reduce.Final",
+                "The state of each whole sequence, equal to the last position of <see cref=\"ScanStates\"/> (same bracketing), computing only the tree nodes it needs",
+                SqueezeTime: true, null, null),
+            new ScheduleInfo("ScanStatesSequential", "SequentialFold.Prefix",
+                "Every field of every prefix state of the sequential baseline: the same layers applied left to right, s_t = f(s_{t-1}, leaf_t)",
+                SqueezeTime: false, "ForwardSequential", "The sequential baseline's prefix outputs: {0}."),
+        };
+    }
+}
