@@ -50,7 +50,7 @@ namespace PrLstm.Generators
             // Models: parse each [ParallelRecursiveModel], join it with the collected layer summaries by type name, check the wiring.
             var models = context.SyntaxProvider
                 .ForAttributeWithMetadataName(KnownTypes.ParallelRecursiveModelAttribute, static (node, _) => node is TypeDeclarationSyntax,
-                    static (ctx, ct) => Guarded(ctx, ct, type => ModelParser.Parse(type, ctx.Attributes[0], ct)))
+                    static (ctx, ct) => Guarded(ctx, ct, type => ModelParser.Parse(type, ctx.Attributes[0], new KnownTypes(ctx.SemanticModel.Compilation), ct)))
                 .WithTrackingName(StepNames.Models);
             ReportDiagnostics(context, models.Select(static (r, _) => r.Diagnostics));
             var checkedModels = models

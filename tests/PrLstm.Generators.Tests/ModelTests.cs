@@ -56,7 +56,7 @@ public class ModelTests
     public void SizeChecksRunOnHandBuiltSpecsWithoutRoslyn()
     {
         var state = new StateSpec(new TypeRef("global::T.S", "T", "S", "struct", false),
-            new[] { new FieldSpec("h", "H"), new FieldSpec("m", "M") }.ToEquatableArray(), "h");
+            new[] { new FieldSpec("h", "H"), new FieldSpec("m", "M") }.ToEquatableArray(), "h", EquatableArray<string>.Empty);
         var body = new Binary(0, Op.Add, new GateRef(1, "i"), new FieldRef(2, "left", "m"));
         var spec = new LayerSpec(LayerKind.Block, new TypeRef("global::T.B", "T", "B", "class", true), state,
             new[] { "left", "right" }.ToEquatableArray(), new[] { new GateSpec("i", "H") }.ToEquatableArray(), ProjectionKind.Linear,

@@ -22,12 +22,12 @@ namespace PrLstm.Generators.Emit
         public override string Flat => Value;
     }
 
-    /// <summary><c>name(args)</c> or <c>receiver.name(args)</c>.</summary>
-    internal sealed record CallDoc(Doc? Receiver, string Name, IReadOnlyList<Doc> Arguments) : Doc
+    /// <summary><c>name(args)</c> or <c>receiver.name(args)</c>; also a parameter list, or type arguments with &lt; &gt;.</summary>
+    internal sealed record CallDoc(Doc? Receiver, string Name, IReadOnlyList<Doc> Arguments, string Open = "(", string Close = ")") : Doc
     {
         public string Head => Receiver is null ? Name : Receiver.Operand.Flat + "." + Name;
 
-        public override string Flat => Head + "(" + string.Join(", ", Arguments.Select(a => a.Flat)) + ")";
+        public override string Flat => Head + Open + string.Join(", ", Arguments.Select(a => a.Flat)) + Close;
     }
 
     /// <summary><c>left op right</c> for * and /; the right operand is parenthesised when compound (keeping the order).</summary>
@@ -52,13 +52,20 @@ namespace PrLstm.Generators.Emit
         public override Doc Operand => new ParenDoc(this);
     }
 
+    /// <summary>An array creation: <c>new[] { a, b }</c>, <c>new long[] { H, H }</c>.</summary>
+    internal sealed record ArrayDoc(string Head, IReadOnlyList<Doc> Items) : Doc
+    {
+        public override string Flat => Head + " { " + string.Join(", ", Items.Select(i => i.Flat)) + " }";
+    }
+
     /// <summary><c>(inner)</c>.</summary>
     internal sealed record ParenDoc(Doc Inner) : Doc
     {
         public override string Flat => "(" + Inner.Flat + ")";
     }
 
-    /// <summary>Writes docs, breaking calls after their opening parenthesis and products before their operator.</summary>
+    /// <summary>Writes docs, breaking calls after their opening parenthesis, arrays into one item a line, and products
+    /// before their operator.</summary>
     internal static class DocWriter
     {
         /// <summary>Writes <paramref name="prefix"/> + doc + <paramref name="suffix"/> at the writer's indentation.</summary>
@@ -73,10 +80,10 @@ namespace PrLstm.Generators.Emit
             switch (doc)
             {
                 case CallDoc call when call.Arguments.Count > 0:
-                    w.Line(prefix + call.Head + "(");
+                    w.Line(prefix + call.Head + call.Open);
                     w.Indentation++;
                     for (int i = 0; i < call.Arguments.Count; i++)
-                        Write(w, "", call.Arguments[i], i < call.Arguments.Count - 1 ? "," : ")" + suffix);
+                        Write(w, "", call.Arguments[i], i < call.Arguments.Count - 1 ? "," : call.Close + suffix);
                     w.Indentation--;
                     break;
                 case InfixDoc infix:
@@ -84,6 +91,15 @@ namespace PrLstm.Generators.Emit
                     w.Indentation++;
                     Write(w, infix.Operator + " ", infix.RightOperand, suffix);
                     w.Indentation--;
+                    break;
+                case ArrayDoc array when array.Items.Count > 0:
+                    w.Line(prefix + array.Head);
+                    w.Line("{");
+                    w.Indentation++;
+                    for (int i = 0; i < array.Items.Count; i++)
+                        Write(w, "", array.Items[i], ",");
+                    w.Indentation--;
+                    w.Line("}" + suffix);
                     break;
                 case ParenDoc paren:
                     Write(w, prefix + "(", paren.Inner, ")" + suffix);

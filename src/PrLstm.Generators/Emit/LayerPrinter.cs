@@ -25,7 +25,7 @@ namespace PrLstm.Generators.Emit
         private readonly Dictionary<double, string> _scalarFields = new();
         private readonly Dictionary<string, string> _activationNames = new();
         private NameScope _bodyScope;
-        private readonly string _disposeScope, _projected, _chunks, _input;
+        private readonly string _disposeScope, _projected, _chunks, _input, _differentiable, _inPlace;
         private readonly List<string> _sizes;
         private readonly bool _learnedProjection;
 
@@ -54,6 +54,8 @@ namespace PrLstm.Generators.Emit
             _projected = _scope.Claim("projected");
             _chunks = _scope.Claim("chunks");
             _input = _scope.Claim("x");
+            _differentiable = _scope.Claim("ForwardDifferentiable");
+            _inPlace = _scope.Claim("ForwardInPlace");
             _bodyScope = _scope.Nested();
             _w = FileHeader.Begin(_spec.Type, "TorchSharp layer of the PrLstm " + _spec.Info.DisplayName + " " + _spec.Owner + ".", new[]
             {
@@ -82,16 +84,18 @@ namespace PrLstm.Generators.Emit
                   + (_learnedProjection ? "one linear projection of " : "the split of ") + source + "."
                 : " (no gates, no parameters)."));
             _w.Line(FileHeader.GeneratedCodeAttribute);
-            _w.Open("public sealed class " + Names.LayerClass + " : " + BaseType());
+            DocWriter.Write(_w, "public sealed class " + Names.LayerClass + " : ", BaseType(), "");
+            _w.Line("{");
+            _w.Indentation++;
             WriteFields();
             WriteConstructor();
             WriteForward();
             _w.Line();
-            _w.Line("/// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>");
-            WriteBody("ForwardDifferentiable", differentiable);
+            _w.Summary("The forward pass as autograd records it: every operation makes a new tensor.");
+            WriteBody(_differentiable, differentiable);
             _w.Line();
-            _w.Line("/// <summary>The forward pass without a gradient: operations write into the temporaries they own (the same values).</summary>");
-            WriteBody("ForwardInPlace", inPlace);
+            _w.Summary("The forward pass without a gradient: operations write into the temporaries they own (the same values).");
+            WriteBody(_inPlace, inPlace);
             _w.Close();
             _w.Close();
             return FileHeader.End(_spec.Type, _w);
@@ -100,12 +104,20 @@ namespace PrLstm.Generators.Emit
         private IEnumerable<LearnedOp> LearnedOps() =>
             LayerChecks.BodyExpressions(_spec).SelectMany(LayerChecks.Walk).OfType<LearnedOp>();
 
-        private string BaseType() => _spec.Kind switch
+        private Doc BaseType()
         {
-            LayerKind.Encoder => _torch + ".nn.Module<" + _torch + ".Tensor, " + _state + ">",
-            LayerKind.Block => _torch + ".nn.Module<" + _state + ", " + _state + ", " + _state + ">",
-            LayerKind.Refinement => _torch + ".nn.Module<" + _state + ", " + _state + ">",
-        };
+            var types = _spec.Kind switch
+            {
+                LayerKind.Encoder => new[] { _torch + ".Tensor", _state },
+                LayerKind.Block => new[] { _state, _state, _state },
+                LayerKind.Refinement => new[] { _state, _state },
+            };
+            return new CallDoc(null, _torch + ".nn.Module", types.Select(t => (Doc)new Text(t)).ToList(), "<", ">");
+        }
+
+        private Doc Signature(string head) => new CallDoc(null, head, _spec.Kind == LayerKind.Encoder
+            ? new Doc[] { new Text(_torch + ".Tensor " + _input) }
+            : _spec.StateParameters.Select(p => (Doc)new Text(_state + " " + Names.Identifier(p))).ToList());
 
         private void WriteFields()
         {
@@ -140,11 +152,11 @@ namespace PrLstm.Generators.Emit
                 .Concat(_sizes.Select(s => "long " + s))
                 .Concat(new[] { _torch + ".Device? " + ModelApi.DeviceParameter + " = null", _torch + ".ScalarType? " + ModelApi.DtypeParameter + " = null" });
             string on = "device: " + ModelApi.DeviceParameter + ", dtype: " + ModelApi.DtypeParameter;
-            _w.Line("/// <summary>Creates the layer" + (_gatesField is not null ? " (its weights are initialised by the model)" : "") + ".</summary>");
+            _w.Summary("Creates the layer" + (_gatesField is not null ? " (its weights are initialised by the model)" : "") + ".");
             DocWriter.Write(_w, "public " + Names.LayerClass, new CallDoc(null, "", parameters.Select(p => (Doc)new Text(p)).ToList()), "");
             _w.Open("    : base(\"" + _spec.Type.Name + "\")");
             if (_gateSizesField is not null)
-                _w.Line(_gateSizesField + " = new long[] { " + string.Join(", ", gateSizes) + " };");
+                DocWriter.Write(_w, _gateSizesField + " = ", new ArrayDoc("new long[]", gateSizes.Select(g => (Doc)new Text(g)).ToList()), ";");
             if (_gatesField is not null)
             {
                 string sourceSize = _spec.Kind == LayerKind.Encoder ? ModelApi.InputSizeParameter : Sizes.ToCSharp(LayerChecks.GateSourceSizes(_spec));
@@ -173,10 +185,6 @@ namespace PrLstm.Generators.Emit
             _w.Line();
         }
 
-        private string Parameters() => _spec.Kind == LayerKind.Encoder
-            ? _torch + ".Tensor " + _input
-            : string.Join(", ", _spec.StateParameters.Select(p => _state + " " + Names.Identifier(p)));
-
         private string Arguments() => _spec.Kind == LayerKind.Encoder ? _input : string.Join(", ", _spec.StateParameters.Select(Names.Identifier));
 
         private void WriteForward()
@@ -186,13 +194,27 @@ namespace PrLstm.Generators.Emit
                 ? _input + " <c>[B, T, E]</c>"
                 : string.Join(", ", _spec.StateParameters) + " with fields <c>[B, " + time + ", size]</c>";
             _w.Summary(_spec.Info.ForwardSummary + ": " + shapes + " → fields <c>[B, " + time + ", size]</c>.");
-            _w.Line("public override " + _state + " forward(" + Parameters() + ") =>");
-            _w.Line("    " + _torch + ".is_grad_enabled() ? ForwardDifferentiable(" + Arguments() + ") : ForwardInPlace(" + Arguments() + ");");
+            DocWriter.Write(_w, "", Signature("public override " + _state + " forward"), " =>");
+            _w.Indentation++;
+            string choice = _torch + ".is_grad_enabled() ? " + _differentiable + "(" + Arguments() + ") : " + _inPlace + "(" + Arguments() + ");";
+            if (_w.Fits(choice))
+            {
+                _w.Line(choice);
+            }
+            else
+            {
+                _w.Line(_torch + ".is_grad_enabled()");
+                _w.Line("    ? " + _differentiable + "(" + Arguments() + ")");
+                _w.Line("    : " + _inPlace + "(" + Arguments() + ");");
+            }
+            _w.Indentation--;
         }
 
         private void WriteBody(string name, LayerPlan plan)
         {
-            _w.Open("private " + _state + " " + name + "(" + Parameters() + ")");
+            DocWriter.Write(_w, "", Signature("private " + _state + " " + name), "");
+            _w.Line("{");
+            _w.Indentation++;
             _w.Line("using var " + _disposeScope + " = " + _torch + ".NewDisposeScope();");
             _activationNames.Clear();
             _bodyScope = _scope.Nested();
@@ -201,7 +223,7 @@ namespace PrLstm.Generators.Emit
             foreach (Statement local in plan.Statements.Where(s => s.Kind == StatementKind.Local))
             {
                 _w.Comment(local.Source + "  → [B, " + _spec.Info.TimeAxis + ", " + local.Value.Size + "]");
-                DocWriter.Write(_w, "var " + Names.Identifier(local.Target) + " = ", ToDoc(local.Value), ";");
+                DocWriter.Write(_w, "var " + Names.Identifier(local.Target) + " = ", Hoist(ToDoc(local.Value)), ";");
             }
             foreach (LocalSpec folded in _spec.Locals.Where(l => plan.Statements.All(s => s.Target != l.Name || s.Kind != StatementKind.Local)))
                 _w.Comment(folded.Source + "  (a number: folded into its uses)");
@@ -213,14 +235,18 @@ namespace PrLstm.Generators.Emit
         {
             string time = _spec.Info.TimeAxis;
             var gateSizes = _spec.Gates.Select(g => g.Size).ToList();
-            string source = _spec.Kind == LayerKind.Encoder
-                ? _input
+            Doc source = _spec.Kind == LayerKind.Encoder
+                ? new Text(_input)
                 : LayerChecks.GateSourceSizes(_spec).Count == 1
-                    ? Names.Identifier(_spec.StateParameters[0]) + "." + Names.Identifier(_spec.GatesFrom[0])
-                    : _torch + ".cat(new[] { " + string.Join(", ", _spec.StateParameters.SelectMany(p => _spec.GatesFrom.Select(f => Names.Identifier(p) + "." + Names.Identifier(f)))) + " }, -1)";
+                    ? new Text(Names.Identifier(_spec.StateParameters[0]) + "." + Names.Identifier(_spec.GatesFrom[0]))
+                    : new CallDoc(null, _torch + ".cat", new Doc[]
+                    {
+                        new ArrayDoc("new[]", _spec.StateParameters.SelectMany(p => _spec.GatesFrom.Select(f => (Doc)new Text(Names.Identifier(p) + "." + Names.Identifier(f)))).ToList()),
+                        new Text("-1"),
+                    });
             _w.Comment("[" + string.Join(" | ", _spec.Gates.Select(g => g.Name)) + "] = " + (_gatesField is not null ? "gates(" + LayerChecks.GateSourceText(_spec) + ")" : LayerChecks.GateSourceText(_spec))
                 + "  → [B, " + time + ", " + Sizes.Format(gateSizes) + "]");
-            _w.Line("var " + _projected + " = " + (_gatesField is not null ? _gatesField + ".forward(" + source + ")" : source) + ";");
+            DocWriter.Write(_w, "var " + _projected + " = ", _gatesField is not null ? new CallDoc(new Text(_gatesField), "forward", new[] { source }) : source, ";");
             _w.Line("var " + _chunks + " = " + _projected + ".split(" + _gateSizesField + ", -1);");
             foreach (GatePlan gate in plan.Gates)
             {
@@ -234,8 +260,8 @@ namespace PrLstm.Generators.Emit
                 foreach (GatePlan gate in plan.Gates)
                     _w.Line("var " + _activationNames[gate.Name] + " = " + _chunks + "[" + gate.Index + "];");
                 _w.Comment("Each gate becomes its activation in place: one pass over the projection on the CPU.");
-                string Gates(Op op) => "new " + _torch + ".Tensor[] { " + string.Join(", ", plan.Gates.Where(g => g.Activation == op).Select(g => _activationNames[g.Name])) + " }";
-                DocWriter.Write(_w, "", new CallDoc(null, _elementwise + ".ActivateGatesInPlace", new Doc[] { new Text(_projected), new Text(Gates(Op.Sigmoid)), new Text(Gates(Op.Tanh)) }), ";");
+                Doc Gates(Op op) => new ArrayDoc("new " + _torch + ".Tensor[]", plan.Gates.Where(g => g.Activation == op).Select(g => (Doc)new Text(_activationNames[g.Name])).ToList());
+                DocWriter.Write(_w, "", new CallDoc(null, _elementwise + ".ActivateGatesInPlace", new[] { new Text(_projected), Gates(Op.Sigmoid), Gates(Op.Tanh) }), ";");
                 return;
             }
             foreach (ActivationRun run in plan.Runs)
@@ -253,17 +279,56 @@ namespace PrLstm.Generators.Emit
         private void WriteReturn(LayerPlan plan)
         {
             var fields = plan.Statements.Where(s => s.Kind == StatementKind.Field).ToList();
+            // Deep parts of the values are written before the return (they cannot be statements inside it).
+            var values = fields.Select(f => Hoist(ToDoc(f.Value))).ToList();
             _w.Line("return new " + _state + "(");
             _w.Indentation++;
             for (int f = 0; f < fields.Count; f++)
             {
                 Statement field = fields[f];
                 _w.Comment(field.Source);
-                Doc value = ToDoc(field.Value);
+                Doc value = values[f];
                 if (field.Alias) value = new CallDoc(value, "alias", new Doc[0]);
                 DocWriter.Write(_w, Names.Identifier(field.Target) + ": ", value, f < fields.Count - 1 ? "," : ").MoveToOuterDisposeScope();");
             }
             _w.Indentation--;
+        }
+
+        /// <summary>
+        /// Deep expressions (a sum of sixty terms) would indent past the line length when broken: their inner parts are
+        /// written first as locals of their own (part, part2, ...). The same tensors flow, so nothing computes differently.
+        /// </summary>
+        private Doc Hoist(Doc doc, int depth = 0)
+        {
+            const int MaxDepth = 6;
+            switch (doc)
+            {
+                case CallDoc call:
+                {
+                    var arguments = call.Arguments.Select(a => Hoist(a, depth + 1)).ToList();
+                    var receiver = call.Receiver is null ? null : Hoist(call.Receiver, depth + 1);
+                    var hoisted = call with { Receiver = receiver, Arguments = arguments };
+                    return depth >= MaxDepth ? Local(hoisted) : hoisted;
+                }
+                case InfixDoc infix:
+                {
+                    var hoisted = new InfixDoc(Hoist(infix.Left, depth + 1), infix.Operator, Hoist(infix.Right, depth + 1));
+                    return depth >= MaxDepth ? Local(hoisted) : hoisted;
+                }
+                case NegateDoc negate:
+                    return new NegateDoc(Hoist(negate.Operand_, depth + 1));
+                case ParenDoc paren:
+                    return new ParenDoc(Hoist(paren.Inner, depth));
+                default:
+                    return doc;
+            }
+
+            Doc Local(Doc value)
+            {
+                string name = _bodyScope.Claim("part");
+                DocWriter.Write(_w, "var " + name + " = ", value, ";");
+                return new Text(name);
+            }
         }
 
         /// <summary>The C# of one plan node. Sums and differences go through Elementwise (TorchSharp's + and - make a

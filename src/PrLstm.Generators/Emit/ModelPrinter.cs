@@ -82,16 +82,16 @@ namespace PrLstm.Generators.Emit
             if (_hasRefinement)
                 _w.Line("private readonly global::TorchSharp.Modules.ModuleList<" + Layer(_model.Refinement!) + "> " + _refinements + ";");
             _w.Line();
-            _w.Line("/// <summary>Size E of each token's input vector.</summary>");
+            _w.Summary("Size E of each token's input vector.");
             _w.Line("public long " + ModelApi.InputSize + " { get; }");
             _w.Line();
             foreach (string size in _model.Sizes)
             {
-                _w.Line("/// <summary>The size " + size + ".</summary>");
+                _w.Summary("The size " + size + ".");
                 _w.Line("public long " + size + " { get; }");
                 _w.Line();
             }
-            _w.Line("/// <summary>Number of refinement layers applied after the composition block.</summary>");
+            _w.Summary("Number of refinement layers applied after the composition block.");
             _w.Line("public int " + ModelApi.Refinements + " => " + (_hasRefinement ? _refinements + ".Count" : "0") + ";");
             _w.Line();
             _w.Summary("Size of the output field " + _output + " (" + _outputSize + "), the last dimension of <see cref=\"forward\"/>'s result.");
@@ -106,7 +106,7 @@ namespace PrLstm.Generators.Emit
             var parameters = new[] { "long " + inputSize }.Concat(_model.Sizes.Select(s => "long " + s));
             if (_hasRefinement) parameters = parameters.Concat(new[] { "int " + refinements + " = " + _model.DefaultRefinements });
             parameters = parameters.Concat(new[] { _torch + ".Device? " + device + " = null", _torch + ".ScalarType? " + dtype + " = null" });
-            _w.Line("/// <summary>Creates the model with freshly initialised weights (truncated normal, std 1/sqrt(fan_in), zero biases).</summary>");
+            _w.Summary("Creates the model with freshly initialised weights (truncated normal, std 1/sqrt(fan_in), zero biases).");
             _w.Line("/// <param name=\"" + inputSize + "\">Size E of each token's input vector.</param>");
             foreach (string size in _model.Sizes)
                 _w.Line("/// <param name=\"" + size + "\">The size " + size + ".</param>");
@@ -168,13 +168,13 @@ namespace PrLstm.Generators.Emit
 
         private void WriteEncodeAndCombine()
         {
-            _w.Line("/// <summary>Checks the input and encodes every token: x <c>[B, T, E]</c> → leaf states " + _fieldShapes + ".</summary>");
+            _w.Summary("Checks the input and encodes every token: x <c>[B, T, E]</c> → leaf states " + _fieldShapes + ".");
             _w.Open("public " + _state + " " + ModelApi.Encode + "(" + _torch + ".Tensor " + _x + ")");
             _w.Line(Runtime + "Modules.ModelInput.Validate(this, " + _x + ", " + ModelApi.InputSize + ", nameof(" + _x + "));");
             _w.Line("return " + Runtime + "Schedule.CpuSplit.Encode(" + _x + ", " + Sizes.ToCSharp(_model.State.Fields.Select(f => f.Size)) + ", " + _encoder + ".forward);");
             _w.Close();
             _w.Line();
-            _w.Line("/// <summary>The combine operator f(left, right): the composition block" + (_hasRefinement ? ", then each refinement layer" : "") + ".</summary>");
+            _w.Summary("The combine operator f(left, right): the composition block" + (_hasRefinement ? ", then each refinement layer" : "") + ".");
             _w.Open("public " + _state + " " + ModelApi.Combine + "(" + _state + " left, " + _state + " right)");
             if (_hasRefinement)
             {
@@ -200,25 +200,30 @@ namespace PrLstm.Generators.Emit
                 + " for the new prefix, equal to that position of <see cref=\"forward\"/>, at about two combines per token and O(log t) states.", "///");
             _w.Line("/// </summary>");
             _w.Line("public " + stream + "ModelStream<" + _state + "> " + ModelApi.OpenStream + "(long " + _batch + ") =>");
-            _w.Line("    new(this, " + _batch + ", " + ModelApi.InputSize + ", new long[] { " + string.Join(", ", _model.State.Fields.Select(f => f.Size)) + " }, "
-                + _model.State.Fields.ToList().FindIndex(f => f.Name == _output) + ", " + ModelApi.Encode + ", new " + _combiner + "(this));");
+            DocWriter.Write(_w, "    ", new CallDoc(null, "new", new Doc[]
+            {
+                new Text("this"), new Text(_batch), new Text(ModelApi.InputSize),
+                new ArrayDoc("new long[]", _model.State.Fields.Select(f => (Doc)new Text(f.Size)).ToList()),
+                new Text(_model.State.Fields.ToList().FindIndex(f => f.Name == _output).ToString()), new Text(ModelApi.Encode), new Text("new " + _combiner + "(this)"),
+            }), ";");
             _w.Line();
             _w.Line(stream + "IModelStream " + stream + "IStreamingModel." + ModelApi.OpenStream + "(long " + _batch + ") =>");
             _w.Line("    " + ModelApi.OpenStream + "(" + _batch + ");");
             _w.Line();
-            _w.Line("/// <summary>Writes the parameters to a safetensors file, by name (atomically: a temporary file, then a rename).</summary>");
+            _w.Summary("Writes the parameters to a safetensors file, by name (atomically: a temporary file, then a rename).");
             _w.Line("public void " + ModelApi.SaveWeights + "(string path) => " + Runtime + "Weights.Safetensors.Save(this, path);");
             _w.Line();
-            _w.Line("/// <summary>Reads parameters saved by <see cref=\"" + ModelApi.SaveWeights + "\"/> (or by PyTorch with the same names and shapes).</summary>");
+            _w.Summary("Reads parameters saved by <see cref=\"" + ModelApi.SaveWeights + "\"/> (or by PyTorch with the same names and shapes).");
             _w.Line("public void " + ModelApi.LoadWeights + "(string path) => " + Runtime + "Weights.Safetensors.Load(this, path);");
             _w.Line();
-            _w.Line("/// <summary>Adapts <see cref=\"" + ModelApi.Combine + "\"/> to the schedules; a struct, so the schedule code is specialised for it.</summary>");
+            _w.Summary("Adapts <see cref=\"" + ModelApi.Combine + "\"/> to the schedules; a struct, so the schedule code is specialised for it.");
             _w.Open("private readonly struct " + _combiner + " : " + Runtime + "Schedule.IScanCombine<" + _state + ">");
             _w.Line("private readonly " + Names.Identifier(_model.Type.Name) + " " + _modelField + ";");
             _w.Line();
             _w.Line("public " + _combiner + "(" + Names.Identifier(_model.Type.Name) + " " + _modelField + ") => this." + _modelField + " = " + _modelField + ";");
             _w.Line();
-            _w.Line("public " + _state + " Combine(" + _state + " left, " + _state + " right) => " + _modelField + "." + ModelApi.Combine + "(left, right);");
+            _w.Line("public " + _state + " Combine(" + _state + " left, " + _state + " right) =>");
+            _w.Line("    " + _modelField + "." + ModelApi.Combine + "(left, right);");
             _w.Close();
         }
     }

@@ -59,8 +59,16 @@ namespace PrLstm.Generators.Emit
         private static IEnumerable<string> Wrap(string text, int width)
         {
             var line = new StringBuilder();
-            foreach (string word in text.Split(' '))
+            foreach (string whole in text.Split(' '))
             {
+                // A word longer than a line (a deeply nested call) is cut where it must be.
+                string word = whole;
+                while (word.Length > width)
+                {
+                    if (line.Length > 0) { yield return line.ToString(); line.Clear(); }
+                    yield return word.Substring(0, width);
+                    word = word.Substring(width);
+                }
                 if (line.Length > 0 && line.Length + 1 + word.Length > width)
                 {
                     yield return line.ToString();

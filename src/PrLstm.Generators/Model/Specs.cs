@@ -17,7 +17,8 @@ namespace PrLstm.Generators.Model
     internal sealed record FieldSpec(string Name, string Size);
 
     /// <summary>A [State] struct: its fields in declaration order and the field the model outputs.</summary>
-    internal sealed record StateSpec(TypeRef Type, EquatableArray<FieldSpec> Fields, string OutputField)
+    /// <param name="ScopeNames">Names in the struct or its namespace that the generated file must not capture.</param>
+    internal sealed record StateSpec(TypeRef Type, EquatableArray<FieldSpec> Fields, string OutputField, EquatableArray<string> ScopeNames)
     {
         public FieldSpec? Field(string name)
         {

@@ -66,12 +66,13 @@ namespace PrLstm.Generators.Parse
         }
 
         /// <summary>Why <paramref name="name"/> cannot be a size name, or null when it can.</summary>
-        public static string? SizeNameProblem(string? name)
+        public static string? SizeNameProblem(string? name, KnownTypes known)
         {
             if (string.IsNullOrEmpty(name)) return "it is empty";
             if (!SyntaxFacts.IsValidIdentifier(name) || SyntaxFacts.GetKeywordKind(name!) != SyntaxKind.None)
                 return "sizes become constructor parameters, so a size must be a C# identifier such as \"H\"";
             if (ModelApi.Names.Contains(name)) return "the generated model already has a public member or constructor parameter of that name";
+            if (known.ModuleMemberNames.Contains(name!)) return "the generated model inherits a member of that name from TorchSharp's Module";
             return null;
         }
 

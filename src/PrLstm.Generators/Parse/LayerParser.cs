@@ -98,7 +98,7 @@ namespace PrLstm.Generators.Parse
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GateSizeUnknown, location, gate.Name, owner, string.Join(", ", state.Fields.Select(f => f.Name + ": " + f.Size))));
                     continue;
                 }
-                if (Declarations.SizeNameProblem(size) is { } problem)
+                if (Declarations.SizeNameProblem(size, known) is { } problem)
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSizeName, location, size, owner + " gate '" + gate.Name + "'", problem));
                     continue;
@@ -145,7 +145,7 @@ namespace PrLstm.Generators.Parse
             LayerSpec? spec = ok
                 ? new LayerSpec(kind, Declarations.ToTypeRef(type), state, stateParameters.Select(p => p.Name).ToEquatableArray(), gates.ToEquatableArray(),
                     projection, gatesFrom.ToEquatableArray(), body.Locals.ToEquatableArray(), body.Result.ToEquatableArray(),
-                    Declarations.ScopeNames(type, Names.AliasCandidates(state.Type.Name)))
+                    Declarations.ScopeNames(type, Names.AliasCandidates(state.Type.Name)).Concat(known.ModuleMemberNames).Distinct().OrderBy(n => n, System.StringComparer.Ordinal).ToEquatableArray())
                 : null;
             return new ParsedLayer(spec, locations, diagnostics.ToEquatableArray(), body.CompilerError) { Kind = kind, TypeName = typeName };
         }

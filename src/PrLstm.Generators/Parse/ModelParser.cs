@@ -11,7 +11,7 @@ namespace PrLstm.Generators.Parse
     /// <summary>Reads a [ParallelRecursiveModel] class. Its parts are looked up later, among the parsed parts.</summary>
     internal static class ModelParser
     {
-        public static Result<ModelSpec?> Parse(INamedTypeSymbol type, AttributeData attribute, CancellationToken cancellationToken)
+        public static Result<ModelSpec?> Parse(INamedTypeSymbol type, AttributeData attribute, KnownTypes known, CancellationToken cancellationToken)
         {
             var diagnostics = new List<DiagnosticInfo>();
             var location = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)) ?? LocationInfo.From(type.Locations.FirstOrDefault());
@@ -42,7 +42,7 @@ namespace PrLstm.Generators.Parse
             bool refinementsExplicit = Declarations.HasNamedArgument(attribute, "Refinements");
             int refinements = refinementsExplicit ? Declarations.NamedArgument<int>(attribute, "Refinements") : 1;
             var spec = new ModelSpec(Declarations.ToTypeRef(type), encoder, block, refinement, refinements, refinementsExplicit, location,
-                Declarations.ScopeNames(type, new[] { "torch" }));
+                Declarations.ScopeNames(type, new[] { "torch" }).Concat(known.ModuleMemberNames).Distinct().OrderBy(n => n, System.StringComparer.Ordinal).ToEquatableArray());
             return new Result<ModelSpec?>(diagnostics.Count == 0 ? spec : null, diagnostics.ToEquatableArray());
         }
     }

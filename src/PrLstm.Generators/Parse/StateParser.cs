@@ -48,7 +48,7 @@ namespace PrLstm.Generators.Parse
                             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidStateField, location, memberName, type.Name, "has no [Size(\"...\")]"));
                             continue;
                         }
-                        string? problem = Declarations.SizeNameProblem(size);
+                        string? problem = Declarations.SizeNameProblem(size, known);
                         if (problem is not null)
                         {
                             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSizeName, location, size, type.Name + "." + memberName, problem));
@@ -74,7 +74,7 @@ namespace PrLstm.Generators.Parse
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidStateField, LocationInfo.From(type.Locations.FirstOrDefault()), type.Name, type.Name, "declares no Vec fields"));
 
             bool ok = shapeOk && fields.Count > 0 && !diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
-            StateSpec? spec = ok ? new StateSpec(Declarations.ToTypeRef(type), fields.ToEquatableArray(), output ?? fields[0].Name) : null;
+            StateSpec? spec = ok ? new StateSpec(Declarations.ToTypeRef(type), fields.ToEquatableArray(), output ?? fields[0].Name, Declarations.ScopeNames(type, new[] { "torch" })) : null;
             return new Result<StateSpec?>(spec, diagnostics.ToEquatableArray());
         }
     }

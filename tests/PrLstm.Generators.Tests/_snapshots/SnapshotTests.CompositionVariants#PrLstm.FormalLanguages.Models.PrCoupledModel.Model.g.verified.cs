@@ -146,7 +146,8 @@ namespace PrLstm.FormalLanguages.Models
 
             public Combiner(PrCoupledModel model) => this.model = model;
 
-            public LstmStateTensors Combine(LstmStateTensors left, LstmStateTensors right) => model.Combine(left, right);
+            public LstmStateTensors Combine(LstmStateTensors left, LstmStateTensors right) =>
+                model.Combine(left, right);
         }
     }
 }

@@ -134,7 +134,8 @@ namespace PrLstm.FormalLanguages.Models
 
             public Combiner(PrMinimalModel model) => this.model = model;
 
-            public MinStateTensors Combine(MinStateTensors left, MinStateTensors right) => model.Combine(left, right);
+            public MinStateTensors Combine(MinStateTensors left, MinStateTensors right) =>
+                model.Combine(left, right);
         }
     }
 }

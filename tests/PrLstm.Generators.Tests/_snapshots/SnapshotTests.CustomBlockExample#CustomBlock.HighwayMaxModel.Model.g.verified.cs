@@ -134,7 +134,8 @@ namespace CustomBlock
 
             public Combiner(HighwayMaxModel model) => this.model = model;
 
-            public MaxStateTensors Combine(MaxStateTensors left, MaxStateTensors right) => model.Combine(left, right);
+            public MaxStateTensors Combine(MaxStateTensors left, MaxStateTensors right) =>
+                model.Combine(left, right);
         }
     }
 }

@@ -21,7 +21,10 @@ namespace PrLstm.FormalLanguages.Models
             /// <summary>Number of positions on the time axis (dimension 1).</summary>
             public long Length => s.shape[1];
 
-            /// <summary>Bytes of one position across the batch and the fields in CPU memory (0 elsewhere): the schedules split large CPU calls by it.</summary>
+            /// <summary>
+            /// Bytes of one position across the batch and the fields in CPU memory (0 elsewhere): the schedules split large CPU calls by
+            /// it.
+            /// </summary>
             public long CpuBytesPerPosition => global::PrLstm.Runtime.Schedule.CpuSplit.CpuBytesPerPosition(s);
 
             /// <summary>Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy).</summary>

@@ -134,7 +134,8 @@ namespace PrLstm.FormalLanguages.Models
 
             public Combiner(PrGruModel model) => this.model = model;
 
-            public GruStateTensors Combine(GruStateTensors left, GruStateTensors right) => model.Combine(left, right);
+            public GruStateTensors Combine(GruStateTensors left, GruStateTensors right) =>
+                model.Combine(left, right);
         }
     }
 }

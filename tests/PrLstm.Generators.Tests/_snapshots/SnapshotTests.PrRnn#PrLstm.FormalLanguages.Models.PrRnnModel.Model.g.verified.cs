@@ -146,7 +146,8 @@ namespace PrLstm.FormalLanguages.Models
 
             public Combiner(PrRnnModel model) => this.model = model;
 
-            public RnnStateTensors Combine(RnnStateTensors left, RnnStateTensors right) => model.Combine(left, right);
+            public RnnStateTensors Combine(RnnStateTensors left, RnnStateTensors right) =>
+                model.Combine(left, right);
         }
     }
 }
