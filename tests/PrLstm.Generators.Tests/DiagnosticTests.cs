@@ -429,6 +429,88 @@ public class DiagnosticTests
         ("PRL1013", "Size 'M' of model M has the model's own name; rename the size or the model", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))"));
 
     [Fact]
+    public void PRL1011_RefinementCountAboveTheLimit() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
+        }
+
+        [RefinementBlock(GatesFrom = "h")]
+        public static partial class R
+        {
+            public static S Refine(S state, Vec i) => new S { h = i, c = state.c };
+        }
+
+        [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = int.MaxValue)]
+        public partial class M { }
+        """),
+        ("PRL1011", "Model M sets Refinements = 2147483647; it must be between 0 and 64",
+            "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = int.MaxValue)"));
+
+    [Fact]
+    public void PRL0013_GatesFromNamesAFieldTwice() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h, h")]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
+        }
+        """),
+        ("PRL0013", "GatesFrom of B is \"h, h\", which is not a list that names each field at most once ('h' is named twice)", "CompositionBlock(GatesFrom = \"h, h\")"));
+
+    [Fact]
+    public void PRL0002_StatementsAfterTheReturnAreReportedNotTheReturn() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i)
+            {
+                return new S { h = i, c = left.c };
+                var late = i;
+            }
+        }
+        """),
+        ("PRL0002", "B.Compose contains 'var late = i;' after the return 'return new S { h = i, c = left.c };', which a declaration body cannot hold; write local declarations followed by one return of a new state object", "var late = i;"));
+
+    [Fact]
+    public void PRL0005_LayerOrStateNamedLikeTheTypeTheGeneratorNestsInIt() => AssertDiagnostics(TestSources.Usings + """
+        namespace Test;
+
+        [State]
+        public partial struct Tensors
+        {
+            [Size("H")] public Vec h;
+        }
+
+        [State]
+        public partial struct S
+        {
+            [Size("H")] public Vec h;
+        }
+
+        [CompositionBlock]
+        public static partial class Layer
+        {
+            public static S Compose(S left, S right, Vec i) => new S { h = i };
+        }
+        """,
+        ("PRL0005", "Tensors cannot be a PrLstm declaration: it is named Tensors, the name of the record the generator nests in it", "Tensors"),
+        ("PRL0005", "Layer cannot be a PrLstm declaration: it is named Layer, the name of the TorchSharp class the generator nests in it", "Layer"));
+
+    [Fact]
+    public void PRL0005_ModelNamedLikeAMemberOfItsApi() => AssertDiagnostics(TestSources.WithState("""
+        [CompositionBlock(GatesFrom = "h")]
+        public static partial class B
+        {
+            public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
+        }
+
+        [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))]
+        public partial class Encode { }
+        """),
+        ("PRL0005", "Encode cannot be a PrLstm declaration: it is named like a member of the generated model (Encode); C# forbids a member named like its type", "Encode"));
+
+    [Fact]
     public void PRL1014_ModelOfABrokenLayerSaysOnceWhyItIsNotGenerated() => AssertDiagnostics(TestSources.WithState("""
         [CompositionBlock(GatesFrom = "h")]
         public static partial class B

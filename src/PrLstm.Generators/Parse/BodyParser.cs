@@ -94,7 +94,7 @@ namespace PrLstm.Generators.Parse
                     Fail(DiagnosticDescriptors.UnsupportedStatement, statement, _owner, Excerpt(statement));
                 }
             }
-            if (statements.Count == 0 || statements[statements.Count - 1] is not ReturnStatementSyntax)
+            if (!statements.Any(s => s is ReturnStatementSyntax))
                 Fail(DiagnosticDescriptors.UnsupportedStatement, method.Identifier, _owner, "no final 'return new " + _state.Type.Name + " { ... };'");
         }
 

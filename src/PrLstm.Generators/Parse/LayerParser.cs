@@ -126,7 +126,7 @@ namespace PrLstm.Generators.Parse
                             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownGateSource, attributeLocation, type.Name, name, state.Type.Name, string.Join(", ", state.Fields.Select(f => f.Name))));
                         else if (gatesFrom.Contains(name))
                             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation, "GatesFrom", type.Name, "\"" + declared + "\"",
-                                "each field at most once ('" + name + "' is named twice)"));
+                                "a list that names each field at most once ('" + name + "' is named twice)"));
                         else
                             gatesFrom.Add(name);
                     }
