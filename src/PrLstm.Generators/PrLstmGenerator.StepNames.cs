@@ -9,9 +9,9 @@ namespace PrLstm.Generators
             public const string Encoders = "PrLstm.Encoders";
             public const string Blocks = "PrLstm.Blocks";
             public const string Refinements = "PrLstm.Refinements";
-            public const string PartSpecs = "PrLstm.PartSpecs";
+            public const string CheckedLayers = "PrLstm.CheckedLayers";
             public const string Models = "PrLstm.Models";
-            public const string ModelPlans = "PrLstm.ModelPlans";
+            public const string CheckedModels = "PrLstm.CheckedModels";
 
             public static string For(Tables.LayerKind kind) => kind switch
             {

@@ -57,7 +57,7 @@ namespace PrLstm.Generators
                 .Where(static r => r.Value is not null)
                 .Combine(summaries)
                 .Select(static (pair, _) => ModelChecks.Check(pair.Left.Value!, pair.Right))
-                .WithTrackingName(StepNames.ModelPlans);
+                .WithTrackingName(StepNames.CheckedModels);
             ReportDiagnostics(context, checkedModels.Select(static (r, _) => r.Diagnostics));
             EmitEach(context, checkedModels.Select(static (r, _) => r.Value), static p => HintNames.For(p.Type, "Model"), ModelPrinter.Print);
         }
@@ -79,7 +79,7 @@ namespace PrLstm.Generators
                     return new CheckedLayerResult(result, summary);
                 });
             ReportDiagnostics(context, layers.Select(static (p, _) => p.Result.Diagnostics));
-            EmitEach(context, layers.Select(static (p, _) => p.Result.Value).WithTrackingName(StepNames.PartSpecs),
+            EmitEach(context, layers.Select(static (p, _) => p.Result.Value).WithTrackingName(StepNames.CheckedLayers),
                 static s => HintNames.For(s.Spec.Type, Names.LayerClass), LayerPrinter.Print);
             return layers;
         }

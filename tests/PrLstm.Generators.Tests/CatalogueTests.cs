@@ -23,7 +23,8 @@ public class CatalogueTests
             Assert.Matches("^PRL[0129][0-9]{3}$", d.Id);
             string expectedCategory = d.Id[3] switch { '0' => DiagnosticCategories.Declaration, '1' => DiagnosticCategories.Model, _ => DiagnosticCategories.Internal };
             Assert.Equal(expectedCategory, d.Category);
-            Assert.Equal("docs/diagnostics.md#" + d.Id.ToLowerInvariant(), d.HelpLinkUri);
+            // Help is inline: no link to a file outside the package.
+            Assert.True(string.IsNullOrEmpty(d.HelpLinkUri), d.Id + ": " + d.HelpLinkUri);
         }
     }
 
@@ -39,6 +40,12 @@ public class CatalogueTests
             Assert.Contains("## " + d.Id + "\n", docs);
             Assert.Contains("`" + d.MessageFormat + "`", docs);
             Assert.Contains(d.Id + " | " + d.Category + " | " + d.DefaultSeverity + " | " + d.Title, releases);
+            // The description an IDE shows is the section's Fix paragraph, word for word.
+            string section = docs.Substring(docs.IndexOf("## " + d.Id + "\n", StringComparison.Ordinal));
+            string fix = section.Substring(section.IndexOf("Fix: ", StringComparison.Ordinal) + 5);
+            int end = fix.IndexOf("\n\n", StringComparison.Ordinal);
+            fix = (end < 0 ? fix : fix.Substring(0, end)).TrimEnd();
+            Assert.Equal(string.Join(" ", fix.Split('\n').Select(l => l.Trim())), d.Description.ToString());
         }
     }
 }

@@ -176,7 +176,7 @@ public class DiagnosticTests
         ("PRL0009", "The return type of Leaf.Encode is Plain, which is not a [State] struct", "Plain"));
 
     [Fact]
-    public void PRL0010_InvalidModelPart() => AssertDiagnostics(TestSources.WithState("""
+    public void PRL0010_InvalidModelLayer() => AssertDiagnostics(TestSources.WithState("""
         [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(Leaf))]
         public partial class M { }
         """),

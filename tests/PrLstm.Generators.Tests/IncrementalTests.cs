@@ -55,7 +55,7 @@ public class IncrementalTests
     public void ChangingAGateReEmitsThatBlock()
     {
         var (_, second) = RunTwice(Declarations, Declarations.Replace("Sigmoid(fRight) * right.c", "Tanh(fRight) * right.c"));
-        Assert.Contains(IncrementalStepRunReason.Modified, StepReasons(second, PrLstmGenerator.StepNames.PartSpecs));
+        Assert.Contains(IncrementalStepRunReason.Modified, StepReasons(second, PrLstmGenerator.StepNames.CheckedLayers));
         Assert.Contains(IncrementalStepRunReason.Modified, OutputReasons(second));
     }
 
@@ -71,7 +71,7 @@ public class IncrementalTests
             }
             """;
         var (_, second) = RunTwice(Declarations, Declarations + extra);
-        var reasons = StepReasons(second, PrLstmGenerator.StepNames.PartSpecs).ToList();
+        var reasons = StepReasons(second, PrLstmGenerator.StepNames.CheckedLayers).ToList();
         Assert.Contains(IncrementalStepRunReason.New, reasons);
         Assert.DoesNotContain(IncrementalStepRunReason.Modified, reasons);
         Assert.Contains(second.Results[0].GeneratedSources, s => s.HintName.EndsWith("SecondMerge.Layer.g.cs"));

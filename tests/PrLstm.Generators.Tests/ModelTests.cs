@@ -21,8 +21,8 @@ public class ModelTests
     public void CompilingTheSameSourceTwiceGivesEqualModels()
     {
         string source = TestSources.Repository("examples/FormalLanguages/Models/PrLstmCells.cs");
-        var first = Outputs(PrLstmGenerator.StepNames.PartSpecs, source);
-        var second = Outputs(PrLstmGenerator.StepNames.PartSpecs, source);
+        var first = Outputs(PrLstmGenerator.StepNames.CheckedLayers, source);
+        var second = Outputs(PrLstmGenerator.StepNames.CheckedLayers, source);
         Assert.Equal(3, first.Count);
         Assert.Equal(first, second);
         Assert.Equal(first.Select(o => o.GetHashCode()), second.Select(o => o.GetHashCode()));
@@ -32,7 +32,7 @@ public class ModelTests
     public void ModelsHoldNoSymbolsSyntaxOrCompilations()
     {
         string source = TestSources.Repository("examples/FormalLanguages/Models/PrLstmCells.cs");
-        foreach (string step in new[] { PrLstmGenerator.StepNames.States, PrLstmGenerator.StepNames.Blocks, PrLstmGenerator.StepNames.ModelPlans })
+        foreach (string step in new[] { PrLstmGenerator.StepNames.States, PrLstmGenerator.StepNames.Blocks, PrLstmGenerator.StepNames.CheckedModels })
             foreach (object output in Outputs(step, source))
                 AssertNoRoslynObjects(output, step, new HashSet<object>(ReferenceEqualityComparer.Instance));
     }

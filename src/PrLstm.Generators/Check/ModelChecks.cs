@@ -23,7 +23,7 @@ namespace PrLstm.Generators.Check
                 var info = LayerKinds.Of(kind);
                 var other = layers.FirstOrDefault(p => p.TypeName == typeName);
                 string what = other is null ? ShortName(typeName) : ShortName(typeName) + " (a " + LayerKinds.Of(other.Kind).DisplayName + ")";
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidModelPart, model.Location, info.ModelArgument, model.Type.Name, what, info.AttributeName));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidModelLayer, model.Location, info.ModelArgument, model.Type.Name, what, info.AttributeName));
                 return null;
             }
 

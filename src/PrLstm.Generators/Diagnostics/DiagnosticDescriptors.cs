@@ -8,8 +8,9 @@ namespace PrLstm.Generators.Diagnostics
     /// </summary>
     internal static class DiagnosticDescriptors
     {
-        // The catalogue ships with the sources and the package (docs/diagnostics.md), one section per ID.
-        private static string HelpLink(string id) => "docs/diagnostics.md#" + id.ToLowerInvariant();
+        // Help ships inside the generator: each descriptor's description is the "Fix:" paragraph of its section in
+        // docs/diagnostics.md, embedded at build time, so IDEs show it without a link to a file users do not have.
+        private static string Help(string id) => DiagnosticHelp.Fix(id);
 
         public const string NotPartialId = "PRL0001";
         public const string UnsupportedStatementId = "PRL0002";
@@ -20,7 +21,7 @@ namespace PrLstm.Generators.Diagnostics
         public const string InvalidSizeNameId = "PRL0007";
         public const string UnknownGateSourceId = "PRL0008";
         public const string NotAStateId = "PRL0009";
-        public const string InvalidModelPartId = "PRL0010";
+        public const string InvalidModelLayerId = "PRL0010";
         public const string MissingGateSourceId = "PRL0011";
         public const string UnsupportedExpressionId = "PRL0012";
         public const string InvalidAttributeArgumentId = "PRL0013";
@@ -49,7 +50,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(NotPartialId),
+            description: Help(NotPartialId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0002: "{0} contains '{1}', which a declaration body cannot hold; write local declarations followed by one return of a new state object".</summary>
@@ -60,7 +61,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(UnsupportedStatementId),
+            description: Help(UnsupportedStatementId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0003: "'{0}' in {1} is not a PrLstm function; use Sigmoid, Tanh, Relu, Identity, Max or Min from PrLstm.Dsl.Ops".</summary>
@@ -71,7 +72,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(UnknownFunctionId),
+            description: Help(UnknownFunctionId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0004: "{0} must declare exactly one public static method named '{1}'".</summary>
@@ -82,7 +83,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(MissingMethodId),
+            description: Help(MissingMethodId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0005: "{0} cannot be a PrLstm declaration: it is {1}".</summary>
@@ -93,7 +94,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(UnsupportedTypeShapeId),
+            description: Help(UnsupportedTypeShapeId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0006: "Member '{0}' of state {1} {2}; state fields are public instance fields of type Vec with [Size("name")]".</summary>
@@ -104,7 +105,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(InvalidStateFieldId),
+            description: Help(InvalidStateFieldId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0007: "Size name '{0}' in {1} is not usable: {2}".</summary>
@@ -115,7 +116,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(InvalidSizeNameId),
+            description: Help(InvalidSizeNameId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0008: "GatesFrom of {0} names '{1}', which is not a field of state {2} (its fields: {3})".</summary>
@@ -126,7 +127,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(UnknownGateSourceId),
+            description: Help(UnknownGateSourceId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0009: "{0} of {1} is {2}, which is not a [State] struct".</summary>
@@ -137,18 +138,18 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(NotAStateId),
+            description: Help(NotAStateId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0010: "{0} of model {1} is {2}, which is not a [{3}] declaration".</summary>
-        public static readonly DiagnosticDescriptor InvalidModelPart = new(
-            id: InvalidModelPartId,
-            title: "Model part has the wrong kind",
+        public static readonly DiagnosticDescriptor InvalidModelLayer = new(
+            id: InvalidModelLayerId,
+            title: "Model layer has the wrong kind",
             messageFormat: "{0} of model {1} is {2}, which is not a [{3}] declaration",
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(InvalidModelPartId),
+            description: Help(InvalidModelLayerId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0011: "{0} must say which fields of {1} feed its gates: its state has several fields ({2}); set GatesFrom, e.g. GatesFrom = "{3}"".</summary>
@@ -159,7 +160,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(MissingGateSourceId),
+            description: Help(MissingGateSourceId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0012: "'{0}' in {1} is not supported: {2}".</summary>
@@ -170,7 +171,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(UnsupportedExpressionId),
+            description: Help(UnsupportedExpressionId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0013: "{0} of {1} is {2}, which is not {3}".</summary>
@@ -181,7 +182,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(InvalidAttributeArgumentId),
+            description: Help(InvalidAttributeArgumentId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL0014: "{0} '{1}' in {2} {3}".</summary>
@@ -192,7 +193,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(InvalidProjectionId),
+            description: Help(InvalidProjectionId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1001: "Operands of '{0}' in {1} have sizes {2} and {3}".</summary>
@@ -203,7 +204,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(SizeMismatchId),
+            description: Help(SizeMismatchId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1002: "{0} must return its state type {1}, not {2}".</summary>
@@ -214,7 +215,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(WrongReturnTypeId),
+            description: Help(WrongReturnTypeId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1003: "{0} does not assign {1}.{2}".</summary>
@@ -225,7 +226,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(FieldUnassignedId),
+            description: Help(FieldUnassignedId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1004: "Gate '{0}' of {1} is never used; remove it or use it (its projection weights would never train)".</summary>
@@ -236,7 +237,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Warning,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(UnusedGateId));
+            description: Help(UnusedGateId));
 
         /// <summary>PRL1005: "The gate source {0} of {1} has size {2}, but its gates need {3}".</summary>
         public static readonly DiagnosticDescriptor GateSourceSizeMismatch = new(
@@ -246,18 +247,18 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(GateSourceSizeMismatchId),
+            description: Help(GateSourceSizeMismatchId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1006: "Model {0}: {1} {2} uses state {3}, but {4} {5} uses state {6}".</summary>
         public static readonly DiagnosticDescriptor StateMismatch = new(
             id: StateMismatchId,
-            title: "Model parts use different states",
+            title: "Model layers use different states",
             messageFormat: "Model {0}: {1} {2} uses state {3}, but {4} {5} uses state {6}",
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(StateMismatchId),
+            description: Help(StateMismatchId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1007: "{0} takes {1} state parameter(s) before its gates, but a {2} takes {3}".</summary>
@@ -268,7 +269,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(WrongArityId),
+            description: Help(WrongArityId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1008: "{0} assigns {1}.{2} (size {3}) a value of size {4}".</summary>
@@ -279,7 +280,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(FieldSizeMismatchId),
+            description: Help(FieldSizeMismatchId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1009: "Gate '{0}' of {1} has no size: the state's fields have different sizes ({2}); add [Size("...")] to the gate or set GateSize".</summary>
@@ -290,7 +291,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(GateSizeUnknownId),
+            description: Help(GateSizeUnknownId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1010: "Model {0} sets Refinements = {1} but names no Refinement block".</summary>
@@ -301,7 +302,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(RefinementsWithoutBlockId),
+            description: Help(RefinementsWithoutBlockId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1011: "Model {0} sets Refinements = {1}; it must be between 0 and 64".</summary>
@@ -312,7 +313,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(InvalidRefinementCountId),
+            description: Help(InvalidRefinementCountId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1012: "The children of {0} have different states: {1} and {2}".</summary>
@@ -323,7 +324,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(ChildStateMismatchId),
+            description: Help(ChildStateMismatchId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1013: "Size '{0}' of model {1} has the model's own name; rename the size or the model".</summary>
@@ -334,7 +335,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(SizeNamedLikeModelId),
+            description: Help(SizeNamedLikeModelId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL1014: "Model {0} is not generated: its {1} {2} {3}; fix that first".</summary>
@@ -345,7 +346,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(ModelNotGeneratedId),
+            description: Help(ModelNotGeneratedId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
         /// <summary>PRL9001: "The PrLstm generator failed on {0}: {1}. Please report this with the declaration.".</summary>
@@ -356,7 +357,7 @@ namespace PrLstm.Generators.Diagnostics
             category: DiagnosticCategories.Internal,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            helpLinkUri: HelpLink(InternalErrorId),
+            description: Help(InternalErrorId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
     }
 }

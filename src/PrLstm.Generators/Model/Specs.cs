@@ -133,7 +133,7 @@ namespace PrLstm.Generators.Model
     /// layer itself; the model says once that it is not generated, and why).</param>
     internal sealed record LayerSummary(LayerKind Kind, string TypeName, StateSpec? State, string? Problem, EquatableArray<string> Sizes);
 
-    /// <summary>A [ParallelRecursiveModel] declaration, before its parts are looked up.</summary>
+    /// <summary>A [ParallelRecursiveModel] declaration, before its layers are looked up.</summary>
     /// <param name="RefinementsExplicit">Whether the attribute set Refinements (so it must agree with Refinement).</param>
     internal sealed record ModelSpec(
         TypeRef Type,

@@ -5,10 +5,11 @@ using Microsoft.CodeAnalysis;
 using PrLstm.Generators.Diagnostics;
 using PrLstm.Generators.Emit;
 using PrLstm.Generators.Model;
+using PrLstm.Generators.Tables;
 
 namespace PrLstm.Generators.Parse
 {
-    /// <summary>Reads a [ParallelRecursiveModel] class. Its parts are looked up later, among the parsed parts.</summary>
+    /// <summary>Reads a [ParallelRecursiveModel] class. Its layers are looked up later, among the parsed layers.</summary>
     internal static class ModelParser
     {
         public static Result<ModelSpec?> Parse(INamedTypeSymbol type, AttributeData attribute, KnownTypes known, CancellationToken cancellationToken)
@@ -30,14 +31,13 @@ namespace PrLstm.Generators.Parse
                 return new Result<ModelSpec?>(null, diagnostics.ToEquatableArray());
             }
 
-            string? Part(string name) =>
-                Declarations.NamedArgument<ITypeSymbol>(attribute, name) is { } part ? Declarations.FullName(part) : null;
+            string? Layer(LayerKind kind) =>
+                Declarations.NamedArgument<ITypeSymbol>(attribute, LayerKinds.Of(kind).ModelArgument) is { } layer ? Declarations.FullName(layer) : null;
 
-            string? encoder = Part("Encoder"), block = Part("Block"), refinement = Part("Refinement");
-            if (encoder is null)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidModelPart, location, "Encoder", type.Name, "not set", "TokenEncoder"));
-            if (block is null)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidModelPart, location, "Block", type.Name, "not set", "CompositionBlock"));
+            string? encoder = Layer(LayerKind.Encoder), block = Layer(LayerKind.Block), refinement = Layer(LayerKind.Refinement);
+            foreach (var (kind, name) in new[] { (LayerKind.Encoder, encoder), (LayerKind.Block, block) })
+                if (name is null)
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidModelLayer, location, LayerKinds.Of(kind).ModelArgument, type.Name, "not set", LayerKinds.Of(kind).AttributeName));
 
             bool refinementsExplicit = Declarations.HasNamedArgument(attribute, "Refinements");
             int refinements = refinementsExplicit ? Declarations.NamedArgument<int>(attribute, "Refinements") : 1;
