@@ -372,6 +372,24 @@ public class DiagnosticTests
         ("PRL1009", "Gate 'i' of R.Refine has no size: the state's fields have different sizes (h: H, m: M); add [Size(\"...\")] to the gate or set GateSize", "i"));
 
     [Fact]
+    public void PRL1009_AGateWithoutASizeIsStillAGateInTheBody() => AssertDiagnostics(TestSources.Usings + """
+        [State]
+        public partial struct W
+        {
+            [Size("H")] public Vec h;
+            [Size("M")] public Vec m;
+        }
+
+        [RefinementBlock(GatesFrom = "h")]
+        public static partial class R
+        {
+            public static W Refine(W state, Vec i) => new W { h = Sigmoid(i) * state.h, m = state.m };
+        }
+        """,
+        // Only the missing size: no follow-on error calling i "not a gate".
+        ("PRL1009", "Gate 'i' of R.Refine has no size: the state's fields have different sizes (h: H, m: M); add [Size(\"...\")] to the gate or set GateSize", "i"));
+
+    [Fact]
     public void PRL1010_RefinementsWithoutARefinementBlock() => AssertDiagnostics(TestSources.WithState("""
         [CompositionBlock(GatesFrom = "h")]
         public static partial class B
