@@ -402,8 +402,10 @@ public class DiagnosticTests
         """),
         ("PRL1010", "Model M sets Refinements = 2 but names no Refinement block", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinements = 2)"));
 
-    [Fact]
-    public void PRL1011_NegativeRefinementCount() => AssertDiagnostics(TestSources.WithState("""
+    [Theory]
+    [InlineData("-1", "-1")]
+    [InlineData("int.MaxValue", "2147483647")]
+    public void PRL1011_RefinementCountOutOfRange(string written, string value) => AssertDiagnostics(TestSources.WithState($$"""
         [CompositionBlock(GatesFrom = "h")]
         public static partial class B
         {
@@ -416,10 +418,11 @@ public class DiagnosticTests
             public static S Refine(S state, Vec i) => new S { h = i, c = state.c };
         }
 
-        [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = -1)]
+        [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = {{written}})]
         public partial class M { }
         """),
-        ("PRL1011", "Model M sets Refinements = -1; it must be between 0 and 64", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = -1)"));
+        ("PRL1011", $"Model M sets Refinements = {value}; it must be between 0 and 64",
+            $"ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = {written})"));
 
     [Fact]
     public void PRL1012_ChildrenOfDifferentStates() => AssertDiagnostics(TestSources.WithState("""
@@ -445,26 +448,6 @@ public class DiagnosticTests
         [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))] public partial class M { }
         """,
         ("PRL1013", "Size 'M' of model M has the model's own name; rename the size or the model", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))"));
-
-    [Fact]
-    public void PRL1011_RefinementCountAboveTheLimit() => AssertDiagnostics(TestSources.WithState("""
-        [CompositionBlock(GatesFrom = "h")]
-        public static partial class B
-        {
-            public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
-        }
-
-        [RefinementBlock(GatesFrom = "h")]
-        public static partial class R
-        {
-            public static S Refine(S state, Vec i) => new S { h = i, c = state.c };
-        }
-
-        [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = int.MaxValue)]
-        public partial class M { }
-        """),
-        ("PRL1011", "Model M sets Refinements = 2147483647; it must be between 0 and 64",
-            "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinement = typeof(R), Refinements = int.MaxValue)"));
 
     [Fact]
     public void PRL0013_GatesFromNamesAFieldTwice() => AssertDiagnostics(TestSources.WithState("""

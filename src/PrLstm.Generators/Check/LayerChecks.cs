@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -85,26 +86,14 @@ namespace PrLstm.Generators.Check
             spec.Locals.Select(l => l.Value).Concat(spec.Result.Select(r => r.Value));
 
         /// <summary>Every node of an expression tree, the root first.</summary>
-        public static IEnumerable<Expr> Walk(Expr expr)
+        public static IEnumerable<Expr> Walk(Expr expr) => Trees.PreOrder<Expr>(expr, node => node switch
         {
-            var pending = new Stack<Expr>();
-            pending.Push(expr);
-            while (pending.Count > 0)
-            {
-                Expr node = pending.Pop();
-                yield return node;
-                IEnumerable<Expr> children = node switch
-                {
-                    Negate n => new[] { n.Operand },
-                    LearnedOp p => new[] { p.Input },
-                    Binary b => new[] { b.Left, b.Right },
-                    Call c => c.Arguments,
-                    _ => Enumerable.Empty<Expr>(),
-                };
-                foreach (Expr child in children.Reverse())
-                    pending.Push(child);
-            }
-        }
+            Negate n => new[] { n.Operand },
+            LearnedOp p => new[] { p.Input },
+            Binary b => new[] { b.Left, b.Right },
+            Call c => c.Arguments,
+            _ => Array.Empty<Expr>(),
+        });
 
         /// <summary>Computes sizes bottom-up, records each, and reports each mismatch once, at the operator.</summary>
         private sealed class SizeChecker

@@ -228,17 +228,7 @@ namespace PrLstm.Generators.Plan
         }
 
         /// <summary>Every node of a tree, the root first.</summary>
-        public static IEnumerable<Node> Walk(Node node)
-        {
-            var pending = new Stack<Node>();
-            pending.Push(node);
-            while (pending.Count > 0)
-            {
-                Node next = pending.Pop();
-                yield return next;
-                for (int i = next.Inputs.Count - 1; i >= 0; i--) pending.Push(next.Inputs[i]);
-            }
-        }
+        public static IEnumerable<Node> Walk(Node node) => Trees.PreOrder(node, n => n.Inputs);
 
         private sealed class ReferenceEqualityComparer : IEqualityComparer<Node>
         {
