@@ -1,93 +1,149 @@
+using System.Collections.Generic;
 using System.Linq;
 using PrLstm.Generators.Model;
 
 namespace PrLstm.Generators.Emit
 {
     /// <summary>Prints a state's nested <c>Tensors</c> record: one tensor per field, plus the scan's time-axis operations.</summary>
-    internal static class StatePrinter
+    internal sealed class StatePrinter
     {
-        public static string Print(StateSpec state)
+        private const string Generic = "global::System.Collections.Generic.";
+        private const string Record = Names.TensorsRecord;
+
+        private readonly StateSpec _state;
+        private readonly SourceWriter _w;
+        private readonly NameScope _scope;
+        private readonly string _torch;
+        private readonly List<string> _fieldNames;
+
+        /// <summary>The fields as C# source (keywords escaped).</summary>
+        private readonly List<string> _fields;
+
+        private StatePrinter(StateSpec state)
         {
-            var fieldNames = state.Fields.Select(f => f.Name).ToList();
-            var scope = new NameScope(state.ScopeNames.Concat(fieldNames).Concat(TensorsApi.Names).Concat(new[] { state.Type.Name }));
-            string torch = scope.Claim("torch"), list = scope.Claim("parts"), even = scope.Claim("evenParts"), odd = scope.Claim("odd");
-            string i = scope.Claim("i"), fields = scope.Claim("fields"), start = scope.Claim("start"), stop = scope.Claim("stop"), step = scope.Claim("step");
-            string generic = "global::System.Collections.Generic.";
-            var names = fieldNames.Select(Names.Identifier).ToList();
+            _state = state;
+            _fieldNames = state.Fields.Select(f => f.Name).ToList();
+            _fields = _fieldNames.Select(Names.Identifier).ToList();
+            _scope = new NameScope(state.ScopeNames.Concat(_fieldNames).Concat(TensorsApi.Names).Concat(new[] { state.Type.Name }));
+            _torch = _scope.Claim("torch");
+            _w = FileHeader.Begin(state.Type, "Tensor form of the PrLstm state " + state.Type.Name + ".", new[] { (_torch, "global::TorchSharp.torch") });
+        }
 
-            var w = FileHeader.Begin(state.Type, "Tensor form of the PrLstm state " + state.Type.Name + ".", new[] { (torch, "global::TorchSharp.torch") });
-            w.Open(FileHeader.PartialDeclaration(state.Type));
-            w.Line("/// <summary>");
-            w.Comment("The tensors of a batch of <see cref=\"" + state.Type.Name + "\"/> states: each field is <c>[B, T, size]</c> for T positions "
-                + "(or <c>[B, size]</c> for one state per sequence). Sizes: " + string.Join(", ", state.Fields.Select(f => f.Name + ": " + f.Size)) + ".", "///");
-            w.Line("/// </summary>");
-            w.Line(FileHeader.GeneratedCodeAttribute);
-            DocWriter.Write(w, "public readonly record struct " + Names.TensorsRecord, new CallDoc(null, "", names.Select(n => (Doc)new Text(torch + ".Tensor " + n)).ToList()), "");
-            w.Open("    : global::PrLstm.Runtime.Schedule.ITensorState<" + Names.TensorsRecord + ">");
-            w.Summary("Number of positions on the time axis (dimension 1).");
-            w.Line("public long Length => " + names[0] + ".shape[1];");
-            w.Line();
-            w.Summary("Bytes of one position across the batch and the fields in CPU memory (0 elsewhere): the schedules split large CPU calls by it.");
-            DocWriter.Write(w, "public long CpuBytesPerPosition => ",
-                new CallDoc(null, "global::PrLstm.Runtime.Schedule.CpuSplit.CpuBytesPerPosition", names.Select(n => (Doc)new Text(n)).ToList()), ";");
-            w.Line();
-            w.Summary("Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy).");
-            w.Line("public " + Names.TensorsRecord + " Slice(long " + start + ", long " + stop + ", long " + step + ") =>");
-            DocWriter.Write(w, "    ", new CallDoc(null, "new", names.Select(n => (Doc)new Text(n + ".slice(1, " + start + ", " + stop + ", " + step + ")")).ToList()), ";");
-            w.Line();
-            w.Summary("Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the other.");
-            w.Open("public static " + Names.TensorsRecord + " Interleave(" + generic + "IReadOnlyList<" + Names.TensorsRecord + "> " + even + ", " + Names.TensorsRecord + " " + odd + ")");
-            var arrays = FieldArrays(even);
-            DocWriter.Write(w, "return ", new CallDoc(null, "new", names.Select((n, k) => (Doc)new Text("global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(" + arrays[k] + ", " + odd + "." + n + ")")).ToList()), ";");
-            w.Close();
-            w.Line();
-            w.Summary("The parts one after the other on the time axis.");
-            w.Open("public static " + Names.TensorsRecord + " Concat(" + generic + "IReadOnlyList<" + Names.TensorsRecord + "> " + list + ")");
-            arrays = FieldArrays(list);
-            DocWriter.Write(w, "return ", new CallDoc(null, "new", arrays.Select(a => (Doc)new Text(torch + ".cat(" + a + ", 1)")).ToList()), ";");
-            w.Close();
-            w.Line();
-            w.Summary("Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.");
-            DocWriter.Write(w, "public " + Names.TensorsRecord + " SqueezeTime() => ", new CallDoc(null, "new", names.Select(n => (Doc)new Text(n + ".squeeze(1)")).ToList()), ";");
-            w.Line();
-            w.Summary("The fields' names, in declaration order.");
-            DocWriter.Write(w, "public static " + generic + "IReadOnlyList<string> FieldNames { get; } = ",
-                new ArrayDoc("new[]", fieldNames.Select(f => (Doc)new Text("\"" + f + "\"")).ToList()), ";");
-            w.Line();
-            w.Summary("The fields' tensors, in declaration order.");
-            DocWriter.Write(w, "public " + generic + "IReadOnlyList<" + torch + ".Tensor> Fields => ", new ArrayDoc("new[]", names.Select(n => (Doc)new Text(n)).ToList()), ";");
-            w.Line();
-            w.Summary("A state from its fields' tensors, in declaration order.");
-            w.Line("public static " + Names.TensorsRecord + " FromFields(" + generic + "IReadOnlyList<" + torch + ".Tensor> " + fields + ") =>");
-            DocWriter.Write(w, "    ", new CallDoc(null, "new", names.Select((n, k) => (Doc)new Text(fields + "[" + k + "]")).ToList()), ";");
-            w.Line();
-            w.Summary("Takes every field out of its dispose scope: the caller owns the tensors.");
-            DocWriter.Write(w, "public " + Names.TensorsRecord + " DetachFromDisposeScope() => ", new CallDoc(null, "new", names.Select(n => (Doc)new Text(n + ".DetachFromDisposeScope()")).ToList()), ";");
-            w.Line();
-            w.Summary("Moves every field to the enclosing dispose scope.");
-            DocWriter.Write(w, "public " + Names.TensorsRecord + " MoveToOuterDisposeScope() => ", new CallDoc(null, "new", names.Select(n => (Doc)new Text(n + ".MoveToOuterDisposeScope()")).ToList()), ";");
-            w.Line();
-            w.Summary("Disposes every field (" + string.Join(", ", fieldNames) + ").");
-            w.Open("public void Dispose()");
-            foreach (string n in names)
-                w.Line(n + ".Dispose();");
-            w.Close();
-            w.Close();
-            w.Close();
-            return FileHeader.End(state.Type, w);
+        public static string Print(StateSpec state) => new StatePrinter(state).Print();
 
-            // One tensor array per field, gathered from the list of states named <from>; returns the arrays' names.
-            System.Collections.Generic.List<string> FieldArrays(string from)
-            {
-                var locals = fieldNames.Select(f => scope.Nested().Claim(f + "Parts")).ToList();
-                for (int k = 0; k < names.Count; k++)
-                    w.Line("var " + locals[k] + " = new " + torch + ".Tensor[" + from + ".Count];");
-                w.Open("for (int " + i + " = 0; " + i + " < " + from + ".Count; " + i + "++)");
-                for (int k = 0; k < names.Count; k++)
-                    w.Line(locals[k] + "[" + i + "] = " + from + "[" + i + "]." + names[k] + ";");
-                w.Close();
-                return locals;
-            }
+        private string Print()
+        {
+            _w.Open(FileHeader.PartialDeclaration(_state.Type));
+            WriteDeclaration();
+            WriteTimeAxis();
+            WriteInterleave();
+            WriteConcat();
+            WriteFieldLists();
+            WriteScopes();
+            _w.Close();
+            _w.Close();
+            return FileHeader.End(_state.Type, _w);
+        }
+
+        /// <summary>One doc per field: <c>new(h.f(), c.f())</c>, broken over lines when long.</summary>
+        private Doc New(System.Func<string, int, string> field) => new CallDoc(null, "new", _fields.Select((f, k) => (Doc)new Text(field(f, k))).ToList());
+
+        private void WriteDeclaration()
+        {
+            _w.Line("/// <summary>");
+            _w.Comment("The tensors of a batch of <see cref=\"" + _state.Type.Name + "\"/> states: each field is <c>[B, T, size]</c> for T positions "
+                + "(or <c>[B, size]</c> for one state per sequence). Sizes: " + string.Join(", ", _state.Fields.Select(f => f.Name + ": " + f.Size)) + ".", "///");
+            _w.Line("/// </summary>");
+            _w.Line(FileHeader.GeneratedCodeAttribute);
+            DocWriter.Write(_w, "public readonly record struct " + Record, new CallDoc(null, "", _fields.Select(f => (Doc)new Text(_torch + ".Tensor " + f)).ToList()), "");
+            _w.Open("    : global::PrLstm.Runtime.Schedule.ITensorState<" + Record + ">");
+        }
+
+        private void WriteTimeAxis()
+        {
+            string start = _scope.Claim("start"), stop = _scope.Claim("stop"), step = _scope.Claim("step");
+            _w.Summary("Number of positions on the time axis (dimension 1).");
+            _w.Line("public long Length => " + _fields[0] + ".shape[1];");
+            _w.Line();
+            _w.Summary("Bytes of one position across the batch and the fields in CPU memory (0 elsewhere): the schedules split large CPU calls by it.");
+            DocWriter.Write(_w, "public long CpuBytesPerPosition => ",
+                new CallDoc(null, "global::PrLstm.Runtime.Schedule.CpuSplit.CpuBytesPerPosition", _fields.Select(f => (Doc)new Text(f)).ToList()), ";");
+            _w.Line();
+            _w.Summary("Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy).");
+            _w.Line("public " + Record + " Slice(long " + start + ", long " + stop + ", long " + step + ") =>");
+            DocWriter.Write(_w, "    ", New((f, _) => f + ".slice(1, " + start + ", " + stop + ", " + step + ")"), ";");
+            _w.Line();
+            _w.Summary("Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.");
+            DocWriter.Write(_w, "public " + Record + " SqueezeTime() => ", New((f, _) => f + ".squeeze(1)"), ";");
+            _w.Line();
+        }
+
+        private void WriteInterleave()
+        {
+            string even = _scope.Claim("evenParts"), odd = _scope.Claim("odd");
+            _w.Summary("Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the other.");
+            _w.Open("public static " + Record + " Interleave(" + Generic + "IReadOnlyList<" + Record + "> " + even + ", " + Record + " " + odd + ")");
+            var arrays = WriteFieldArrays(even);
+            DocWriter.Write(_w, "return ", New((f, k) => "global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(" + arrays[k] + ", " + odd + "." + f + ")"), ";");
+            _w.Close();
+            _w.Line();
+        }
+
+        private void WriteConcat()
+        {
+            string parts = _scope.Claim("parts");
+            _w.Summary("The parts one after the other on the time axis.");
+            _w.Open("public static " + Record + " Concat(" + Generic + "IReadOnlyList<" + Record + "> " + parts + ")");
+            var arrays = WriteFieldArrays(parts);
+            DocWriter.Write(_w, "return ", New((_, k) => _torch + ".cat(" + arrays[k] + ", 1)"), ";");
+            _w.Close();
+            _w.Line();
+        }
+
+        /// <summary>One tensor array per field, gathered from the list of states named <paramref name="from"/>; their names.</summary>
+        private List<string> WriteFieldArrays(string from)
+        {
+            var method = _scope.Nested();
+            string i = method.Claim("i");
+            var arrays = _fieldNames.Select(f => method.Claim(f + "Parts")).ToList();
+            foreach (string array in arrays)
+                _w.Line("var " + array + " = new " + _torch + ".Tensor[" + from + ".Count];");
+            _w.Open("for (int " + i + " = 0; " + i + " < " + from + ".Count; " + i + "++)");
+            for (int k = 0; k < arrays.Count; k++)
+                _w.Line(arrays[k] + "[" + i + "] = " + from + "[" + i + "]." + _fields[k] + ";");
+            _w.Close();
+            return arrays;
+        }
+
+        private void WriteFieldLists()
+        {
+            string fields = _scope.Claim("fields");
+            _w.Summary("The fields' names, in declaration order.");
+            DocWriter.Write(_w, "public static " + Generic + "IReadOnlyList<string> FieldNames { get; } = ",
+                new ArrayDoc("new[]", _fieldNames.Select(f => (Doc)new Text("\"" + f + "\"")).ToList()), ";");
+            _w.Line();
+            _w.Summary("The fields' tensors, in declaration order.");
+            DocWriter.Write(_w, "public " + Generic + "IReadOnlyList<" + _torch + ".Tensor> Fields => ", new ArrayDoc("new[]", _fields.Select(f => (Doc)new Text(f)).ToList()), ";");
+            _w.Line();
+            _w.Summary("A state from its fields' tensors, in declaration order.");
+            _w.Line("public static " + Record + " FromFields(" + Generic + "IReadOnlyList<" + _torch + ".Tensor> " + fields + ") =>");
+            DocWriter.Write(_w, "    ", New((_, k) => fields + "[" + k + "]"), ";");
+            _w.Line();
+        }
+
+        private void WriteScopes()
+        {
+            _w.Summary("Takes every field out of its dispose scope: the caller owns the tensors.");
+            DocWriter.Write(_w, "public " + Record + " DetachFromDisposeScope() => ", New((f, _) => f + ".DetachFromDisposeScope()"), ";");
+            _w.Line();
+            _w.Summary("Moves every field to the enclosing dispose scope.");
+            DocWriter.Write(_w, "public " + Record + " MoveToOuterDisposeScope() => ", New((f, _) => f + ".MoveToOuterDisposeScope()"), ";");
+            _w.Line();
+            _w.Summary("Disposes every field (" + string.Join(", ", _fieldNames) + ").");
+            _w.Open("public void Dispose()");
+            foreach (string f in _fields)
+                _w.Line(f + ".Dispose();");
+            _w.Close();
         }
     }
 }

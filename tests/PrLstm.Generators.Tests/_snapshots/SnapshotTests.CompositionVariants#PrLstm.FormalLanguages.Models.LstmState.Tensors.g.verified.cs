@@ -31,6 +31,9 @@ namespace PrLstm.FormalLanguages.Models
             public Tensors Slice(long start, long stop, long step) =>
                 new(h.slice(1, start, stop, step), c.slice(1, start, stop, step));
 
+            /// <summary>Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.</summary>
+            public Tensors SqueezeTime() => new(h.squeeze(1), c.squeeze(1));
+
             /// <summary>
             /// Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the
             /// other.
@@ -61,9 +64,6 @@ namespace PrLstm.FormalLanguages.Models
                 }
                 return new(torch.cat(hParts, 1), torch.cat(cParts, 1));
             }
-
-            /// <summary>Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.</summary>
-            public Tensors SqueezeTime() => new(h.squeeze(1), c.squeeze(1));
 
             /// <summary>The fields' names, in declaration order.</summary>
             public static global::System.Collections.Generic.IReadOnlyList<string> FieldNames { get; } = new[] { "h", "c" };
