@@ -57,11 +57,11 @@ namespace PrLstm.Generators.Emit
             _differentiable = _scope.Claim("ForwardDifferentiable");
             _inPlace = _scope.Claim("ForwardInPlace");
             _bodyScope = _scope.Nested();
-            _w = FileHeader.Begin(_spec.Type, "TorchSharp layer of the PrLstm " + _spec.Info.DisplayName + " " + _spec.Owner + ".", new[]
+            _w = FileHeader.Begin(_spec.Type, $"TorchSharp layer of the PrLstm {_spec.Info.DisplayName} {_spec.Owner}.", new[]
             {
                 (_torch, "global::TorchSharp.torch"),
                 (_elementwise, "global::PrLstm.Runtime.Modules.Elementwise"),
-                (_state, _spec.State.Type.FullyQualifiedName + "." + Names.TensorsRecord),
+                (_state, $"{_spec.State.Type.FullyQualifiedName}.{Names.TensorsRecord}"),
             });
         }
 
@@ -84,7 +84,7 @@ namespace PrLstm.Generators.Emit
                   + (_learnedProjection ? "one linear projection of " : "the split of ") + source + "."
                 : " (no gates, no parameters)."));
             _w.Line(FileHeader.GeneratedCodeAttribute);
-            DocWriter.Write(_w, "public sealed class " + Names.LayerClass + " : ", BaseType(), "");
+            DocWriter.Write(_w, $"public sealed class {Names.LayerClass} : ", BaseType(), "");
             _w.Line("{");
             _w.Indentation++;
             WriteFields();
@@ -108,16 +108,16 @@ namespace PrLstm.Generators.Emit
         {
             var types = _spec.Kind switch
             {
-                LayerKind.Encoder => new[] { _torch + ".Tensor", _state },
+                LayerKind.Encoder => new[] { $"{_torch}.Tensor", _state },
                 LayerKind.Block => new[] { _state, _state, _state },
                 LayerKind.Refinement => new[] { _state, _state },
             };
-            return new CallDoc(null, _torch + ".nn.Module", types.Select(t => (Doc)new Text(t)).ToList(), "<", ">");
+            return new CallDoc(null, $"{_torch}.nn.Module", types.Select(t => (Doc)new Text(t)).ToList(), "<", ">");
         }
 
         private Doc Signature(string head) => new CallDoc(null, head, _spec.Kind == LayerKind.Encoder
-            ? new Doc[] { new Text(_torch + ".Tensor " + _input) }
-            : _spec.StateParameters.Select(p => (Doc)new Text(_state + " " + Names.Identifier(p))).ToList());
+            ? new Doc[] { new Text($"{_torch}.Tensor {_input}") }
+            : _spec.StateParameters.Select(p => (Doc)new Text($"{_state} {Names.Identifier(p)}")).ToList());
 
         private void WriteFields()
         {
@@ -127,49 +127,49 @@ namespace PrLstm.Generators.Emit
                 string sourceSize = _spec.Kind == LayerKind.Encoder ? "E" : Sizes.Format(LayerChecks.GateSourceSizes(_spec));
                 _w.Summary("Fused gate projection " + LayerChecks.GateSourceText(_spec) + " → [" + string.Join(" | ", _spec.Gates.Select(g => g.Name))
                     + "]; weight <c>[" + Sizes.Format(gateSizes) + ", " + sourceSize + "]</c>, rows in gate order.");
-                _w.Line("private readonly global::TorchSharp.Modules.Linear " + _gatesField + ";");
+                _w.Line($"private readonly global::TorchSharp.Modules.Linear {_gatesField};");
             }
             if (_gateSizesField is not null)
-                _w.Line("private readonly long[] " + _gateSizesField + ";");
+                _w.Line($"private readonly long[] {_gateSizesField};");
             foreach (var learned in LearnedOps())
             {
                 string size = _layer.SizeOf(learned);
                 string kind = DslFunctions.Of(learned.Op).Name;
                 _w.Summary(learned.Op == Op.LayerNorm
-                    ? kind + "(\"" + learned.Name + "\"): scale and offset <c>[" + size + "]</c>."
+                    ? $"{kind}(\"{learned.Name}\"): scale and offset <c>[{size}]</c>."
                     : kind + "(\"" + learned.Name + "\"): weight <c>[" + size + ", " + size + "]</c>" + (learned.Bias ? " and bias" : ", no bias") + ".");
-                _w.Line("private readonly global::TorchSharp.Modules." + kind + " " + _learnedFields[learned.Name] + ";");
+                _w.Line($"private readonly global::TorchSharp.Modules.{kind} {_learnedFields[learned.Name]};");
             }
             foreach (var scalar in _scalarFields)
-                _w.Line("private static readonly global::TorchSharp.Scalar " + scalar.Value + " = " + Literal(scalar.Key) + ";");
+                _w.Line($"private static readonly global::TorchSharp.Scalar {scalar.Value} = {Literal(scalar.Key)};");
             _w.Line();
         }
 
         private void WriteConstructor()
         {
             var gateSizes = _spec.Gates.Select(g => g.Size).ToList();
-            var parameters = (_spec.Kind == LayerKind.Encoder ? new[] { "long " + ModelApi.InputSizeParameter } : new string[0])
-                .Concat(_sizes.Select(s => "long " + s))
-                .Concat(new[] { _torch + ".Device? " + ModelApi.DeviceParameter + " = null", _torch + ".ScalarType? " + ModelApi.DtypeParameter + " = null" });
-            string on = "device: " + ModelApi.DeviceParameter + ", dtype: " + ModelApi.DtypeParameter;
+            var parameters = (_spec.Kind == LayerKind.Encoder ? new[] { $"long {ModelApi.InputSizeParameter}" } : new string[0])
+                .Concat(_sizes.Select(s => $"long {s}"))
+                .Concat(new[] { $"{_torch}.Device? {ModelApi.DeviceParameter} = null", $"{_torch}.ScalarType? {ModelApi.DtypeParameter} = null" });
+            string on = $"device: {ModelApi.DeviceParameter}, dtype: {ModelApi.DtypeParameter}";
             _w.Summary("Creates the layer" + (_gatesField is not null ? " (its weights are initialised by the model)" : "") + ".");
-            DocWriter.Write(_w, "public " + Names.LayerClass, new CallDoc(null, "", parameters.Select(p => (Doc)new Text(p)).ToList()), "");
-            _w.Open("    : base(\"" + _spec.Type.Name + "\")");
+            DocWriter.Write(_w, $"public {Names.LayerClass}", new CallDoc(null, "", parameters.Select(p => (Doc)new Text(p)).ToList()), "");
+            _w.Open($"    : base(\"{_spec.Type.Name}\")");
             if (_gateSizesField is not null)
-                DocWriter.Write(_w, _gateSizesField + " = ", new ArrayDoc("new long[]", gateSizes.Select(g => (Doc)new Text(g)).ToList()), ";");
+                DocWriter.Write(_w, $"{_gateSizesField} = ", new ArrayDoc("new long[]", gateSizes.Select(g => (Doc)new Text(g)).ToList()), ";");
             if (_gatesField is not null)
             {
                 string sourceSize = _spec.Kind == LayerKind.Encoder ? ModelApi.InputSizeParameter : Sizes.ToCSharp(LayerChecks.GateSourceSizes(_spec));
-                _w.Line(_gatesField + " = " + _torch + ".nn.Linear(" + sourceSize + ", " + Sizes.ToCSharp(gateSizes) + ", hasBias: true, " + on + ");");
-                _w.Line("register_module(\"" + Names.GateWeights + "\", " + _gatesField + ");");
+                _w.Line($"{_gatesField} = {_torch}.nn.Linear({sourceSize}, {Sizes.ToCSharp(gateSizes)}, hasBias: true, {on});");
+                _w.Line($"register_module(\"{Names.GateWeights}\", {_gatesField});");
             }
             else if (_spec.Gates.Count > 0 && _spec.Kind == LayerKind.Encoder)
             {
-                _w.Open("if (" + ModelApi.InputSizeParameter + " != " + Sizes.ToCSharp(gateSizes) + ")");
+                _w.Open($"if ({ModelApi.InputSizeParameter} != {Sizes.ToCSharp(gateSizes)})");
                 _w.Line("throw new global::System.ArgumentException(");
-                _w.Line("    $\"" + _spec.Type.Name + " splits the token into its gates, so the input size must be " + Sizes.Format(gateSizes)
+                _w.Line($"    $\"{_spec.Type.Name} splits the token into its gates, so the input size must be {Sizes.Format(gateSizes)}"
                     + " = {" + Sizes.ToCSharp(gateSizes) + "}, not {" + ModelApi.InputSizeParameter + "}.\",");
-                _w.Line("    nameof(" + ModelApi.InputSizeParameter + "));");
+                _w.Line($"    nameof({ModelApi.InputSizeParameter}));");
                 _w.Close();
             }
             foreach (var learned in LearnedOps())
@@ -177,9 +177,9 @@ namespace PrLstm.Generators.Emit
                 string size = _layer.SizeOf(learned);
                 string field = _learnedFields[learned.Name];
                 _w.Line(field + (learned.Op == Op.LayerNorm
-                    ? " = " + _torch + ".nn.LayerNorm(new long[] { " + size + " }, " + on + ");"
+                    ? $" = {_torch}.nn.LayerNorm(new long[] {{ {size} }}, {on});"
                     : " = " + _torch + ".nn.Linear(" + size + ", " + size + ", hasBias: " + (learned.Bias ? "true" : "false") + ", " + on + ");"));
-                _w.Line("register_module(\"" + learned.Name + "\", " + field + ");");
+                _w.Line($"register_module(\"{learned.Name}\", {field});");
             }
             _w.Close();
             _w.Line();
@@ -191,42 +191,42 @@ namespace PrLstm.Generators.Emit
         {
             string time = _spec.Info.TimeAxis;
             string shapes = _spec.Kind == LayerKind.Encoder
-                ? _input + " <c>[B, T, E]</c>"
+                ? $"{_input} <c>[B, T, E]</c>"
                 : string.Join(", ", _spec.StateParameters) + " with fields <c>[B, " + time + ", size]</c>";
-            _w.Summary(_spec.Info.ForwardSummary + ": " + shapes + " → fields <c>[B, " + time + ", size]</c>.");
-            DocWriter.Write(_w, "", Signature("public override " + _state + " forward"), " =>");
+            _w.Summary($"{_spec.Info.ForwardSummary}: {shapes} → fields <c>[B, {time}, size]</c>.");
+            DocWriter.Write(_w, "", Signature($"public override {_state} forward"), " =>");
             _w.Indentation++;
-            string choice = _torch + ".is_grad_enabled() ? " + _differentiable + "(" + Arguments() + ") : " + _inPlace + "(" + Arguments() + ");";
+            string choice = $"{_torch}.is_grad_enabled() ? {_differentiable}({Arguments()}) : {_inPlace}({Arguments()});";
             if (_w.Fits(choice))
             {
                 _w.Line(choice);
             }
             else
             {
-                _w.Line(_torch + ".is_grad_enabled()");
-                _w.Line("    ? " + _differentiable + "(" + Arguments() + ")");
-                _w.Line("    : " + _inPlace + "(" + Arguments() + ");");
+                _w.Line($"{_torch}.is_grad_enabled()");
+                _w.Line($"    ? {_differentiable}({Arguments()})");
+                _w.Line($"    : {_inPlace}({Arguments()});");
             }
             _w.Indentation--;
         }
 
         private void WriteBody(string name, LayerPlan plan)
         {
-            DocWriter.Write(_w, "", Signature("private " + _state + " " + name), "");
+            DocWriter.Write(_w, "", Signature($"private {_state} {name}"), "");
             _w.Line("{");
             _w.Indentation++;
-            _w.Line("using var " + _disposeScope + " = " + _torch + ".NewDisposeScope();");
+            _w.Line($"using var {_disposeScope} = {_torch}.NewDisposeScope();");
             _activationNames.Clear();
             _bodyScope = _scope.Nested();
             if (_spec.Gates.Count > 0)
                 WriteGates(plan);
             foreach (Statement local in plan.Statements.Where(s => s.Kind == StatementKind.Local))
             {
-                _w.Comment(local.Source + "  → [B, " + _spec.Info.TimeAxis + ", " + local.Value.Size + "]");
-                DocWriter.Write(_w, "var " + Names.Identifier(local.Target) + " = ", Hoist(ToDoc(local.Value)), ";");
+                _w.Comment($"{local.Source}  → [B, {_spec.Info.TimeAxis}, {local.Value.Size}]");
+                DocWriter.Write(_w, $"var {Names.Identifier(local.Target)} = ", Hoist(ToDoc(local.Value)), ";");
             }
             foreach (LocalSpec folded in _spec.Locals.Where(l => plan.Statements.All(s => s.Target != l.Name || s.Kind != StatementKind.Local)))
-                _w.Comment(folded.Source + "  (a number: folded into its uses)");
+                _w.Comment($"{folded.Source}  (a number: folded into its uses)");
             WriteReturn(plan);
             _w.Close();
         }
@@ -239,38 +239,38 @@ namespace PrLstm.Generators.Emit
                 ? new Text(_input)
                 : LayerChecks.GateSourceSizes(_spec).Count == 1
                     ? new Text(Names.Identifier(_spec.StateParameters[0]) + "." + Names.Identifier(_spec.GatesFrom[0]))
-                    : new CallDoc(null, _torch + ".cat", new Doc[]
+                    : new CallDoc(null, $"{_torch}.cat", new Doc[]
                     {
-                        new ArrayDoc("new[]", _spec.StateParameters.SelectMany(p => _spec.GatesFrom.Select(f => (Doc)new Text(Names.Identifier(p) + "." + Names.Identifier(f)))).ToList()),
+                        new ArrayDoc("new[]", _spec.StateParameters.SelectMany(p => _spec.GatesFrom.Select(f => (Doc)new Text($"{Names.Identifier(p)}.{Names.Identifier(f)}"))).ToList()),
                         new Text("-1"),
                     });
-            _w.Comment("[" + string.Join(" | ", _spec.Gates.Select(g => g.Name)) + "] = " + (_gatesField is not null ? "gates(" + LayerChecks.GateSourceText(_spec) + ")" : LayerChecks.GateSourceText(_spec))
+            _w.Comment("[" + string.Join(" | ", _spec.Gates.Select(g => g.Name)) + "] = " + (_gatesField is not null ? $"gates({LayerChecks.GateSourceText(_spec)})" : LayerChecks.GateSourceText(_spec))
                 + "  → [B, " + time + ", " + Sizes.Format(gateSizes) + "]");
-            DocWriter.Write(_w, "var " + _projected + " = ", _gatesField is not null ? new CallDoc(new Text(_gatesField), "forward", new[] { source }) : source, ";");
-            _w.Line("var " + _chunks + " = " + _projected + ".split(" + _gateSizesField + ", -1);");
+            DocWriter.Write(_w, $"var {_projected} = ", _gatesField is not null ? new CallDoc(new Text(_gatesField), "forward", new[] { source }) : source, ";");
+            _w.Line($"var {_chunks} = {_projected}.split({_gateSizesField}, -1);");
             foreach (GatePlan gate in plan.Gates)
             {
                 if (gate.ReadRaw && plan.Statements.SelectMany(s => Passes.Walk(s.Value)).Any(n => n.Op == Op.Gate && n.Name == gate.Name))
-                    _w.Line("var " + Names.Identifier(gate.Name) + " = " + _chunks + "[" + gate.Index + "];");
+                    _w.Line($"var {Names.Identifier(gate.Name)} = {_chunks}[{gate.Index}];");
                 if (gate.Activation is { } activation)
                     _activationNames[gate.Name] = _bodyScope.Claim(ActivationName(activation, gate.Name));
             }
             if (plan.ActivateAllInPlace)
             {
                 foreach (GatePlan gate in plan.Gates)
-                    _w.Line("var " + _activationNames[gate.Name] + " = " + _chunks + "[" + gate.Index + "];");
+                    _w.Line($"var {_activationNames[gate.Name]} = {_chunks}[{gate.Index}];");
                 _w.Comment("Each gate becomes its activation in place: one pass over the projection on the CPU.");
-                Doc Gates(Op op) => new ArrayDoc("new " + _torch + ".Tensor[]", plan.Gates.Where(g => g.Activation == op).Select(g => (Doc)new Text(_activationNames[g.Name])).ToList());
-                DocWriter.Write(_w, "", new CallDoc(null, _elementwise + ".ActivateGatesInPlace", new[] { new Text(_projected), Gates(Op.Sigmoid), Gates(Op.Tanh) }), ";");
+                Doc Gates(Op op) => new ArrayDoc($"new {_torch}.Tensor[]", plan.Gates.Where(g => g.Activation == op).Select(g => (Doc)new Text(_activationNames[g.Name])).ToList());
+                DocWriter.Write(_w, "", new CallDoc(null, $"{_elementwise}.ActivateGatesInPlace", new[] { new Text(_projected), Gates(Op.Sigmoid), Gates(Op.Tanh) }), ";");
                 return;
             }
             foreach (ActivationRun run in plan.Runs)
             {
                 var gates = run.Gates.Select(g => plan.Gates[g]).ToList();
                 string function = DslFunctions.Of(run.Activation).Name;
-                _w.Comment(string.Join(", ", gates.Select(g => function + "(" + g.Name + ")")) + ": one call over their part of the projection.");
+                _w.Comment(string.Join(", ", gates.Select(g => $"{function}({g.Name})")) + ": one call over their part of the projection.");
                 string array = _bodyScope.Claim(function.ToLowerInvariant() + "s" + Pascal(gates[0].Name) + "To" + Pascal(gates[gates.Count - 1].Name));
-                _w.Line("var " + array + " = " + _elementwise + "." + function + "OfGates(" + _projected + ", " + _gateSizesField + ", first: " + gates[0].Index + ", count: " + gates.Count + ");");
+                _w.Line($"var {array} = {_elementwise}.{function}OfGates({_projected}, {_gateSizesField}, first: {gates[0].Index}, count: {gates.Count});");
                 for (int k = 0; k < gates.Count; k++)
                     _w.Line("var " + _activationNames[gates[k].Name] + " = " + array + "[" + k + "];");
             }
@@ -281,7 +281,7 @@ namespace PrLstm.Generators.Emit
             var fields = plan.Statements.Where(s => s.Kind == StatementKind.Field).ToList();
             // Deep parts of the values are written before the return (they cannot be statements inside it).
             var values = fields.Select(f => Hoist(ToDoc(f.Value))).ToList();
-            _w.Line("return new " + _state + "(");
+            _w.Line($"return new {_state}(");
             _w.Indentation++;
             for (int f = 0; f < fields.Count; f++)
             {
@@ -289,7 +289,7 @@ namespace PrLstm.Generators.Emit
                 _w.Comment(field.Source);
                 Doc value = values[f];
                 if (field.Alias) value = new CallDoc(value, "alias", new Doc[0]);
-                DocWriter.Write(_w, Names.Identifier(field.Target) + ": ", value, f < fields.Count - 1 ? "," : ").MoveToOuterDisposeScope();");
+                DocWriter.Write(_w, $"{Names.Identifier(field.Target)}: ", value, f < fields.Count - 1 ? "," : ").MoveToOuterDisposeScope();");
             }
             _w.Indentation--;
         }
@@ -326,7 +326,7 @@ namespace PrLstm.Generators.Emit
             Doc Local(Doc value)
             {
                 string name = _bodyScope.Claim("part");
-                DocWriter.Write(_w, "var " + name + " = ", value, ";");
+                DocWriter.Write(_w, $"var {name} = ", value, ";");
                 return new Text(name);
             }
         }
@@ -338,7 +338,7 @@ namespace PrLstm.Generators.Emit
             Doc Input(int i) => ToDoc(node.Inputs[i]);
             Doc Call(string name, int count) => new CallDoc(null, name, Enumerable.Range(0, count).Select(Input).ToList());
             Doc Method(string name) => new CallDoc(Input(0), name, Enumerable.Range(1, node.Inputs.Count - 1).Select(Input).ToList());
-            string E(string name) => _elementwise + "." + name;
+            string E(string name) => $"{_elementwise}.{name}";
             switch (node.Op)
             {
                 case Op.Constant:
@@ -346,7 +346,7 @@ namespace PrLstm.Generators.Emit
                 case Op.Gate:
                     return new Text(Names.Identifier(node.Name));
                 case Op.Field:
-                    return new Text(Names.Identifier(node.Name) + "." + Names.Identifier(node.Field));
+                    return new Text($"{Names.Identifier(node.Name)}.{Names.Identifier(node.Field)}");
                 case Op.Local:
                     return new Text(Names.Identifier(node.Name));
                 case Op.GateActivation:
@@ -370,7 +370,7 @@ namespace PrLstm.Generators.Emit
                     DslFunction function = DslFunctions.Of(node.Op);
                     if (node.InPlace && function.InPlaceMethod is { } method) return Method(method);
                     string call = function.Call!;
-                    string head = call.Substring(0, call.IndexOf('(')).Replace("torch.", _torch + ".").Replace("Elementwise.", E(""));
+                    string head = call.Substring(0, call.IndexOf('(')).Replace("torch.", $"{_torch}.").Replace("Elementwise.", E(""));
                     return Call(head, function.Arity);
                 }
                 case Op.Linear or Op.LayerNorm:
@@ -378,7 +378,7 @@ namespace PrLstm.Generators.Emit
                 case Op.Identity:
                     return Input(0);
                 default:
-                    throw new System.InvalidOperationException("A plan holds no " + node.Op + " operation");
+                    throw new System.InvalidOperationException($"A plan holds no {node.Op} operation");
             }
         }
 
@@ -404,7 +404,7 @@ namespace PrLstm.Generators.Emit
             if (double.IsPositiveInfinity(value)) return "double.PositiveInfinity";
             if (double.IsNegativeInfinity(value)) return "double.NegativeInfinity";
             string text = value.ToString("R", CultureInfo.InvariantCulture);
-            return text.IndexOfAny(new[] { '.', 'E', 'e' }) >= 0 ? text : text + ".0";
+            return text.IndexOfAny(new[] { '.', 'E', 'e' }) >= 0 ? text : $"{text}.0";
         }
     }
 }
