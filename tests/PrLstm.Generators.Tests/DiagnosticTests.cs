@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.CodeAnalysis;
+using PrLstm.Generators.Diagnostics;
 using PrLstm.Generators.Tests.Infrastructure;
 
 namespace PrLstm.Generators.Tests;
@@ -191,6 +192,22 @@ public class DiagnosticTests
         }
         """),
         ("PRL0011", "B must say which fields of S feed its gates: its state has several fields (h, c); set GatesFrom, for example GatesFrom = \"h\"", "CompositionBlock"));
+
+    [Fact]
+    public void PRL0011_NotReportedWhenCSharpRejectsTheArgument()
+    {
+        var run = GeneratorHarness.Run(TestSources.WithState("""
+            [CompositionBlock(GatesFrom = Fields.Gates)]
+            public static partial class B
+            {
+                public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
+            }
+
+            public static class Fields { public static string Gates = "h"; }
+            """));
+        Assert.Contains(run.Input.GetDiagnostics(), d => d.Id == "CS0182"); // C#: not a constant
+        Assert.DoesNotContain(run.GeneratorDiagnostics, d => d.Id == DiagnosticDescriptors.MissingGateSourceId);
+    }
 
     [Fact]
     public void PRL0012_UnsupportedExpression() => AssertDiagnostics(TestSources.WithState("""

@@ -112,7 +112,11 @@ namespace PrLstm.Generators.Parse
             if (kind != LayerKind.Encoder)
             {
                 string? declared = Declarations.NamedArgument<string>(attribute, "GatesFrom");
-                if (string.IsNullOrWhiteSpace(declared))
+                if (declared is null && Declarations.HasNamedArgument(attribute, "GatesFrom"))
+                {
+                    // Set, but to something C# rejects (not a constant): C#'s own error says so; saying "set GatesFrom" would mislead.
+                }
+                else if (string.IsNullOrWhiteSpace(declared))
                 {
                     if (state.Fields.Count == 1) gatesFrom.Add(state.Fields[0].Name);
                     else if (gates.Count > 0)
