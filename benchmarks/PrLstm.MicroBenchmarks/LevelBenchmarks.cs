@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using PrLstm.FormalLanguages.Models;
+using PrLstm.Runtime.CompilerServices;
 using PrLstm.Runtime.Modules;
 using TorchSharp;
 using static TorchSharp.torch;

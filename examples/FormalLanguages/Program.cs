@@ -4,8 +4,8 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using PrLstm.FormalLanguages.Cli;
 using PrLstm.Runtime;
-using PrLstm.Runtime.Tasks;
-using PrLstm.Runtime.Training;
+using PrLstm.Experiments.Tasks;
+using PrLstm.Experiments.Training;
 using static TorchSharp.torch;
 
 return Cli.Run(args);
@@ -83,9 +83,9 @@ namespace PrLstm.FormalLanguages.Cli
                 Console.Error.WriteLine("prlstm: " + e.Message);
                 return UserError;
             }
-            catch (Exception e) when (PrLstm.Runtime.OutOfMemory.Is(e))
+            catch (Exception e) when (PrLstm.Experiments.OutOfMemory.Is(e))
             {
-                Console.Error.WriteLine($"prlstm: {PrLstm.Runtime.OutOfMemory.Describe(e)}; try a smaller --batch-size, --eval-batch-size, --hidden or fewer --threads");
+                Console.Error.WriteLine($"prlstm: {PrLstm.Experiments.OutOfMemory.Describe(e)}; try a smaller --batch-size, --eval-batch-size, --hidden or fewer --threads");
                 return UserError;
             }
             catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
@@ -564,7 +564,7 @@ namespace PrLstm.FormalLanguages.Cli
         }
 
         /// <summary>Rebuilds a checkpoint's model with its weights.</summary>
-        private static (RunConfig Config, PrLstm.Runtime.Modules.TaskModel Model, CheckpointState State) Load(string folder, Device device)
+        private static (RunConfig Config, PrLstm.Experiments.TaskModel Model, CheckpointState State) Load(string folder, Device device)
         {
             var (state, model) = Checkpoints.Open(folder, s => ModelCatalog.Build(s.Config, device));
             return (state.Config, model, state);

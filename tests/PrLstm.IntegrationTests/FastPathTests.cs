@@ -1,3 +1,4 @@
+using PrLstm.Runtime.CompilerServices;
 using PrLstm.Runtime.Modules;
 using PrLstm.Runtime.Schedule;
 using TorchSharp;

@@ -41,8 +41,11 @@ public class PackageTests
         string scratch = Directory.CreateTempSubdirectory("prlstm-package").FullName;
         string feed = Path.Combine(scratch, "feed");
         string version = "0.1.0-test" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
-        var pack = Dotnet(Root, "pack", "src/PrLstm.Runtime", "-c", "Release", "-o", feed, $"-p:Version={version}", "-v", "q");
+        // `dotnet pack` at the root, as the README says: exactly one package (and its symbols).
+        var pack = Dotnet(Root, "pack", "PrLstm.sln", "-c", "Release", "-o", feed, $"-p:Version={version}", "-v", "q");
         Assert.True(pack.ExitCode == 0, pack.Output);
+        Assert.Equal(new[] { $"PrLstm.{version}.nupkg" }, Directory.GetFiles(feed, "*.nupkg").Select(Path.GetFileName));
+        AssertThePackageIsTheLibrary(Path.Combine(feed, $"PrLstm.{version}.nupkg"));
 
         string project = Path.Combine(scratch, "app");
         Directory.CreateDirectory(project);
@@ -69,5 +72,34 @@ public class PackageTests
         var build = Dotnet(project, "build");
         Assert.NotEqual(0, build.ExitCode);
         Assert.Contains("error PRL1001: Operands of '+' in Merge.Compose have sizes M and H", build.Output);
+    }
+
+    /// <summary>
+    /// The package holds the library (runtime, attributes, generator, code fixes) and nothing of the experiment
+    /// harness: no task, trainer, checkpoint or baseline type, read from the packed assemblies' metadata.
+    /// </summary>
+    private static void AssertThePackageIsTheLibrary(string nupkg)
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(nupkg);
+        var entries = zip.Entries.Select(e => e.FullName).ToList();
+        foreach (string expected in new[] { "lib/net10.0/PrLstm.Runtime.dll", "lib/net10.0/PrLstm.Dsl.dll", "analyzers/dotnet/cs/PrLstm.Generators.dll", "analyzers/dotnet/cs/PrLstm.CodeFixes.dll" })
+            Assert.Contains(expected, entries);
+        Assert.DoesNotContain(entries, e => e.Contains("Experiments", StringComparison.OrdinalIgnoreCase));
+
+        var harness = new[] { "FormalTask", "BucketSort", "ParityCheck", "Trainer", "Adam", "Checkpoints", "Evaluation", "Curriculum", "RunConfig",
+            "LstmBaseline", "RnnBaseline", "TransformerEncoder", "TaskModel", "TaskBatch" };
+        foreach (var entry in zip.Entries.Where(e => e.FullName.EndsWith(".dll", StringComparison.Ordinal)))
+        {
+            using var stream = new MemoryStream();
+            using (var source = entry.Open()) source.CopyTo(stream);
+            stream.Position = 0;
+            using var pe = new System.Reflection.PortableExecutable.PEReader(stream);
+            var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+            var types = metadata.TypeDefinitions.Select(h => metadata.GetTypeDefinition(h))
+                .Select(t => metadata.GetString(t.Namespace) + "." + metadata.GetString(t.Name)).ToList();
+            Assert.DoesNotContain(types, t => t.StartsWith("PrLstm.Experiments", StringComparison.Ordinal) || t.Contains(".Tasks.", StringComparison.Ordinal)
+                || t.Contains(".Training.", StringComparison.Ordinal) || t.Contains(".Baselines.", StringComparison.Ordinal));
+            Assert.DoesNotContain(types, t => harness.Contains(t.Substring(t.LastIndexOf('.') + 1)));
+        }
     }
 }

@@ -1,6 +1,6 @@
 using PrLstm.FormalLanguages.Cli;
 using PrLstm.FormalLanguages.Models;
-using PrLstm.Runtime.Training;
+using PrLstm.Experiments.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using PrLstm.Benchmarks;
 using PrLstm.FormalLanguages.Models;
-using PrLstm.Runtime.Baselines;
+using PrLstm.Experiments.Baselines;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using PrLstm.Runtime.Training;
+using PrLstm.Experiments.Training;
 
 namespace PrLstm.FormalLanguages.Cli;
 

@@ -1,7 +1,8 @@
+using PrLstm.Experiments;
 using PrLstm.FormalLanguages.Models;
-using PrLstm.Runtime.Baselines;
+using PrLstm.Experiments.Baselines;
 using PrLstm.Runtime.Modules;
-using PrLstm.Runtime.Training;
+using PrLstm.Experiments.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -45,7 +46,7 @@ public static class ModelCatalog
     /// <summary>Builds the task model of a run (core + readout) on <paramref name="device"/>, seeded from the run's seed.</summary>
     public static TaskModel Build(RunConfig config, Device device)
     {
-        var task = PrLstm.Runtime.Tasks.FormalTasks.Get(config.Task);
+        var task = PrLstm.Experiments.Tasks.FormalTasks.Get(config.Task);
         var entry = Get(config.Model);
         manual_seed((long)config.Seed);
         var model = new TaskModel(entry.Core(task.InputSize + 1, config), task.OutputSize, entry.ReluBeforeReadout);

@@ -1,4 +1,4 @@
-using PrLstm.Runtime.Training;
+using PrLstm.Experiments.Training;
 using Spectre.Console;
 
 namespace PrLstm.FormalLanguages.Cli;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using PrLstm.Runtime.Training;
+using PrLstm.Experiments.Training;
 using PrLstm.Runtime.Weights;
 
 namespace PrLstm.FormalLanguages.Cli;

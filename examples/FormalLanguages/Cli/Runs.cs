@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using PrLstm.Runtime.Tasks;
-using PrLstm.Runtime.Training;
+using PrLstm.Experiments.Tasks;
+using PrLstm.Experiments.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,8 +1,9 @@
+using PrLstm.Experiments;
 using System.Text.Json;
 using System.Threading.Channels;
 using PrLstm.Runtime.Modules;
-using PrLstm.Runtime.Tasks;
-using PrLstm.Runtime.Training;
+using PrLstm.Experiments.Tasks;
+using PrLstm.Experiments.Training;
 using static TorchSharp.torch;
 
 namespace PrLstm.FormalLanguages.Cli;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using PrLstm.Runtime.Training;
+using PrLstm.Experiments.Training;
 using PrLstm.Runtime.Weights;
 using static TorchSharp.torch;
 

@@ -60,7 +60,7 @@ namespace PrLstm.Generators.Emit
             _w = FileHeader.Begin(_spec.Type, $"TorchSharp layer of the PrLstm {_spec.Info.DisplayName} {_spec.Owner}.", new[]
             {
                 (_torch, "global::TorchSharp.torch"),
-                (_elementwise, "global::PrLstm.Runtime.Modules.Elementwise"),
+                (_elementwise, "global::PrLstm.Runtime.CompilerServices.Elementwise"),
                 (_state, $"{_spec.State.Type.FullyQualifiedName}.{Names.TensorsRecord}"),
             });
         }

@@ -9,17 +9,36 @@ namespace PrLstm.Generators.Tests.Infrastructure;
 public static class GeneratorHarness
 {
     private static readonly ImmutableArray<MetadataReference> References = Net100.References.All
-        .Concat(new[] { typeof(PrLstm.Dsl.Vec), typeof(TorchSharp.torch), typeof(PrLstm.Runtime.Schedule.TreeScan) }
+        .Concat(new[] { typeof(PrLstm.Dsl.Vec), typeof(TorchSharp.torch), typeof(PrLstm.Runtime.Schedule.TreeScan), typeof(PrLstm.Experiments.TaskModel) }
             .Select(t => (MetadataReference)MetadataReference.CreateFromFile(t.Assembly.Location)))
         .ToImmutableArray();
 
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
-    public static CSharpCompilation Compile(params string[] sources) =>
+    public static CSharpCompilation Compile(params string[] sources) => Compile(OutputKind.DynamicallyLinkedLibrary, sources);
+
+    private static CSharpCompilation Compile(OutputKind kind, string[] sources) =>
         CSharpCompilation.Create("Tests",
             sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs")),
             References,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+            new CSharpCompilationOptions(kind, nullableContextOptions: NullableContextOptions.Enable));
+
+    /// <summary>
+    /// Runs the generator on a console program as `dotnet new console` makes it (with its implicit global usings):
+    /// the last source may hold top-level statements.
+    /// </summary>
+    public static GeneratorRun RunProgram(params string[] sources) =>
+        Run(new PrLstmGenerator(), Compile(OutputKind.ConsoleApplication, sources.Prepend(ImplicitUsings).ToArray()));
+
+    private const string ImplicitUsings = """
+        global using System;
+        global using System.Collections.Generic;
+        global using System.IO;
+        global using System.Linq;
+        global using System.Net.Http;
+        global using System.Threading;
+        global using System.Threading.Tasks;
+        """;
 
     public static GeneratorDriver CreateDriver(PrLstmGenerator? generator = null) =>
         CSharpGeneratorDriver.Create(
@@ -30,9 +49,10 @@ public static class GeneratorHarness
     /// <summary>Runs the generator; returns its result and the compilation with the generated sources added.</summary>
     public static GeneratorRun Run(params string[] sources) => Run(new PrLstmGenerator(), sources);
 
-    public static GeneratorRun Run(PrLstmGenerator generator, params string[] sources)
+    public static GeneratorRun Run(PrLstmGenerator generator, params string[] sources) => Run(generator, Compile(sources));
+
+    private static GeneratorRun Run(PrLstmGenerator generator, CSharpCompilation compilation)
     {
-        var compilation = Compile(sources);
         var driver = CreateDriver(generator).RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
         var result = driver.GetRunResult();
         Assert.Null(result.Results[0].Exception);

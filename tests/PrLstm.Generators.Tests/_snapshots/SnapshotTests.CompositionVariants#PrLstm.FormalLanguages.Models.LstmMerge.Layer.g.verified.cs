@@ -6,7 +6,7 @@ namespace PrLstm.FormalLanguages.Models
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
-    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
     using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
     #pragma warning restore CS8981
 

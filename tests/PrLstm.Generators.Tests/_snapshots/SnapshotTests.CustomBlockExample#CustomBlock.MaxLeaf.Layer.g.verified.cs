@@ -6,7 +6,7 @@ namespace CustomBlock
 {
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
-    using Elementwise = global::PrLstm.Runtime.Modules.Elementwise;
+    using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
     using MaxStateTensors = global::CustomBlock.MaxState.Tensors;
     #pragma warning restore CS8981
 
