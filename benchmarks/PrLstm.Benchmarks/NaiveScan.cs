@@ -53,7 +53,6 @@ public static class NaiveScan
 /// <summary>A state that is only a length: runs a schedule to count its combine applications (for FLOP counts).</summary>
 public readonly record struct CountingState(long Length) : IScanState<CountingState>
 {
-    public long CpuBytesPerPosition => 0;
     public CountingState Slice(long start, long stop, long step) => new(Math.Max(0, (Math.Min(stop, Length) - start + step - 1) / step));
     public CountingState MoveToOuterDisposeScope() => this;
     public static CountingState Interleave(IReadOnlyList<CountingState> evenParts, CountingState odd) => new(evenParts.Sum(p => p.Length) + odd.Length);

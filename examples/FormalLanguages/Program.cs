@@ -166,9 +166,17 @@ namespace PrLstm.FormalLanguages.Cli
                 if (layers < 1 && model == "transformer") throw new ArgumentException($"--layers {layers} is not valid for {model}");
                 return new RunConfig
                 {
-                    Task = task, Model = model, Hidden = hidden, Layers = layers, Steps = p.GetValue(Steps), Seed = p.GetValue(Seed),
-                    BatchSize = p.GetValue(BatchSize), MaxTrainLength = p.GetValue(MaxLength), LearningRate = p.GetValue(LearningRate),
-                    LogEvery = p.GetValue(LogEvery), CheckpointEvery = p.GetValue(CheckpointEvery),
+                    Task = task,
+                    Model = model,
+                    Hidden = hidden,
+                    Layers = layers,
+                    Steps = p.GetValue(Steps),
+                    Seed = p.GetValue(Seed),
+                    BatchSize = p.GetValue(BatchSize),
+                    MaxTrainLength = p.GetValue(MaxLength),
+                    LearningRate = p.GetValue(LearningRate),
+                    LogEvery = p.GetValue(LogEvery),
+                    CheckpointEvery = p.GetValue(CheckpointEvery),
                 };
             }
 
@@ -375,8 +383,16 @@ namespace PrLstm.FormalLanguages.Cli
                 // only PR-LSTM keeps sorting beyond them (parity_check, the earlier demo, is solved by both).
                 var configs = new[] { "pr-lstm", "lstm" }.Select(model => new RunConfig
                 {
-                    Task = DemoTask, Model = model, Hidden = 64, Layers = 1, Steps = p.GetValue(steps), BatchSize = 64, Seed = p.GetValue(seed),
-                    LogEvery = 50, CheckpointEvery = 500, LearningRate = 3e-3,
+                    Task = DemoTask,
+                    Model = model,
+                    Hidden = 64,
+                    Layers = 1,
+                    Steps = p.GetValue(steps),
+                    BatchSize = 64,
+                    Seed = p.GetValue(seed),
+                    LogEvery = 50,
+                    CheckpointEvery = 500,
+                    LearningRate = 3e-3,
                 }).ToList();
                 // A few trained lengths for reference, then every 20th length up to 500 (the paper's test range).
                 var eval = new Runs.EvalSettings(Lengths.Parse("1-40:13,41-500:20"), Batches: 2, BatchSize: 64);

@@ -13,7 +13,15 @@ public class RobustnessTests
 {
     private static RunConfig Config(long steps) => new()
     {
-        Task = "parity_check", Model = "lstm", Hidden = 8, Steps = steps, BatchSize = 4, MaxTrainLength = 6, LogEvery = 5, CheckpointEvery = 7, Seed = 1,
+        Task = "parity_check",
+        Model = "lstm",
+        Hidden = 8,
+        Steps = steps,
+        BatchSize = 4,
+        MaxTrainLength = 6,
+        LogEvery = 5,
+        CheckpointEvery = 7,
+        Seed = 1,
     };
 
     private static TaskModel Lstm(RunConfig config)

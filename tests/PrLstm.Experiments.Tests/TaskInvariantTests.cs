@@ -75,65 +75,65 @@ public class TaskInvariantTests
             case "odds_first": return Enumerable.Range(0, n).Where(i => i % 2 == 1).Concat(Enumerable.Range(0, n).Where(i => i % 2 == 0)).Select(i => x[i]).ToArray();
             case "bucket_sort": return Enumerable.Range(0, 5).SelectMany(v => Enumerable.Repeat(v, x.Count(t => t == v))).ToArray();
             case "modular_arithmetic":
-            {
-                // Evaluate with BigInteger over a token list: fold '*' first, then + and -.
-                var terms = new List<BigInteger> { x[0] };
-                var signs = new List<int> { 1 };
-                for (int i = 1; i < n; i += 2)
                 {
-                    if (x[i] == 7) terms[^1] *= x[i + 1];
-                    else { terms.Add(x[i + 1]); signs.Add(x[i] == 6 ? -1 : 1); }
+                    // Evaluate with BigInteger over a token list: fold '*' first, then + and -.
+                    var terms = new List<BigInteger> { x[0] };
+                    var signs = new List<int> { 1 };
+                    for (int i = 1; i < n; i += 2)
+                    {
+                        if (x[i] == 7) terms[^1] *= x[i + 1];
+                        else { terms.Add(x[i + 1]); signs.Add(x[i] == 6 ? -1 : 1); }
+                    }
+                    var total = terms.Select((t, i) => t * signs[i]).Aggregate(BigInteger.Zero, (a, b) => a + b);
+                    return new[] { (int)(((total % 5) + 5) % 5) };
                 }
-                var total = terms.Select((t, i) => t * signs[i]).Aggregate(BigInteger.Zero, (a, b) => a + b);
-                return new[] { (int)(((total % 5) + 5) % 5) };
-            }
             case "stack_manipulation":
-            {
-                var stack = new Stack<int>();
-                foreach (int t in x)
                 {
-                    if (t <= 1) stack.Push(t);
-                    else if (t == 2) stack.TryPop(out _);
-                    else stack.Push(t - 3);
+                    var stack = new Stack<int>();
+                    foreach (int t in x)
+                    {
+                        if (t <= 1) stack.Push(t);
+                        else if (t == 2) stack.TryPop(out _);
+                        else stack.Push(t - 3);
+                    }
+                    var target = new int[n + 1];
+                    int k = 0;
+                    foreach (int v in stack) target[k++] = v; // Stack enumerates top first
+                    target[k] = 2;
+                    return target;
                 }
-                var target = new int[n + 1];
-                int k = 0;
-                foreach (int v in stack) target[k++] = v; // Stack enumerates top first
-                target[k] = 2;
-                return target;
-            }
             case "missing_duplicate_string":
-            {
-                if (n == 1) return new[] { 1 };
-                int half = n / 2, hole = Array.IndexOf(x, 2);
-                return new[] { hole < half ? x[hole + half] : x[hole - half] };
-            }
-            case "binary_addition" or "binary_multiplication":
-            {
-                bool add = name == "binary_addition";
-                int length = add ? n + 1 : n;
-                string LittleEndian(BigInteger v) => v.IsZero ? "0" : new string(Enumerable.Range(0, (int)v.GetBitLength()).Select(i => ((v >> i) & 1) == 1 ? '1' : '0').ToArray());
-                BigInteger Value(IEnumerable<int> bits) => bits.Select((b, i) => b * BigInteger.Pow(2, i)).Aggregate(BigInteger.Zero, (a, b) => a + b);
-                string result;
-                if (n <= 2) result = add ? LittleEndian(Value(x)) : (n == 1 ? "" : "0");
-                else
                 {
-                    int plus = Array.IndexOf(x, 2);
-                    var a = Value(x.Take(plus));
-                    var b = Value(x.Skip(plus + 1));
-                    result = LittleEndian(add ? a + b : a * b);
+                    if (n == 1) return new[] { 1 };
+                    int half = n / 2, hole = Array.IndexOf(x, 2);
+                    return new[] { hole < half ? x[hole + half] : x[hole - half] };
                 }
-                return (result + "2").PadRight(length, '0').Select(c => c - '0').ToArray();
-            }
+            case "binary_addition" or "binary_multiplication":
+                {
+                    bool add = name == "binary_addition";
+                    int length = add ? n + 1 : n;
+                    string LittleEndian(BigInteger v) => v.IsZero ? "0" : new string(Enumerable.Range(0, (int)v.GetBitLength()).Select(i => ((v >> i) & 1) == 1 ? '1' : '0').ToArray());
+                    BigInteger Value(IEnumerable<int> bits) => bits.Select((b, i) => b * BigInteger.Pow(2, i)).Aggregate(BigInteger.Zero, (a, b) => a + b);
+                    string result;
+                    if (n <= 2) result = add ? LittleEndian(Value(x)) : (n == 1 ? "" : "0");
+                    else
+                    {
+                        int plus = Array.IndexOf(x, 2);
+                        var a = Value(x.Take(plus));
+                        var b = Value(x.Skip(plus + 1));
+                        result = LittleEndian(add ? a + b : a * b);
+                    }
+                    return (result + "2").PadRight(length, '0').Select(c => c - '0').ToArray();
+                }
             case "compute_sqrt":
-            {
-                var m = x.Aggregate(BigInteger.Zero, (v, b) => v * 2 + b);
-                // The largest r with r² ≤ m, by bisection (the task uses Newton's method).
-                BigInteger low = 0, high = m + 1;
-                while (high - low > 1) { var mid = (low + high) / 2; if (mid * mid <= m) low = mid; else high = mid; }
-                int width = (n + 1) / 2;
-                return Enumerable.Range(0, width).Select(i => (int)((low >> (width - 1 - i)) & 1)).ToArray();
-            }
+                {
+                    var m = x.Aggregate(BigInteger.Zero, (v, b) => v * 2 + b);
+                    // The largest r with r² ≤ m, by bisection (the task uses Newton's method).
+                    BigInteger low = 0, high = m + 1;
+                    while (high - low > 1) { var mid = (low + high) / 2; if (mid * mid <= m) low = mid; else high = mid; }
+                    int width = (n + 1) / 2;
+                    return Enumerable.Range(0, width).Select(i => (int)((low >> (width - 1 - i)) & 1)).ToArray();
+                }
             case "modular_arithmetic_brackets" or "solve_equation":
                 // Generated with the value computed during generation; checked against the parser-based
                 // TargetFor in the test above, and against a brute-force check here for solve_equation.

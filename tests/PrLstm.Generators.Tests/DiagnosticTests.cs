@@ -103,11 +103,11 @@ public class DiagnosticTests
         [State]
         public partial struct S
         {
-            [Size("H")] public Vec Length;
+            [Size("H")] public Vec SqueezeTime;
             [Size("H")] public Vec h;
         }
         """,
-        ("PRL0006", "Member 'Length' of state S has the name of a member of the generated Tensors record; rename the field; state fields are public instance fields of type Vec with [Size(\"name\")]", "Length"));
+        ("PRL0006", "Member 'SqueezeTime' of state S has the name of a member of the generated Tensors record; rename the field; state fields are public instance fields of type Vec with [Size(\"name\")]", "SqueezeTime"));
 
     [Theory]
     [InlineData("Fields")]

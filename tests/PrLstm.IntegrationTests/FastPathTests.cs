@@ -100,11 +100,10 @@ public class FastPathTests
 }
 
 /// <summary>
-/// Calls split into pieces on the CPU compute the same values as one call. The budget is process-wide, so these
-/// tests run alone.
+/// Calls split into pieces on the CPU compute the same values as one call. The budget is each model's own option, so
+/// these tests run in parallel with the rest.
 /// </summary>
-[Collection(nameof(ProcessWideSettings))]
-public class CpuSplitTests
+public class CpuChunkingTests
 {
     [Theory]
     [InlineData(TestModels.Kind.PrLstm, 1)]
@@ -114,39 +113,32 @@ public class CpuSplitTests
     {
         using var model = TestModels.Create(kind, refinements, ScalarType.Float64);
         var naive = new NaiveReference(model, kind == TestModels.Kind.PrLstm, refinements, TestModels.Hidden);
-        long saved = CpuSplit.CpuBudgetBytes;
-        try
+        var whole = ScanOptions.Default;
+        foreach (long length in new long[] { 1, 2, 3, 9, 16, 37, 64 })
         {
-            foreach (long length in new long[] { 1, 2, 3, 9, 16, 37, 64 })
+            using var scope = NewDisposeScope();
+            var x = randn(new[] { 3, length, TestModels.InputSize }, dtype: ScalarType.Float64).requires_grad_();
+            var probe = randn(new[] { 3, length, TestModels.Hidden }, dtype: ScalarType.Float64);
+            Tensor expected;
+            using (no_grad())
+                expected = naive.Forward(x);
+            // One byte: one pair (or token) per call. The other budget holds three PR-LSTM pairs (2 operands ×
+            // B = 3 × 2H values × 8 bytes each), six PR-RNN pairs: pieces of several pairs and a shorter last one.
+            foreach (long budget in new long[] { 1, 3 * 3 * 2 * TestModels.Hidden * 8 * 2 })
             {
-                using var scope = NewDisposeScope();
-                var x = randn(new[] { 3, length, TestModels.InputSize }, dtype: ScalarType.Float64).requires_grad_();
-                var probe = randn(new[] { 3, length, TestModels.Hidden }, dtype: ScalarType.Float64);
-                Tensor expected;
+                TestModels.SetScanOptions(model, new ScanOptions { CpuBudgetBytes = budget });
                 using (no_grad())
-                    expected = naive.Forward(x);
-                // One byte: one pair (or token) per call. The other budget holds three PR-LSTM pairs (2 operands ×
-                // B = 3 × 2H values × 8 bytes each), six PR-RNN pairs: pieces of several pairs and a shorter last one.
-                foreach (long budget in new long[] { 1, 3 * 3 * 2 * TestModels.Hidden * 8 * 2 })
                 {
-                    CpuSplit.CpuBudgetBytes = budget;
-                    using (no_grad())
-                    {
-                        TestModels.AssertClose(model.forward(x), expected, 1e-10, 1e-10, $"no-grad output, T = {length}, budget {budget}");
-                        TestModels.AssertClose(TestModels.Final(model, x), expected.select(1, length - 1), 1e-10, 1e-10, $"final state, T = {length}, budget {budget}");
-                    }
-                    var split = NumericsTests.Gradients(model, x, probe, model.forward);
-                    CpuSplit.CpuBudgetBytes = saved;
-                    var whole = NumericsTests.Gradients(model, x, probe, model.forward);
-                    TestModels.AssertClose(split.Output, expected, 1e-10, 1e-10, $"output with gradient, T = {length}, budget {budget}");
-                    foreach (var name in whole.Grads.Keys)
-                        TestModels.AssertClose(split.Grads[name], whole.Grads[name], 1e-10, 1e-10, $"gradient of {name}, T = {length}, budget {budget}");
+                    TestModels.AssertClose(model.forward(x), expected, 1e-10, 1e-10, $"no-grad output, T = {length}, budget {budget}");
+                    TestModels.AssertClose(TestModels.Final(model, x), expected.select(1, length - 1), 1e-10, 1e-10, $"final state, T = {length}, budget {budget}");
                 }
+                var split = NumericsTests.Gradients(model, x, probe, model.forward);
+                TestModels.SetScanOptions(model, whole);
+                var unsplit = NumericsTests.Gradients(model, x, probe, model.forward);
+                TestModels.AssertClose(split.Output, expected, 1e-10, 1e-10, $"output with gradient, T = {length}, budget {budget}");
+                foreach (var name in unsplit.Grads.Keys)
+                    TestModels.AssertClose(split.Grads[name], unsplit.Grads[name], 1e-10, 1e-10, $"gradient of {name}, T = {length}, budget {budget}");
             }
-        }
-        finally
-        {
-            CpuSplit.CpuBudgetBytes = saved;
         }
     }
 
@@ -158,17 +150,13 @@ public class CpuSplitTests
             var whole = new SymbolicCombine();
             var expected = TreeScan.Prefix(SymbolicState.Leaves(length), whole);
             var expectedFinal = PrLstm.Runtime.Schedule.Reduce.Final(SymbolicState.Leaves(length), new SymbolicCombine());
-            // Each position "takes" a third of the budget: at most one pair (two operands) per call.
-            var leaves = SymbolicState.Leaves(length) with { CpuBytesPerPosition = CpuSplit.CpuBudgetBytes / 3 };
+            // At most one pair per call: the decorator around the same combine.
             var pieces = new SymbolicCombine();
-            Assert.Equal(expected.Items, TreeScan.Prefix(leaves, pieces).Items);
-            Assert.Equal(expectedFinal.Items, PrLstm.Runtime.Schedule.Reduce.Final(leaves, new SymbolicCombine()).Items);
+            var leaves = SymbolicState.Leaves(length);
+            Assert.Equal(expected.Items, TreeScan.Prefix(leaves, new InParts<SymbolicState, SymbolicCombine>(pieces, 1)).Items);
+            Assert.Equal(expectedFinal.Items, PrLstm.Runtime.Schedule.Reduce.Final(leaves, new InParts<SymbolicState, SymbolicCombine>(new SymbolicCombine(), 1)).Items);
             Assert.Equal(whole.Applications, pieces.Applications);
             Assert.Equal(whole.Applications, pieces.Calls);
         }
     }
 }
-
-/// <summary>Tests that change process-wide settings run in this collection, alone.</summary>
-[CollectionDefinition(nameof(ProcessWideSettings), DisableParallelization = true)]
-public sealed class ProcessWideSettings;

@@ -10,9 +10,6 @@ public readonly record struct SymbolicState(string[] Items) : IScanState<Symboli
 {
     public long Length => Items.Length;
 
-    /// <summary>As if each position took this many bytes of CPU memory: non-zero values make the schedules split their calls.</summary>
-    public long CpuBytesPerPosition { get; init; }
-
     public static SymbolicState Leaves(int count) => new(Enumerable.Range(0, count).Select(i => "x" + i).ToArray());
 
     public SymbolicState Slice(long start, long stop, long step)

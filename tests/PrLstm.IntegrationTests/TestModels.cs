@@ -39,6 +39,17 @@ public static class TestModels
         _ => throw new ArgumentException("not a shipped model"),
     };
 
+    /// <summary>Sets how a shipped model's schedules split their calls.</summary>
+    public static void SetScanOptions(nn.Module<Tensor, Tensor> model, PrLstm.Runtime.Schedule.ScanOptions options)
+    {
+        switch (model)
+        {
+            case PrLstmModel lstm: lstm.ScanOptions = options; break;
+            case PrRnnModel rnn: rnn.ScanOptions = options; break;
+            default: throw new ArgumentException("not a shipped model");
+        }
+    }
+
     /// <summary>Largest |a - b| / (atol + rtol·|b|); at most 1 means close.</summary>
     public static double Closeness(Tensor actual, Tensor expected, double rtol, double atol)
     {

@@ -55,8 +55,16 @@ public class VariantTests
         // over the last 100 steps), a smoke test that its gradients flow and it can learn, not a benchmark.
         var config = new RunConfig
         {
-            Task = "parity_check", Model = model, Hidden = 16, Layers = refinements ?? ModelCatalog.Get(model).DefaultLayers, BatchSize = 32,
-            MaxTrainLength = 8, LearningRate = 1e-2, LogEvery = 100, Seed = 1, Steps = 600,
+            Task = "parity_check",
+            Model = model,
+            Hidden = 16,
+            Layers = refinements ?? ModelCatalog.Get(model).DefaultLayers,
+            BatchSize = 32,
+            MaxTrainLength = 8,
+            LearningRate = 1e-2,
+            LogEvery = 100,
+            Seed = 1,
+            Steps = 600,
         };
         using var taskModel = ModelCatalog.Build(config, CPU);
         var outcome = new Trainer(config, taskModel).Run(folder: null);

@@ -43,69 +43,69 @@ public static class Bench
             double leafFlops = 2.0 * inputSize * 3 * h;
 
             foreach (string mode in settings.Modes)
-            foreach (string impl in settings.Impls.Where(i => i != "stream")) // per token, not per sequence: StreamBench
-            foreach (long b in settings.Batches)
-            foreach (long t in settings.Lengths)
-            {
-                if (impl == "naive" && t > settings.NaiveMaxLength) break;
-                Func<Tensor, Tensor> forward = impl switch
-                {
-                    "tree" => x => model.forward(x),
-                    "final" => x => model.FinalState(x).h,
-                    "sequential" => x => model.ForwardSequential(x),
-                    "handwritten-tree" => x => handwritten.forward(x),
-                    "naive" => x => NaiveScan.Prefix(model.Encode(x), model.Combine).h,
-                    "nn.LSTM" => x => lstm.call(x).Item1,
-                    "transformer" => x => transformer.forward(x),
-                    "tree-matmuls" => x => x,
-                    _ => throw new ArgumentException($"unknown implementation '{impl}'; use {string.Join(", ", Implementations)}"),
-                };
-                double flops = impl switch
-                {
-                    "tree" or "handwritten-tree" or "naive" => b * (CountingCombine.Tree(t) * combineFlops + t * leafFlops),
-                    "tree-matmuls" => b * CountingCombine.Tree(t) * combineFlops,
-                    "final" => b * (CountingCombine.Final(t) * combineFlops + t * leafFlops),
-                    "sequential" => b * ((t - 1) * combineFlops + t * leafFlops),
-                    "nn.LSTM" => b * t * 2.0 * 4 * h * (inputSize + h),
-                    _ => b * 2 * (t * 2.0 * inputSize * 64 + 2 * (8.0 * t * 64 * 64 + 4.0 * t * t * 64 + 16.0 * t * 64 * 64)),
-                } * (mode == "train" ? 3 : 1);
+                foreach (string impl in settings.Impls.Where(i => i != "stream")) // per token, not per sequence: StreamBench
+                    foreach (long b in settings.Batches)
+                        foreach (long t in settings.Lengths)
+                        {
+                            if (impl == "naive" && t > settings.NaiveMaxLength) break;
+                            Func<Tensor, Tensor> forward = impl switch
+                            {
+                                "tree" => x => model.forward(x),
+                                "final" => x => model.FinalState(x).h,
+                                "sequential" => x => model.ForwardSequential(x),
+                                "handwritten-tree" => x => handwritten.forward(x),
+                                "naive" => x => NaiveScan.Prefix(model.Encode(x), model.Combine).h,
+                                "nn.LSTM" => x => lstm.call(x).Item1,
+                                "transformer" => x => transformer.forward(x),
+                                "tree-matmuls" => x => x,
+                                _ => throw new ArgumentException($"unknown implementation '{impl}'; use {string.Join(", ", Implementations)}"),
+                            };
+                            double flops = impl switch
+                            {
+                                "tree" or "handwritten-tree" or "naive" => b * (CountingCombine.Tree(t) * combineFlops + t * leafFlops),
+                                "tree-matmuls" => b * CountingCombine.Tree(t) * combineFlops,
+                                "final" => b * (CountingCombine.Final(t) * combineFlops + t * leafFlops),
+                                "sequential" => b * ((t - 1) * combineFlops + t * leafFlops),
+                                "nn.LSTM" => b * t * 2.0 * 4 * h * (inputSize + h),
+                                _ => b * 2 * (t * 2.0 * inputSize * 64 + 2 * (8.0 * t * 64 * 64 + 4.0 * t * t * 64 + 16.0 * t * 64 * 64)),
+                            } * (mode == "train" ? 3 : 1);
 
-                // A call that would not fit in memory would get the process killed: skip it and the rest of the series.
-                double need = EstimatedPeakBytes(impl, mode, b, t, h);
-                long available = Measure.AvailableBytes();
-                if (need > 0.6 * available)
-                {
-                    log($"{impl,-17} {mode,-7} B={b,-4} T={t,-5} skipped: needs about {need / 1e9:F1} GB, {available / 1e9:F1} GB available");
-                    break;
-                }
-                using var x = randn(b, t, inputSize);
-                // tree-matmuls is the floor under the tree: its block and refinement matmuls alone (forward only).
-                if (impl == "tree-matmuls" && mode != "forward") break;
-                using var matmuls = impl == "tree-matmuls" ? TreeMatmuls(model, b, t) : null;
-                Action call = matmuls is not null ? matmuls.Run : () =>
-                {
-                    using var scope = NewDisposeScope();
-                    if (mode == "forward")
-                    {
-                        using var noGrad = no_grad();
-                        forward(x);
-                    }
-                    else
-                    {
-                        forward(x).sum().backward();
-                    }
-                };
-                // A first call from released memory gives the peak (and stops the series when it alone is over the
-                // limit); the time is the median of warm calls after it. A series stops at the first time over the limit.
-                var probe = Measure.Run(call, warmUp: 0, repeats: 1, releaseFreeMemory: true);
-                double ms = probe.MedianMs > settings.LimitMs ? probe.MedianMs : Measure.Run(call, warmUp: 0, repeats: settings.Repeats).MedianMs;
-                double mb = probe.PeakMb;
-                long recordedH = impl == "transformer" ? 64 : h;
-                var record = new BenchRecord(impl, mode, b, t, recordedH, Math.Round(ms, 3), Math.Round(flops / (ms / 1000) / 1e9, 2), Math.Round(mb, 1));
-                records.Add(record);
-                log($"{impl,-17} {mode,-7} H={recordedH,-4} B={b,-4} T={t,-5} {ms,10:F2} ms {record.gflops,8:F1} GFLOP/s {mb,8:F1} MB");
-                if (ms > settings.LimitMs) break;
-            }
+                            // A call that would not fit in memory would get the process killed: skip it and the rest of the series.
+                            double need = EstimatedPeakBytes(impl, mode, b, t, h);
+                            long available = Measure.AvailableBytes();
+                            if (need > 0.6 * available)
+                            {
+                                log($"{impl,-17} {mode,-7} B={b,-4} T={t,-5} skipped: needs about {need / 1e9:F1} GB, {available / 1e9:F1} GB available");
+                                break;
+                            }
+                            using var x = randn(b, t, inputSize);
+                            // tree-matmuls is the floor under the tree: its block and refinement matmuls alone (forward only).
+                            if (impl == "tree-matmuls" && mode != "forward") break;
+                            using var matmuls = impl == "tree-matmuls" ? TreeMatmuls(model, b, t) : null;
+                            Action call = matmuls is not null ? matmuls.Run : () =>
+                            {
+                                using var scope = NewDisposeScope();
+                                if (mode == "forward")
+                                {
+                                    using var noGrad = no_grad();
+                                    forward(x);
+                                }
+                                else
+                                {
+                                    forward(x).sum().backward();
+                                }
+                            };
+                            // A first call from released memory gives the peak (and stops the series when it alone is over the
+                            // limit); the time is the median of warm calls after it. A series stops at the first time over the limit.
+                            var probe = Measure.Run(call, warmUp: 0, repeats: 1, releaseFreeMemory: true);
+                            double ms = probe.MedianMs > settings.LimitMs ? probe.MedianMs : Measure.Run(call, warmUp: 0, repeats: settings.Repeats).MedianMs;
+                            double mb = probe.PeakMb;
+                            long recordedH = impl == "transformer" ? 64 : h;
+                            var record = new BenchRecord(impl, mode, b, t, recordedH, Math.Round(ms, 3), Math.Round(flops / (ms / 1000) / 1e9, 2), Math.Round(mb, 1));
+                            records.Add(record);
+                            log($"{impl,-17} {mode,-7} H={recordedH,-4} B={b,-4} T={t,-5} {ms,10:F2} ms {record.gflops,8:F1} GFLOP/s {mb,8:F1} MB");
+                            if (ms > settings.LimitMs) break;
+                        }
         }
         double peakAtEnd = Measure.MatmulPeakGflops();
         log($"dense fp32 matmul peak again at the end: {peakAtEnd:F1} GFLOP/s; recorded: {Math.Max(peakAtStart, peakAtEnd):F1}");

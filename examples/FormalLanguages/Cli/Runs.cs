@@ -107,7 +107,7 @@ public static class Runs
                 Console.WriteLine($"{title}  eval length {length} ({done + 1}/{lengths.Count})  sub-batch {batch}/{eval.Batches}");
             });
         }
-        double? score = result is null ? null : NetworkScore(result, config.MaxTrainLength);
+        double? score = result?.NetworkScore(config.MaxTrainLength);
         if (result is not null)
         {
             int counted = result.Lengths.Count(l => l.Length > config.MaxTrainLength);
@@ -115,16 +115,6 @@ public static class Runs
         }
         return new RunResult(config.Task, config.Model, config.Hidden, config.Layers, config.Steps, config.BatchSize, config.Seed, config.MaxTrainLength, parameters,
             score, result?.Lengths ?? Array.Empty<LengthAccuracy>(), history, trainingSeconds, clock.Elapsed.TotalSeconds, result?.Stopped);
-    }
-
-    /// <summary>
-    /// The network score counts only lengths beyond the training range (spec section 4: 41..500 after training on
-    /// 1..40); lengths inside it may be evaluated for the plot. With no such length, all evaluated lengths count.
-    /// </summary>
-    public static double NetworkScore(EvaluationResult result, int maxTrainLength)
-    {
-        var beyond = result.Lengths.Where(l => l.Length > maxTrainLength).ToList();
-        return beyond.Count > 0 ? beyond.Average(l => l.Accuracy) : result.Score;
     }
 
     /// <summary>Creates the folder and checks that files can be written there, before any work is done.</summary>

@@ -41,7 +41,8 @@ public static class StreamPredictions
             int ch;
             while ((ch = Console.In.Read()) >= 0) arrived.Writer.TryWrite(ch);
             arrived.Writer.TryComplete();
-        }) { IsBackground = true, Name = "prlstm stdin" };
+        })
+        { IsBackground = true, Name = "prlstm stdin" };
         reader.Start();
 
         int status = 0;
@@ -95,8 +96,11 @@ public static class StreamPredictions
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                position = input.Length, symbol = input[^1].ToString(), answer = Symbols(task, answer),
-                expected = expected is null ? null : Symbols(task, expected), logits = Rows(logits),
+                position = input.Length,
+                symbol = input[^1].ToString(),
+                answer = Symbols(task, answer),
+                expected = expected is null ? null : Symbols(task, expected),
+                logits = Rows(logits),
             }, Json));
         }
         else

@@ -86,8 +86,14 @@ public static class Checkpoints
     public const string FileName = "checkpoint.json";
     private const string TorchRngName = "rng.torch";
 
-    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never, IncludeFields = true,
-        RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true };
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        IncludeFields = true,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true
+    };
 
     public static bool Exists(string folder) => File.Exists(Path.Combine(folder, FileName));
 

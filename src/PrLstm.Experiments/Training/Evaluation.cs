@@ -7,11 +7,23 @@ namespace PrLstm.Experiments.Training;
 /// <summary>Accuracy at one test length: the plain mean of its sub-batch accuracies.</summary>
 public sealed record LengthAccuracy(int Length, double Accuracy);
 
-/// <summary>Per-length accuracies and the network score (their unweighted mean).</summary>
+/// <summary>Per-length accuracies, from which the network score is computed.</summary>
 /// <param name="Lengths">Accuracy at each length evaluated, in order.</param>
-/// <param name="Score">The network score: the unweighted mean of the per-length accuracies.</param>
 /// <param name="Stopped">Why evaluation ended early (e.g. out of memory), or null when every length ran.</param>
-public sealed record EvaluationResult(IReadOnlyList<LengthAccuracy> Lengths, double Score, string? Stopped);
+public sealed record EvaluationResult(IReadOnlyList<LengthAccuracy> Lengths, string? Stopped)
+{
+    /// <summary>
+    /// The network score (spec section 4): the unweighted mean accuracy over the lengths beyond the training range
+    /// (41..500 after training on 1..40); lengths inside it may be evaluated for the plot. With no such length, every
+    /// evaluated length counts; with none at all, NaN.
+    /// </summary>
+    public double NetworkScore(int maxTrainLength)
+    {
+        var beyond = Lengths.Where(l => l.Length > maxTrainLength).ToList();
+        var counted = beyond.Count > 0 ? beyond : Lengths;
+        return counted.Count == 0 ? double.NaN : counted.Average(l => l.Accuracy);
+    }
+}
 
 /// <summary>
 /// The test protocol of spec section 4: for each length, <c>batches</c> sub-batches of <c>batchSize</c> fresh
@@ -64,7 +76,6 @@ public static class Evaluation
         {
             if (wasTraining) model.train();
         }
-        double score = results.Count == 0 ? double.NaN : results.Average(r => r.Accuracy);
-        return new EvaluationResult(results, score, stopped);
+        return new EvaluationResult(results, stopped);
     }
 }

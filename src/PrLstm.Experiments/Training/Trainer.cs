@@ -91,8 +91,13 @@ public sealed class Trainer
             if (folder is null) return;
             Checkpoints.Save(folder, _model, optimizer, new CheckpointState
             {
-                Config = _config, Step = step, SamplerState = random.State, WeightsFile = "", History = history.ToArray(),
-                OpenWindow = openWindow, TrainingSeconds = previousSeconds + clock.Elapsed.TotalSeconds,
+                Config = _config,
+                Step = step,
+                SamplerState = random.State,
+                WeightsFile = "",
+                History = history.ToArray(),
+                OpenWindow = openWindow,
+                TrainingSeconds = previousSeconds + clock.Elapsed.TotalSeconds,
             });
             lastCheckpoint = step;
         }

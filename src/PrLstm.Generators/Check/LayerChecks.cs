@@ -141,26 +141,26 @@ namespace PrLstm.Generators.Check
                     case Negate negate:
                         return SizeOf(negate.Operand);
                     case LearnedOp learned:
-                    {
-                        string? inputSize = SizeOf(learned.Input);
-                        if (inputSize == Generators.Check.Sizes.Scalar)
                         {
-                            _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidProjection, Location(learned), DslFunctions.Of(learned.Op).Name, learned.Name, _spec.Owner, "is applied to a constant; apply it to a vector"));
-                            return null;
+                            string? inputSize = SizeOf(learned.Input);
+                            if (inputSize == Generators.Check.Sizes.Scalar)
+                            {
+                                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidProjection, Location(learned), DslFunctions.Of(learned.Op).Name, learned.Name, _spec.Owner, "is applied to a constant; apply it to a vector"));
+                                return null;
+                            }
+                            return inputSize;
                         }
-                        return inputSize;
-                    }
                     case Binary binary:
                         return Combine(Symbol(binary.Op), SizeOf(binary.Left), SizeOf(binary.Right), binary);
                     case Call call:
-                    {
-                        var sizes = call.Arguments.Select(SizeOf).ToList();
-                        if (sizes.Any(s => s is null)) return null;
-                        string? result = sizes[0];
-                        for (int i = 1; i < sizes.Count; i++)
-                            result = Combine(DslFunctions.Of(call.Op).Name, result, sizes[i], call);
-                        return result;
-                    }
+                        {
+                            var sizes = call.Arguments.Select(SizeOf).ToList();
+                            if (sizes.Any(s => s is null)) return null;
+                            string? result = sizes[0];
+                            for (int i = 1; i < sizes.Count; i++)
+                                result = Combine(DslFunctions.Of(call.Op).Name, result, sizes[i], call);
+                            return result;
+                        }
                     default:
                         return null;
                 }

@@ -18,6 +18,7 @@ namespace PrLstm.Generators.Emit
         public const string OpenStream = "OpenStream";
         public const string SaveWeights = "SaveWeights";
         public const string LoadWeights = "LoadWeights";
+        public const string ScanOptions = "ScanOptions";
 
         // Constructor parameters (callers may name them).
         public const string InputSizeParameter = "inputSize";
@@ -27,7 +28,7 @@ namespace PrLstm.Generators.Emit
 
         /// <summary>Every public member and constructor parameter name.</summary>
         public static IReadOnlyCollection<string> Names { get; } = new HashSet<string>(
-            new[] { InputSize, OutputSize, Refinements, Encode, Combine, OpenStream, SaveWeights, LoadWeights,
+            new[] { InputSize, OutputSize, Refinements, Encode, Combine, OpenStream, SaveWeights, LoadWeights, ScanOptions,
                     InputSizeParameter, RefinementsParameter, DeviceParameter, DtypeParameter }
                 .Concat(Schedules.All.Select(s => s.MethodName))
                 .Concat(Schedules.All.Select(s => s.OutputMethod).OfType<string>()));
@@ -39,7 +40,7 @@ namespace PrLstm.Generators.Emit
         /// <summary>Members the printer writes, and those C# synthesises for every record struct.</summary>
         public static IReadOnlyCollection<string> Names { get; } = new HashSet<string>
         {
-            "Length", "CpuBytesPerPosition", "Slice", "Interleave", "Concat", "SqueezeTime", "FieldNames", "Fields", "FromFields",
+            "SqueezeTime", "FieldNames", "Fields", "FromFields",
             "DetachFromDisposeScope", "MoveToOuterDisposeScope", "Dispose",
             "Equals", "GetHashCode", "ToString", "Deconstruct", "PrintMembers", global::PrLstm.Generators.Emit.Names.TensorsRecord,
         };

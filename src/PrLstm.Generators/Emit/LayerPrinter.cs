@@ -304,17 +304,17 @@ namespace PrLstm.Generators.Emit
             switch (doc)
             {
                 case CallDoc call:
-                {
-                    var arguments = call.Arguments.Select(a => Hoist(a, depth + 1)).ToList();
-                    var receiver = call.Receiver is null ? null : Hoist(call.Receiver, depth + 1);
-                    var hoisted = call with { Receiver = receiver, Arguments = arguments };
-                    return depth >= MaxDepth ? Local(hoisted) : hoisted;
-                }
+                    {
+                        var arguments = call.Arguments.Select(a => Hoist(a, depth + 1)).ToList();
+                        var receiver = call.Receiver is null ? null : Hoist(call.Receiver, depth + 1);
+                        var hoisted = call with { Receiver = receiver, Arguments = arguments };
+                        return depth >= MaxDepth ? Local(hoisted) : hoisted;
+                    }
                 case InfixDoc infix:
-                {
-                    var hoisted = new InfixDoc(Hoist(infix.Left, depth + 1), infix.Operator, Hoist(infix.Right, depth + 1));
-                    return depth >= MaxDepth ? Local(hoisted) : hoisted;
-                }
+                    {
+                        var hoisted = new InfixDoc(Hoist(infix.Left, depth + 1), infix.Operator, Hoist(infix.Right, depth + 1));
+                        return depth >= MaxDepth ? Local(hoisted) : hoisted;
+                    }
                 case NegateDoc negate:
                     return new NegateDoc(Hoist(negate.Operand_, depth + 1));
                 case ParenDoc paren:
@@ -366,13 +366,13 @@ namespace PrLstm.Generators.Emit
                 case Op.Tanh:
                     return Call(E(node.InPlace ? "TanhInPlace" : "Tanh"), 1);
                 case Op.Sigmoid or Op.Relu or Op.Max or Op.Min:
-                {
-                    DslFunction function = DslFunctions.Of(node.Op);
-                    if (node.InPlace && function.InPlaceMethod is { } method) return Method(method);
-                    string call = function.Call!;
-                    string head = call.Substring(0, call.IndexOf('(')).Replace("torch.", $"{_torch}.").Replace("Elementwise.", E(""));
-                    return Call(head, function.Arity);
-                }
+                    {
+                        DslFunction function = DslFunctions.Of(node.Op);
+                        if (node.InPlace && function.InPlaceMethod is { } method) return Method(method);
+                        string call = function.Call!;
+                        string head = call.Substring(0, call.IndexOf('(')).Replace("torch.", $"{_torch}.").Replace("Elementwise.", E(""));
+                        return Call(head, function.Arity);
+                    }
                 case Op.Linear or Op.LayerNorm:
                     return new CallDoc(new Text(_learnedFields[node.Name]), "forward", new[] { Input(0) });
                 case Op.Identity:

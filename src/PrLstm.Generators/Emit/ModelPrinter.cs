@@ -16,7 +16,7 @@ namespace PrLstm.Generators.Emit
 
         private readonly CheckedModel _model;
         private readonly SourceWriter _w;
-        private readonly string _torch, _state, _encoder, _block, _refinements, _scope, _leaves, _combiner, _modelField, _merged, _refinement, _layers, _k, _x, _batch;
+        private readonly string _torch, _state, _encoder, _block, _refinements, _scope, _leaves, _combiner, _modelField, _merged, _refinement, _layers, _k, _x, _batch, _states;
         private readonly bool _hasRefinement;
         private readonly string _output, _outputSize, _fieldShapes;
 
@@ -40,6 +40,7 @@ namespace PrLstm.Generators.Emit
             _k = scope.Claim("k");
             _x = scope.Claim("x");
             _batch = scope.Claim("batch");
+            _states = scope.Claim("states");
             _output = model.State.OutputField;
             _outputSize = model.State.Field(_output)!.Size;
             _fieldShapes = string.Join(", ", model.State.Fields.Select(f => $"{f.Name} [B, T, {f.Size}]"));
@@ -96,6 +97,9 @@ namespace PrLstm.Generators.Emit
             _w.Line();
             _w.Summary($"Size of the output field {_output} ({_outputSize}), the last dimension of <see cref=\"forward\"/>'s result.");
             _w.Line($"public long {ModelApi.OutputSize} => {_outputSize};");
+            _w.Line();
+            _w.Summary("How the schedules split their work: by default, CPU calls of at most 4 MiB of state (this model only).");
+            _w.Line($"public {Runtime}Schedule.ScanOptions {ModelApi.ScanOptions} {{ get; set; }} = {Runtime}Schedule.ScanOptions.Default;");
             _w.Line();
         }
 
@@ -160,8 +164,12 @@ namespace PrLstm.Generators.Emit
             _w.Open($"public {_state} {schedule.MethodName}({_torch}.Tensor {_x})");
             _w.Line($"using var {_scope} = {_torch}.NewDisposeScope();");
             _w.Line($"var {_leaves} = {ModelApi.Encode}({_x});");
-            string result = $"{Runtime}Schedule.{schedule.RuntimeEntry}({_leaves}, new {_combiner}(this))";
-            _w.Line("return " + result + (schedule.SqueezeTime ? ".SqueezeTime()" : "") + ".MoveToOuterDisposeScope();");
+            string combine = schedule.Chunked
+                ? $"{Runtime}Schedule.CpuChunking.Around({_leaves}, new {_combiner}(this), {ModelApi.ScanOptions})"
+                : $"new {_combiner}(this)";
+            Doc result = new CallDoc(null, $"{Runtime}Schedule.{schedule.RuntimeEntry}", new Doc[] { new Text(_leaves), new Text(combine) });
+            DocWriter.Write(_w, $"var {_states} = ", result, ";");
+            _w.Line($"return {_states}" + (schedule.SqueezeTime ? ".SqueezeTime()" : "") + ".MoveToOuterDisposeScope();");
             _w.Close();
             _w.Line();
         }
@@ -171,7 +179,10 @@ namespace PrLstm.Generators.Emit
             _w.Summary($"Checks the input and encodes every token: x <c>[B, T, E]</c> → leaf states {_fieldShapes}.");
             _w.Open($"public {_state} {ModelApi.Encode}({_torch}.Tensor {_x})");
             _w.Line($"{Runtime}Modules.ModelInput.Validate(this, {_x}, {ModelApi.InputSize}, nameof({_x}));");
-            _w.Line("return " + Runtime + "Schedule.CpuSplit.Encode(" + _x + ", " + Sizes.ToCSharp(_model.State.Fields.Select(f => f.Size)) + ", " + _encoder + ".forward);");
+            DocWriter.Write(_w, "return ", new CallDoc(null, $"{Runtime}Schedule.CpuChunking.Encode", new Doc[]
+            {
+                new Text(_x), new Text(Sizes.ToCSharp(_model.State.Fields.Select(f => f.Size))), new Text($"{_encoder}.forward"), new Text(ModelApi.ScanOptions),
+            }), ";");
             _w.Close();
             _w.Line();
             _w.Summary("The combine operator f(left, right): the composition block" + (_hasRefinement ? ", then each refinement layer" : "") + ".");

@@ -4,7 +4,10 @@ using PrLstm.Generators.Model;
 
 namespace PrLstm.Generators.Emit
 {
-    /// <summary>Prints a state's nested <c>Tensors</c> record: one tensor per field, plus the scan's time-axis operations.</summary>
+    /// <summary>
+    /// Prints a state's nested <c>Tensors</c> record: one tensor per field, exposed as a list; the time-axis operations
+    /// the schedules need are the runtime's, over that list (<c>ITensorState</c>).
+    /// </summary>
     internal sealed class StatePrinter
     {
         private const string Generic = "global::System.Collections.Generic.";
@@ -35,10 +38,8 @@ namespace PrLstm.Generators.Emit
         {
             _w.Open(FileHeader.PartialDeclaration(_state.Type));
             WriteDeclaration();
-            WriteTimeAxis();
-            WriteInterleave();
-            WriteConcat();
             WriteFieldLists();
+            WriteSqueezeTime();
             WriteScopes();
             _w.Close();
             _w.Close();
@@ -59,60 +60,11 @@ namespace PrLstm.Generators.Emit
             _w.Open($"    : global::PrLstm.Runtime.Schedule.ITensorState<{Record}>");
         }
 
-        private void WriteTimeAxis()
+        private void WriteSqueezeTime()
         {
-            string start = _scope.Claim("start"), stop = _scope.Claim("stop"), step = _scope.Claim("step");
-            _w.Summary("Number of positions on the time axis (dimension 1).");
-            _w.Line($"public long Length => {_fields[0]}.shape[1];");
-            _w.Line();
-            _w.Summary("Bytes of one position across the batch and the fields in CPU memory (0 elsewhere): the schedules split large CPU calls by it.");
-            DocWriter.Write(_w, "public long CpuBytesPerPosition => ",
-                new CallDoc(null, "global::PrLstm.Runtime.Schedule.CpuSplit.CpuBytesPerPosition", _fields.Select(f => (Doc)new Text(f)).ToList()), ";");
-            _w.Line();
-            _w.Summary("Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy).");
-            _w.Line($"public {Record} Slice(long {start}, long {stop}, long {step}) =>");
-            DocWriter.Write(_w, "    ", New((f, _) => $"{f}.slice(1, {start}, {stop}, {step})"), ";");
-            _w.Line();
             _w.Summary("Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.");
             DocWriter.Write(_w, $"public {Record} SqueezeTime() => ", New((f, _) => $"{f}.squeeze(1)"), ";");
             _w.Line();
-        }
-
-        private void WriteInterleave()
-        {
-            string even = _scope.Claim("evenParts"), odd = _scope.Claim("odd");
-            _w.Summary("Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the other.");
-            _w.Open($"public static {Record} Interleave({Generic}IReadOnlyList<{Record}> {even}, {Record} {odd})");
-            var arrays = WriteFieldArrays(even);
-            DocWriter.Write(_w, "return ", New((f, k) => $"global::PrLstm.Runtime.Schedule.TimeAxis.Interleave({arrays[k]}, {odd}.{f})"), ";");
-            _w.Close();
-            _w.Line();
-        }
-
-        private void WriteConcat()
-        {
-            string parts = _scope.Claim("parts");
-            _w.Summary("The parts one after the other on the time axis.");
-            _w.Open($"public static {Record} Concat({Generic}IReadOnlyList<{Record}> {parts})");
-            var arrays = WriteFieldArrays(parts);
-            DocWriter.Write(_w, "return ", New((_, k) => $"{_torch}.cat({arrays[k]}, 1)"), ";");
-            _w.Close();
-            _w.Line();
-        }
-
-        /// <summary>One tensor array per field, gathered from the list of states named <paramref name="from"/>; their names.</summary>
-        private List<string> WriteFieldArrays(string from)
-        {
-            var method = _scope.Nested();
-            string i = method.Claim("i");
-            var arrays = _fieldNames.Select(f => method.Claim($"{f}Parts")).ToList();
-            foreach (string array in arrays)
-                _w.Line($"var {array} = new {_torch}.Tensor[{from}.Count];");
-            _w.Open("for (int " + i + " = 0; " + i + " < " + from + ".Count; " + i + "++)");
-            for (int k = 0; k < arrays.Count; k++)
-                _w.Line($"{arrays[k]}[{i}] = {from}[{i}].{_fields[k]};");
-            _w.Close();
-            return arrays;
         }
 
         private void WriteFieldLists()

@@ -142,19 +142,19 @@ namespace PrLstm.Generators.Parse
                     return Convert(unary.Operand);
 
                 case PrefixUnaryExpressionSyntax unary when unary.IsKind(SyntaxKind.UnaryMinusExpression):
-                {
-                    int id = NewId(unary);
-                    Expr? operand = Convert(unary.Operand);
-                    return operand is null ? null : new Negate(id, operand);
-                }
+                    {
+                        int id = NewId(unary);
+                        Expr? operand = Convert(unary.Operand);
+                        return operand is null ? null : new Negate(id, operand);
+                    }
 
                 case BinaryExpressionSyntax binary when BinaryOp(binary) is { } op:
-                {
-                    int id = NewId(binary.OperatorToken);
-                    Expr? left = Convert(binary.Left);
-                    Expr? right = Convert(binary.Right);
-                    return left is null || right is null ? null : new Binary(id, op, left, right);
-                }
+                    {
+                        int id = NewId(binary.OperatorToken);
+                        Expr? left = Convert(binary.Left);
+                        Expr? right = Convert(binary.Right);
+                        return left is null || right is null ? null : new Binary(id, op, left, right);
+                    }
 
                 case IdentifierNameSyntax identifier:
                     return ConvertName(identifier);

@@ -9,7 +9,10 @@ namespace PrLstm.Generators.Tables
     /// <param name="SqueezeTime">Whether it returns one state per sequence (fields <c>[B, size]</c>).</param>
     /// <param name="OutputMethod">The method that returns only the output field of <see cref="MethodName"/>, or null.</param>
     /// <param name="OutputSummary">The doc comment of <see cref="OutputMethod"/>, {0} standing for "field [B, T, size]".</param>
-    internal sealed record ScheduleInfo(string MethodName, string RuntimeEntry, string Summary, bool SqueezeTime, string? OutputMethod, string? OutputSummary);
+    /// <param name="Chunked">Whether its combines run in CPU-sized calls (CpuChunking.Around); the sequential fold combines one
+    /// position at a time.</param>
+    internal sealed record ScheduleInfo(string MethodName, string RuntimeEntry, string Summary, bool SqueezeTime, string? OutputMethod, string? OutputSummary,
+        bool Chunked);
 
     /// <summary>The one table of the schedules a generated model exposes.</summary>
     internal static class Schedules
@@ -17,13 +20,13 @@ namespace PrLstm.Generators.Tables
         public static IReadOnlyList<ScheduleInfo> All { get; } = new[]
         {
             new ScheduleInfo("ScanStates", "TreeScan.Prefix", "Every field of every prefix state by the tree scan", SqueezeTime: false,
-                "forward", "All prefix outputs by the tree scan: x <c>[B, T, E]</c> → {0}; position t depends on tokens 0..t only."),
+                "forward", "All prefix outputs by the tree scan: x <c>[B, T, E]</c> → {0}; position t depends on tokens 0..t only.", Chunked: true),
             new ScheduleInfo("FinalState", "Reduce.Final",
                 "The state of each whole sequence, equal to the last position of <see cref=\"ScanStates\"/> (same bracketing), computing only the tree nodes it needs",
-                SqueezeTime: true, null, null),
+                SqueezeTime: true, null, null, Chunked: true),
             new ScheduleInfo("ScanStatesSequential", "SequentialFold.Prefix",
                 "Every field of every prefix state of the sequential baseline: the same layers applied left to right, s_t = f(s_{t-1}, leaf_t)",
-                SqueezeTime: false, "ForwardSequential", "The sequential baseline's prefix outputs: {0}."),
+                SqueezeTime: false, "ForwardSequential", "The sequential baseline's prefix outputs: {0}.", Chunked: false),
         };
     }
 }

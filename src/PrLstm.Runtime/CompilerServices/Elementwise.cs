@@ -27,7 +27,7 @@ public static class Elementwise
 
     /// <summary>
     /// tanh(x). On the CPU without a recorded gradient it is computed as 2·sigmoid(2x) − 1 in one fresh tensor:
-    /// libtorch's CPU sigmoid kernel runs about 5× faster than its tanh kernel (measured in docs/performance.md);
+    /// libtorch's CPU sigmoid kernel runs about 5× faster than its tanh kernel (measured on 16,384 × 256 float32 values);
     /// the result differs from torch.tanh by at most 2.4e-7 in float32. With a gradient to record, or on other
     /// devices, it is torch.tanh.
     /// </summary>

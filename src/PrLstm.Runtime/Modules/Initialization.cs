@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace PrLstm.Runtime.Modules;
 
 /// <summary>
-/// The reference implementation's initialisation (haiku defaults, spec section 5): every Linear weight from a
+/// The reference implementation's initialisation (haiku defaults, as the PR-LSTM paper's code uses them): every Linear weight from a
 /// normal with std 1/sqrt(fan_in), truncated at ±2 std (no variance re-correction), and zero biases.
 /// TorchSharp's own Linear default (Kaiming-uniform) differs, so models reset their parameters with this.
 /// TorchSharp 0.107's <c>nn.init.trunc_normal_</c> fills the tensor with the value of <c>std</c> instead of

@@ -261,11 +261,11 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
         var names = TState.FieldNames;
         var expected = new Dictionary<string, long>();
         for (int i = 0; i < sizes.Length; i++)
-        for (int f = 0; f < names.Count; f++)
-        {
-            expected[$"blocks.{i}.tree.{names[f]}"] = fieldSizes[f];
-            if (i > 0) expected[$"blocks.{i}.fold.{names[f]}"] = fieldSizes[f];
-        }
+            for (int f = 0; f < names.Count; f++)
+            {
+                expected[$"blocks.{i}.tree.{names[f]}"] = fieldSizes[f];
+                if (i > 0) expected[$"blocks.{i}.fold.{names[f]}"] = fieldSizes[f];
+            }
         var missing = expected.Keys.Where(k => !stored.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
         var unexpected = stored.Keys.Where(k => !expected.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
         if (missing.Count > 0 || unexpected.Count > 0)

@@ -10,12 +10,6 @@ public interface IScanState<TSelf> where TSelf : IScanState<TSelf>
     /// <summary>Number of positions T.</summary>
     long Length { get; }
 
-    /// <summary>
-    /// Bytes one time position takes across the batch and all fields when the state lives in CPU memory; 0 where
-    /// the schedules should not split their calls (other devices, symbolic states). See <see cref="CpuSplit"/>.
-    /// </summary>
-    long CpuBytesPerPosition { get; }
-
     /// <summary>Positions start, start + step, ... below stop (a view where possible).</summary>
     TSelf Slice(long start, long stop, long step);
 
@@ -37,4 +31,11 @@ public interface IScanCombine<TState>
 {
     /// <summary>Combines position k of <paramref name="left"/> with position k of <paramref name="right"/>, for every k.</summary>
     TState Combine(TState left, TState right);
+
+    /// <summary>
+    /// <see cref="Combine"/> as consecutive parts along the time axis, for a caller that only needs the parts (the
+    /// tree scan interleaves them without joining them first). One part unless the combine splits its calls
+    /// (<see cref="InParts{TState, TCombine}"/>).
+    /// </summary>
+    IReadOnlyList<TState> CombineParts(TState left, TState right) => [Combine(left, right)];
 }

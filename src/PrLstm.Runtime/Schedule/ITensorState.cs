@@ -3,8 +3,10 @@ using static TorchSharp.torch;
 namespace PrLstm.Runtime.Schedule;
 
 /// <summary>
-/// A scan state made of tensors, one per declared field: what generated <c>State.Tensors</c> records implement so
-/// that runtime code can hold, save and restore states without knowing their fields (<see cref="Modules.ModelStream{TState}"/>).
+/// A scan state made of tensors <c>[B, T, size]</c>, one per declared field: what generated <c>State.Tensors</c>
+/// records implement. They expose their fields; the time-axis operations the schedules need (length, slices,
+/// interleaving, concatenation) are implemented here once, over the fields, so runtime code can also hold, save and
+/// restore states without knowing them (<see cref="Modules.ModelStream{TState}"/>).
 /// </summary>
 public interface ITensorState<TSelf> : IScanState<TSelf>, IDisposable where TSelf : ITensorState<TSelf>
 {
@@ -22,4 +24,31 @@ public interface ITensorState<TSelf> : IScanState<TSelf>, IDisposable where TSel
 
     /// <summary>Takes every field out of its dispose scope: the caller now owns the tensors and disposes them.</summary>
     TSelf DetachFromDisposeScope();
+
+    /// <summary>Number of positions on the time axis (dimension 1 of every field).</summary>
+    long IScanState<TSelf>.Length => Fields[0].shape[1];
+
+    /// <summary>Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy).</summary>
+    TSelf IScanState<TSelf>.Slice(long start, long stop, long step) =>
+        TSelf.FromFields(Fields.Select(field => field.slice(1, start, stop, step)).ToArray());
+
+    /// <summary>result[2k] = even[k], result[2k + 1] = odd[k] for every field (<see cref="TimeAxis.Interleave"/>).</summary>
+    static TSelf IScanState<TSelf>.Interleave(IReadOnlyList<TSelf> evenParts, TSelf odd)
+    {
+        var oddFields = odd.Fields;
+        var fields = new Tensor[oddFields.Count];
+        for (int f = 0; f < fields.Length; f++)
+            fields[f] = TimeAxis.Interleave(evenParts.Select(part => part.Fields[f]).ToArray(), oddFields[f]);
+        return TSelf.FromFields(fields);
+    }
+
+    /// <summary>The parts one after the other on the time axis, field by field.</summary>
+    static TSelf IScanState<TSelf>.Concat(IReadOnlyList<TSelf> parts)
+    {
+        int count = parts[0].Fields.Count;
+        var fields = new Tensor[count];
+        for (int f = 0; f < count; f++)
+            fields[f] = cat(parts.Select(part => part.Fields[f]).ToArray(), 1);
+        return TSelf.FromFields(fields);
+    }
 }

@@ -4,7 +4,7 @@ namespace PrLstm.Runtime.Schedule;
 
 /// <summary>
 /// The last prefix of <see cref="TreeScan.Prefix"/> alone, with the same bracketing, computing only the nodes it
-/// needs (about T combines instead of 2T). From spec section 6's closed form: the tree of the last position
+/// needs (about T combines instead of 2T). From the closed form of that bracketing: the tree of the last position
 /// T - 1 is f(tree(T - 2), x[T-1]) when T - 1 is even, and the same construction over the pairs
 /// f(x[2k], x[2k+1]) when it is odd.
 /// </summary>
@@ -21,8 +21,8 @@ public static class Reduce
 
         using var scope = NewDisposeScope();
         TState result = length % 2 == 1
-            ? CpuSplit.Combine(f, Final(elements.Slice(0, length - 1, 1), f), elements.Slice(length - 1, length, 1))
-            : Final(CpuSplit.Combine(f, elements.Slice(0, length, 2), elements.Slice(1, length, 2)), f);
+            ? f.Combine(Final(elements.Slice(0, length - 1, 1), f), elements.Slice(length - 1, length, 1))
+            : Final(f.Combine(elements.Slice(0, length, 2), elements.Slice(1, length, 2)), f);
         return result.MoveToOuterDisposeScope();
     }
 }

@@ -34,6 +34,9 @@ namespace PrLstm.FormalLanguages.Models
         /// <summary>Size of the output field h (H), the last dimension of <see cref="forward"/>'s result.</summary>
         public long OutputSize => H;
 
+        /// <summary>How the schedules split their work: by default, CPU calls of at most 4 MiB of state (this model only).</summary>
+        public global::PrLstm.Runtime.Schedule.ScanOptions ScanOptions { get; set; } = global::PrLstm.Runtime.Schedule.ScanOptions.Default;
+
         /// <summary>Creates the model with freshly initialised weights (truncated normal, std 1/sqrt(fan_in), zero biases).</summary>
         /// <param name="inputSize">Size E of each token's input vector.</param>
         /// <param name="H">The size H.</param>
@@ -74,7 +77,10 @@ namespace PrLstm.FormalLanguages.Models
         {
             using var scope = torch.NewDisposeScope();
             var leaves = Encode(x);
-            return global::PrLstm.Runtime.Schedule.TreeScan.Prefix(leaves, new Combiner(this)).MoveToOuterDisposeScope();
+            var states = global::PrLstm.Runtime.Schedule.TreeScan.Prefix(
+                leaves,
+                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions));
+            return states.MoveToOuterDisposeScope();
         }
 
         /// <summary>
@@ -85,7 +91,10 @@ namespace PrLstm.FormalLanguages.Models
         {
             using var scope = torch.NewDisposeScope();
             var leaves = Encode(x);
-            return global::PrLstm.Runtime.Schedule.Reduce.Final(leaves, new Combiner(this)).SqueezeTime().MoveToOuterDisposeScope();
+            var states = global::PrLstm.Runtime.Schedule.Reduce.Final(
+                leaves,
+                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions));
+            return states.SqueezeTime().MoveToOuterDisposeScope();
         }
 
         /// <summary>The sequential baseline's prefix outputs: h <c>[B, T, H]</c>.</summary>
@@ -103,14 +112,15 @@ namespace PrLstm.FormalLanguages.Models
         {
             using var scope = torch.NewDisposeScope();
             var leaves = Encode(x);
-            return global::PrLstm.Runtime.Schedule.SequentialFold.Prefix(leaves, new Combiner(this)).MoveToOuterDisposeScope();
+            var states = global::PrLstm.Runtime.Schedule.SequentialFold.Prefix(leaves, new Combiner(this));
+            return states.MoveToOuterDisposeScope();
         }
 
         /// <summary>Checks the input and encodes every token: x <c>[B, T, E]</c> → leaf states h [B, T, H], c [B, T, H].</summary>
         public LstmStateTensors Encode(torch.Tensor x)
         {
             global::PrLstm.Runtime.Modules.ModelInput.Validate(this, x, InputSize, nameof(x));
-            return global::PrLstm.Runtime.Schedule.CpuSplit.Encode(x, 2 * H, encoder.forward);
+            return global::PrLstm.Runtime.Schedule.CpuChunking.Encode(x, 2 * H, encoder.forward, ScanOptions);
         }
 
         /// <summary>The combine operator f(left, right): the composition block, then each refinement layer.</summary>

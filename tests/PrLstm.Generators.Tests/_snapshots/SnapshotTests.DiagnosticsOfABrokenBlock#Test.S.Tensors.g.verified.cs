@@ -18,53 +18,6 @@ namespace Test
         public readonly record struct Tensors(torch.Tensor h, torch.Tensor c)
             : global::PrLstm.Runtime.Schedule.ITensorState<Tensors>
         {
-            /// <summary>Number of positions on the time axis (dimension 1).</summary>
-            public long Length => h.shape[1];
-
-            /// <summary>
-            /// Bytes of one position across the batch and the fields in CPU memory (0 elsewhere): the schedules split large CPU calls by
-            /// it.
-            /// </summary>
-            public long CpuBytesPerPosition => global::PrLstm.Runtime.Schedule.CpuSplit.CpuBytesPerPosition(h, c);
-
-            /// <summary>Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy).</summary>
-            public Tensors Slice(long start, long stop, long step) =>
-                new(h.slice(1, start, stop, step), c.slice(1, start, stop, step));
-
-            /// <summary>Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.</summary>
-            public Tensors SqueezeTime() => new(h.squeeze(1), c.squeeze(1));
-
-            /// <summary>
-            /// Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the
-            /// other.
-            /// </summary>
-            public static Tensors Interleave(global::System.Collections.Generic.IReadOnlyList<Tensors> evenParts, Tensors odd)
-            {
-                var hParts = new torch.Tensor[evenParts.Count];
-                var cParts = new torch.Tensor[evenParts.Count];
-                for (int i = 0; i < evenParts.Count; i++)
-                {
-                    hParts[i] = evenParts[i].h;
-                    cParts[i] = evenParts[i].c;
-                }
-                return new(
-                    global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(hParts, odd.h),
-                    global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(cParts, odd.c));
-            }
-
-            /// <summary>The parts one after the other on the time axis.</summary>
-            public static Tensors Concat(global::System.Collections.Generic.IReadOnlyList<Tensors> parts)
-            {
-                var hParts = new torch.Tensor[parts.Count];
-                var cParts = new torch.Tensor[parts.Count];
-                for (int i = 0; i < parts.Count; i++)
-                {
-                    hParts[i] = parts[i].h;
-                    cParts[i] = parts[i].c;
-                }
-                return new(torch.cat(hParts, 1), torch.cat(cParts, 1));
-            }
-
             /// <summary>The fields' names, in declaration order.</summary>
             public static global::System.Collections.Generic.IReadOnlyList<string> FieldNames { get; } = new[] { "h", "c" };
 
@@ -74,6 +27,9 @@ namespace Test
             /// <summary>A state from its fields' tensors, in declaration order.</summary>
             public static Tensors FromFields(global::System.Collections.Generic.IReadOnlyList<torch.Tensor> fields) =>
                 new(fields[0], fields[1]);
+
+            /// <summary>Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.</summary>
+            public Tensors SqueezeTime() => new(h.squeeze(1), c.squeeze(1));
 
             /// <summary>Takes every field out of its dispose scope: the caller owns the tensors.</summary>
             public Tensors DetachFromDisposeScope() => new(h.DetachFromDisposeScope(), c.DetachFromDisposeScope());

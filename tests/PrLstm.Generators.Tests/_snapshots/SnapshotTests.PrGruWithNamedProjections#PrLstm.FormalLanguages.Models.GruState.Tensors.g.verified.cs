@@ -18,47 +18,6 @@ namespace PrLstm.FormalLanguages.Models
         public readonly record struct Tensors(torch.Tensor s)
             : global::PrLstm.Runtime.Schedule.ITensorState<Tensors>
         {
-            /// <summary>Number of positions on the time axis (dimension 1).</summary>
-            public long Length => s.shape[1];
-
-            /// <summary>
-            /// Bytes of one position across the batch and the fields in CPU memory (0 elsewhere): the schedules split large CPU calls by
-            /// it.
-            /// </summary>
-            public long CpuBytesPerPosition => global::PrLstm.Runtime.Schedule.CpuSplit.CpuBytesPerPosition(s);
-
-            /// <summary>Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy).</summary>
-            public Tensors Slice(long start, long stop, long step) =>
-                new(s.slice(1, start, stop, step));
-
-            /// <summary>Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.</summary>
-            public Tensors SqueezeTime() => new(s.squeeze(1));
-
-            /// <summary>
-            /// Interleaves states on the time axis: result[2k] = even[k], result[2k + 1] = odd[k], where even is the parts one after the
-            /// other.
-            /// </summary>
-            public static Tensors Interleave(global::System.Collections.Generic.IReadOnlyList<Tensors> evenParts, Tensors odd)
-            {
-                var sParts = new torch.Tensor[evenParts.Count];
-                for (int i = 0; i < evenParts.Count; i++)
-                {
-                    sParts[i] = evenParts[i].s;
-                }
-                return new(global::PrLstm.Runtime.Schedule.TimeAxis.Interleave(sParts, odd.s));
-            }
-
-            /// <summary>The parts one after the other on the time axis.</summary>
-            public static Tensors Concat(global::System.Collections.Generic.IReadOnlyList<Tensors> parts)
-            {
-                var sParts = new torch.Tensor[parts.Count];
-                for (int i = 0; i < parts.Count; i++)
-                {
-                    sParts[i] = parts[i].s;
-                }
-                return new(torch.cat(sParts, 1));
-            }
-
             /// <summary>The fields' names, in declaration order.</summary>
             public static global::System.Collections.Generic.IReadOnlyList<string> FieldNames { get; } = new[] { "s" };
 
@@ -68,6 +27,9 @@ namespace PrLstm.FormalLanguages.Models
             /// <summary>A state from its fields' tensors, in declaration order.</summary>
             public static Tensors FromFields(global::System.Collections.Generic.IReadOnlyList<torch.Tensor> fields) =>
                 new(fields[0]);
+
+            /// <summary>Drops the time axis of a one-position state: <c>[B, 1, size]</c> to <c>[B, size]</c>.</summary>
+            public Tensors SqueezeTime() => new(s.squeeze(1));
 
             /// <summary>Takes every field out of its dispose scope: the caller owns the tensors.</summary>
             public Tensors DetachFromDisposeScope() => new(s.DetachFromDisposeScope());

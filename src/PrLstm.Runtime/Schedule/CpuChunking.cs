@@ -1,0 +1,59 @@
+using static TorchSharp.torch;
+
+namespace PrLstm.Runtime.Schedule;
+
+/// <summary>
+/// How generated models size their calls. On a GPU a tree level (or the token encoder) is one call. On the CPU a
+/// large call is split along the time axis into calls of at most <see cref="ScanOptions.CpuBudgetBytes"/> of state:
+/// the gate projections and activations of a piece then stay in the cache and in memory the allocator reuses,
+/// instead of fresh pages for every tensor of a whole level. The pieces compute
+/// exactly the values of one call: every pair, and every token, is independent.
+/// </summary>
+public static class CpuChunking
+{
+    /// <summary>
+    /// <paramref name="f"/>, split into calls that fit the budget when <paramref name="leaves"/> live in CPU memory
+    /// (the operands of every combine of a scan have the leaves' bytes per position); one call elsewhere.
+    /// </summary>
+    public static InParts<TState, TCombine> Around<TState, TCombine>(TState leaves, TCombine f, ScanOptions options)
+        where TState : ITensorState<TState>
+        where TCombine : IScanCombine<TState>
+    {
+        // Two operands per pair.
+        long bytesPerPair = 2 * CpuBytesPerPosition(leaves.Fields);
+        return new InParts<TState, TCombine>(f, ItemsPerCall(bytesPerPair, options));
+    }
+
+    /// <summary>
+    /// The token encoder over x <c>[B, T, E]</c>, in pieces along T on the CPU; <paramref name="stateWidth"/> is the
+    /// number of values a state has per position (the sum of its field sizes).
+    /// </summary>
+    public static TState Encode<TState>(Tensor x, long stateWidth, Func<Tensor, TState> encode, ScanOptions options)
+        where TState : IScanState<TState>
+    {
+        long length = x.shape[1];
+        long positionsPerCall = ItemsPerCall(CpuBytes(x, stateWidth), options);
+        if (positionsPerCall >= length)
+            return encode(x);
+
+        using var scope = NewDisposeScope();
+        var parts = new List<TState>((int)((length + positionsPerCall - 1) / positionsPerCall));
+        for (long start = 0; start < length; start += positionsPerCall)
+        {
+            using var pieceScope = NewDisposeScope();
+            parts.Add(encode(x.narrow(1, start, Math.Min(positionsPerCall, length - start))).MoveToOuterDisposeScope());
+        }
+        return TState.Concat(parts).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Bytes one time position of <c>[B, T, size]</c> fields takes across the batch in CPU memory; 0 elsewhere.</summary>
+    public static long CpuBytesPerPosition(IReadOnlyList<Tensor> fields) =>
+        fields.Count == 0 ? 0 : CpuBytes(fields[0], fields.Sum(field => field.shape[^1]));
+
+    /// <summary>Bytes of <paramref name="width"/> values per batch row of <paramref name="lead"/>'s type, on the CPU; 0 elsewhere.</summary>
+    private static long CpuBytes(Tensor lead, long width) =>
+        lead.device_type == TorchSharp.DeviceType.CPU ? lead.shape[0] * width * lead.ElementSize : 0;
+
+    private static long ItemsPerCall(long bytesPerItem, ScanOptions options) =>
+        bytesPerItem <= 0 ? long.MaxValue : Math.Max(1, options.CpuBudgetBytes / bytesPerItem);
+}
