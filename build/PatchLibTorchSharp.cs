@@ -53,7 +53,8 @@ public sealed class PatchLibTorchSharp : Task
     private static string Patch(string path)
     {
         byte[] elf = File.ReadAllBytes(path);
-        if (elf.Length < 64 || elf[0] != 0x7f || elf[1] != (byte)'E' || elf[2] != (byte)'L' || elf[3] != (byte)'F' || elf[4] != 2 || elf[5] != 1)
+        if (elf.Length < 64 || elf[0] != 0x7f || elf[1] != (byte)'E' || elf[2] != (byte)'L' || elf[3] != (byte)'F' || elf[4] != 2
+            || elf[5] != 1)
             throw new InvalidDataException("not a 64-bit little-endian ELF file");
 
         long sectionTable = (long)U64(elf, 0x28);
@@ -105,7 +106,8 @@ public sealed class PatchLibTorchSharp : Task
             if ((U16(elf, versymEntry) & 0x7fff) != versionIndex) continue;
             string name = CString(elf, symbolNames.Offset + U32(elf, dynsym.Offset + i * 24));
             if (name != AllowedSymbol)
-                throw new InvalidDataException("symbol " + name + " needs " + MissingVersion + "; only " + AllowedSymbol + " can be provided by the PrLstm shim");
+                throw new InvalidDataException("symbol " + name + " needs " + MissingVersion + "; only " + AllowedSymbol
+                    + " can be provided by the PrLstm shim");
             elf[versymEntry] = 0;
             elf[versymEntry + 1] = 0;
             changed = true;

@@ -58,7 +58,8 @@ public sealed class HandwrittenTree : nn.Module<Tensor, Tensor>
         if (restIndex.shape[0] > 0)
         {
             var prefix = arange(0, restIndex.shape[0], device: device);
-            var (eh, ec) = Combine(oh.index_select(1, prefix), oc.index_select(1, prefix), h.index_select(1, restIndex), c.index_select(1, restIndex));
+            var (eh, ec) = Combine(oh.index_select(1, prefix), oc.index_select(1, prefix), h.index_select(1, restIndex),
+                c.index_select(1, restIndex));
             vh = cat(new[] { vh, eh }, 1);
             vc = cat(new[] { vc, ec }, 1);
         }

@@ -51,7 +51,10 @@ public static class Measure
             GC.WaitForPendingFinalizers();
             ReleaseFreeHeapMemory();
         }
-        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); }
+        catch (Exception e) when (e is IOException
+            or UnauthorizedAccessException)
+        { }
         return Status("VmRSS:");
     }
 

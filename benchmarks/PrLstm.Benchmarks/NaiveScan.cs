@@ -40,7 +40,8 @@ public static class NaiveScan
         TState Tree(int level, long t)
         {
             if (memo.TryGetValue((level, t), out var known)) return known;
-            var node = t == 0 ? Element(level, 0) : t % 2 == 0 ? f.Combine(Tree(level, t - 1), Element(level, t)) : Tree(level + 1, (t - 1) / 2);
+            var node = t == 0 ? Element(level, 0) : t % 2 == 0 ? f.Combine(Tree(level, t - 1), Element(level, t))
+                : Tree(level + 1, (t - 1) / 2);
             memo[(level, t)] = node;
             return node;
         }
@@ -55,7 +56,8 @@ public readonly record struct CountingState(long Length) : IScanState<CountingSt
 {
     public CountingState Slice(long start, long stop, long step) => new(Math.Max(0, (Math.Min(stop, Length) - start + step - 1) / step));
     public CountingState MoveToOuterDisposeScope() => this;
-    public static CountingState Interleave(IReadOnlyList<CountingState> evenParts, CountingState odd) => new(evenParts.Sum(p => p.Length) + odd.Length);
+    public static CountingState Interleave(IReadOnlyList<CountingState> evenParts, CountingState odd)
+        => new(evenParts.Sum(p => p.Length) + odd.Length);
     public static CountingState Concat(IReadOnlyList<CountingState> parts) => new(parts.Sum(p => p.Length));
 }
 
@@ -70,7 +72,15 @@ public sealed class CountingCombine : IScanCombine<CountingState>
         return left;
     }
 
-    public static long Tree(long length) { var c = new CountingCombine(); TreeScan.Prefix(new CountingState(length), c); return c.Applications; }
+    public static long Tree(long length)
+    {
+        var c = new CountingCombine(); TreeScan.Prefix(new CountingState(length),
+        c); return c.Applications;
+    }
 
-    public static long Final(long length) { var c = new CountingCombine(); Reduce.Final(new CountingState(length), c); return c.Applications; }
+    public static long Final(long length)
+    {
+        var c = new CountingCombine(); Reduce.Final(new CountingState(length),
+        c); return c.Applications;
+    }
 }

@@ -12,11 +12,13 @@ using var tree = model.forward(x);
 using var sequential = model.ForwardSequential(x);
 using var final = model.FinalState(x);
 
-Console.WriteLine($"parameters: {string.Join(", ", model.named_parameters().Select(p => $"{p.name} [{string.Join(", ", p.parameter.shape)}]"))}");
+Console.WriteLine($"parameters: "
+    + $"{string.Join(", ", model.named_parameters().Select(p => $"{p.name} [{string.Join(", ", p.parameter.shape)}]"))}");
 Console.WriteLine($"tree scan output: [{string.Join(", ", tree.shape)}]");
 for (int t = 0; t < 10; t++)
 {
     double gap = (tree.select(1, t) - sequential.select(1, t)).abs().max().ToDouble();
     Console.WriteLine($"t = {t}: max |tree - sequential| = {gap:E2}");
 }
-Console.WriteLine($"final state vs last prefix of the scan: max difference {(final.h - tree.select(1, 9)).abs().max().ToDouble():E2} (float rounding)");
+Console.WriteLine($"final state vs last prefix of the scan: max difference "
+    + $"{(final.h - tree.select(1, 9)).abs().max().ToDouble():E2} (float rounding)");

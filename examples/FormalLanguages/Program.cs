@@ -71,11 +71,13 @@ namespace PrLstm.FormalLanguages.Cli
             try
             {
                 var root = Build(cancellation.Token);
-                return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
+                return root.Parse(args)
+                    .Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
             }
             catch (OperationCanceledException)
             {
-                Console.Error.WriteLine("prlstm: interrupted during evaluation; no result was written (the checkpoint is kept: run the command again to score it)");
+                Console.Error.WriteLine("prlstm: interrupted during evaluation; no result was written (the checkpoint is kept: run the "
+                    + "command again to score it)");
                 return Interrupted;
             }
             catch (TrainingDivergedException e)
@@ -85,10 +87,12 @@ namespace PrLstm.FormalLanguages.Cli
             }
             catch (Exception e) when (PrLstm.Experiments.OutOfMemory.Is(e))
             {
-                Console.Error.WriteLine($"prlstm: {PrLstm.Experiments.OutOfMemory.Describe(e)}; try a smaller --batch-size, --eval-batch-size, --hidden or fewer --threads");
+                Console.Error.WriteLine($"prlstm: {PrLstm.Experiments.OutOfMemory.Describe(e)}; try a smaller --batch-size, "
+                    + $"--eval-batch-size, --hidden or fewer --threads");
                 return UserError;
             }
-            catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException
+                or InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine("prlstm: " + e.Message.ReplaceLineEndings(" "));
                 return UserError;
@@ -113,10 +117,16 @@ namespace PrLstm.FormalLanguages.Cli
 
         private static RootCommand Build(CancellationToken cancellation)
         {
-            var root = new RootCommand("PrLstm: parallel recursive LSTMs on the formal-language tasks of \"Neural Networks and the Chomsky Hierarchy\".");
+            var root = new RootCommand("PrLstm: parallel recursive LSTMs on the formal-language tasks of \"Neural Networks and the "
+                + "Chomsky Hierarchy\".");
             // libtorch's CPU threads spin while they wait: two jobs with a thread per core each run far slower than
             // one job (measured: 2 steps/s instead of 1200 for a small LSTM), so let users say how many to use.
-            var threads = new Option<int?>("--threads") { Description = "CPU threads for tensor operations (default: libtorch's choice, one per core); use 1 per job when running several at once", Recursive = true };
+            var threads = new Option<int?>("--threads")
+            {
+                Description = "CPU threads for tensor operations (default: libtorch's choice, "
+                + "one per core); use 1 per job when running several at once",
+                Recursive = true
+            };
             // More threads than CPUs only slows libtorch down (its threads spin), and 100,000 of them hang the machine.
             InRange(threads, 1, Environment.ProcessorCount);
             root.Add(threads);
@@ -138,23 +148,35 @@ namespace PrLstm.FormalLanguages.Cli
         // Options shared by train and compare.
         private sealed class TrainingOptions
         {
-            public readonly Option<long> Steps = InRange(Opt<long>("--steps", "training updates (the paper: 1000001)", 1_000_001), 0, RunLimits.MaxSteps);
-            public readonly Option<int> Hidden = InRange(Opt<int>("--hidden", "state size H (the paper: 256; parameter-matched: 137)", 256), 1, RunLimits.MaxHidden);
-            public readonly Option<int?> Layers = InRange(Opt<int?>("--layers", "refinements K of pr-* models (default 1), layers of the transformer (default 2)"), 0, RunLimits.MaxLayers);
+            public readonly Option<long> Steps = InRange(Opt<long>("--steps", "training updates (the paper: 1000001)", 1_000_001), 0,
+                RunLimits.MaxSteps);
+            public readonly Option<int> Hidden = InRange(Opt<int>("--hidden", "state size H (the paper: 256; parameter-matched: 137)",
+                256), 1, RunLimits.MaxHidden);
+            public readonly Option<int?> Layers = InRange(Opt<int?>("--layers", "refinements K of pr-* models (default 1), layers of the "
+                + "transformer (default 2)"), 0, RunLimits.MaxLayers);
             public readonly Option<ulong> Seed = Opt<ulong>("--seed", "seed of sampling and initialisation", 0UL);
-            public readonly Option<int> BatchSize = InRange(Opt<int>("--batch-size", "sequences per training batch", 128), 1, RunLimits.MaxBatchSize);
-            public readonly Option<int> MaxLength = InRange(Opt<int>("--train-length", "train on lengths 1..N", 40), 1, RunLimits.MaxLength);
-            public readonly Option<double> LearningRate = InRange(Opt<double>("--lr", "Adam learning rate", 1e-3), double.Epsilon, RunLimits.MaxLearningRate, $"above 0 and at most {RunLimits.MaxLearningRate}");
-            public readonly Option<int> LogEvery = InRange(Opt<int>("--log-every", "average and report the training metrics every N steps", 100), 1, int.MaxValue);
-            public readonly Option<int> CheckpointEvery = InRange(Opt<int>("--checkpoint-every", "save a checkpoint every N steps", 1000), 1, int.MaxValue);
-            public readonly Option<string> EvalLengths = Opt<string>("--eval-lengths", "test lengths after training, e.g. 41-500, 41-500:10, 41,100 or none", "41-500");
-            public readonly Option<int> EvalBatches = InRange(Opt<int>("--eval-batches", "sub-batches per test length", 8), 1, RunLimits.MaxEvalBatches);
-            public readonly Option<int> EvalBatchSize = InRange(Opt<int>("--eval-batch-size", "sequences per sub-batch", 64), 1, RunLimits.MaxBatchSize);
+            public readonly Option<int> BatchSize = InRange(Opt<int>("--batch-size", "sequences per training batch", 128), 1,
+                RunLimits.MaxBatchSize);
+            public readonly Option<int> MaxLength = InRange(Opt<int>("--train-length", "train on lengths 1..N", 40), 1,
+                RunLimits.MaxLength);
+            public readonly Option<double> LearningRate = InRange(Opt<double>("--lr", "Adam learning rate", 1e-3), double.Epsilon,
+                RunLimits.MaxLearningRate, $"above 0 and at most {RunLimits.MaxLearningRate}");
+            public readonly Option<int> LogEvery = InRange(Opt<int>("--log-every", "average and report the training metrics every N steps",
+                100), 1, int.MaxValue);
+            public readonly Option<int> CheckpointEvery = InRange(Opt<int>("--checkpoint-every", "save a checkpoint every N steps", 1000),
+                1, int.MaxValue);
+            public readonly Option<string> EvalLengths = Opt<string>("--eval-lengths", "test lengths after training, e.g. 41-500, "
+                + "41-500:10, 41,100 or none", "41-500");
+            public readonly Option<int> EvalBatches = InRange(Opt<int>("--eval-batches", "sub-batches per test length", 8), 1,
+                RunLimits.MaxEvalBatches);
+            public readonly Option<int> EvalBatchSize = InRange(Opt<int>("--eval-batch-size", "sequences per sub-batch", 64), 1,
+                RunLimits.MaxBatchSize);
             public readonly Option<string> Device = Opt<string>("--device", "auto, cpu, cuda, cuda:N or mps", "auto");
 
             public void AddTo(Command command)
             {
-                foreach (Option option in new Option[] { Steps, Hidden, Layers, Seed, BatchSize, MaxLength, LearningRate, LogEvery, CheckpointEvery, EvalLengths, EvalBatches, EvalBatchSize, Device })
+                foreach (Option option in new Option[] { Steps, Hidden, Layers, Seed, BatchSize, MaxLength, LearningRate, LogEvery,
+                    CheckpointEvery, EvalLengths, EvalBatches, EvalBatchSize, Device })
                     command.Add(option);
             }
 
@@ -202,7 +224,8 @@ namespace PrLstm.FormalLanguages.Cli
             public Runs.EvalSettings Eval(ParseResult p)
             {
                 string lengths = p.GetValue(EvalLengths)!;
-                return new Runs.EvalSettings(lengths == "none" ? null : Lengths.Parse(lengths), p.GetValue(EvalBatches), p.GetValue(EvalBatchSize));
+                return new Runs.EvalSettings(lengths == "none" ? null : Lengths.Parse(lengths), p.GetValue(EvalBatches),
+                    p.GetValue(EvalBatchSize));
             }
         }
 
@@ -224,7 +247,8 @@ namespace PrLstm.FormalLanguages.Cli
                 var device = Devices.Pick(p.GetValue(options.Device));
                 var eval = options.Eval(p);
                 using var folderLock = RunFolderLock.Acquire(folder);
-                var result = Runs.TrainAndEvaluate(config, folder, p.GetValue(resume), eval, device, cancellation, given: options.Given(p, task, model));
+                var result = Runs.TrainAndEvaluate(config, folder, p.GetValue(resume), eval, device, cancellation,
+                    given: options.Given(p, task, model));
                 if (result is null) return Interrupted;
                 Report(folder, new[] { result }, $"{config.Model} on {config.Task}");
                 return 0;
@@ -254,7 +278,8 @@ namespace PrLstm.FormalLanguages.Cli
                     // Results go to the output folder (by default the run's own): lock it before scoring, so that a
                     // folder that cannot be written or is being written is refused before the work, not after.
                     using var folderLock = RunFolderLock.Acquire(p.GetValue(output) ?? folder);
-                    var result = Runs.Score(config, model, Runs.ParameterCount(model), state.History, state.TrainingSeconds, eval, computeDevice, cancellation, $"{config.Model} on {config.Task}");
+                    var result = Runs.Score(config, model, Runs.ParameterCount(model), state.History, state.TrainingSeconds, eval,
+                        computeDevice, cancellation, $"{config.Model} on {config.Task}");
                     foreach (var l in result.Lengths) Console.WriteLine($"{l.Length}\t{l.Accuracy:F4}");
                     Report(p.GetValue(output) ?? folder, new[] { result }, $"{config.Model} on {config.Task}");
                 }
@@ -265,11 +290,14 @@ namespace PrLstm.FormalLanguages.Cli
 
         private static Command PredictCommand(CancellationToken cancellation)
         {
-            var command = new Command("predict", "Run a trained model on one input written in the task's alphabet, or (--stream) on symbols read from standard input as they arrive, answering after each one.");
+            var command = new Command("predict", "Run a trained model on one input written in the task's alphabet, or (--stream) on "
+                + "symbols read from standard input as they arrive, answering after each one.");
             var checkpoint = Opt<string>("--checkpoint", "folder holding checkpoint.json", required: true);
             var input = Opt<string>("--input", "the input, e.g. 0110 for parity_check");
-            var stream = Opt<bool>("--stream", "read symbols from standard input as they arrive (whitespace is skipped) and print the answer for the input so far after each one");
-            var session = Opt<string>("--session", "with --stream: continue the stream saved in this file if it exists, and save it there when the input ends or on Ctrl-C");
+            var stream = Opt<bool>("--stream", "read symbols from standard input as they arrive (whitespace is skipped) and print the "
+                + "answer for the input so far after each one");
+            var session = Opt<string>("--session", "with --stream: continue the stream saved in this file if it exists, and save it there "
+                + "when the input ends or on Ctrl-C");
             var json = Opt<bool>("--json", "print JSON with the logits (with --stream, one object per line)");
             foreach (Option option in new Option[] { checkpoint, input, stream, session, json }) command.Add(option);
             command.SetAction(p =>
@@ -297,12 +325,20 @@ namespace PrLstm.FormalLanguages.Cli
                     int[] answer = logits.argmax(1).data<long>().Select(v => (int)v).ToArray();
                     if (p.GetValue(json))
                     {
-                        Console.WriteLine(JsonSerializer.Serialize(new { task = task.Name, input = tokens, answer, expected, logits = StreamPredictions.Rows(logits) }, StreamPredictions.Json));
+                        Console.WriteLine(JsonSerializer.Serialize(new
+                        {
+                            task = task.Name,
+                            input = tokens,
+                            answer,
+                            expected,
+                            logits = StreamPredictions.Rows(logits)
+                        }, StreamPredictions.Json));
                     }
                     else
                     {
                         Console.WriteLine($"answer:   {StreamPredictions.Symbols(task, answer)}");
-                        if (expected is not null) Console.WriteLine($"expected: {StreamPredictions.Symbols(task, expected)}{(expected.SequenceEqual(answer) ? "  (correct)" : "")}");
+                        if (expected is not null) Console.WriteLine($"expected: "
+                            + $"{StreamPredictions.Symbols(task, expected)}{(expected.SequenceEqual(answer) ? "  (correct)" : "")}");
                     }
                 }
                 return 0;
@@ -312,7 +348,8 @@ namespace PrLstm.FormalLanguages.Cli
 
         private static Command SampleCommand()
         {
-            var command = new Command("sample", "Print sequences of a task. Tasks: " + string.Join(", ", FormalTasks.All.Select(t => t.Name)) + ".");
+            var command = new Command("sample", "Print sequences of a task. Tasks: "
+                + string.Join(", ", FormalTasks.All.Select(t => t.Name)) + ".");
             var task = Opt<string>("--task", "task name", required: true);
             var length = InRange(Opt<int>("--length", "input length n (at least 1)", 10), 1, RunLimits.MaxLength);
             var count = InRange(Opt<int>("--count", "how many sequences", 5), 0, 10_000_000);
@@ -329,9 +366,17 @@ namespace PrLstm.FormalLanguages.Cli
                 {
                     var mask = formal.Mask(s.Target).Select(m => (int)m).ToArray();
                     if (p.GetValue(json))
-                        Console.WriteLine(JsonSerializer.Serialize(new { task = formal.Name, length = n, input = s.Input, target = s.Target, mask }));
+                        Console.WriteLine(JsonSerializer.Serialize(new
+                        {
+                            task = formal.Name,
+                            length = n,
+                            input = s.Input,
+                            target = s.Target,
+                            mask
+                        }));
                     else
-                        Console.WriteLine($"{new string(s.Input.Select(t => formal.Alphabet[t]).ToArray())} -> {new string(s.Target.Select(c => formal.OutputAlphabet[c]).ToArray())}");
+                        Console.WriteLine($"{new string(s.Input.Select(t => formal.Alphabet[t]).ToArray())} -> "
+                            + $"{new string(s.Target.Select(c => formal.OutputAlphabet[c]).ToArray())}");
                 }
                 return 0;
             });
@@ -340,7 +385,8 @@ namespace PrLstm.FormalLanguages.Cli
 
         private static Command CompareCommand(CancellationToken cancellation)
         {
-            var command = new Command("compare", "Train and score several models on several tasks; writes one results table and plots. Finished runs are kept and unfinished ones resumed when run again.");
+            var command = new Command("compare", "Train and score several models on several tasks; writes one results table and plots. "
+                + "Finished runs are kept and unfinished ones resumed when run again.");
             var tasks = Opt<string>("--tasks", "comma-separated task names, or all", "all");
             var models = Opt<string>("--models", "comma-separated model names", "pr-lstm,lstm,rnn,transformer");
             var output = Opt<string>("--out", "folder for runs and results", "runs/compare");
@@ -351,28 +397,39 @@ namespace PrLstm.FormalLanguages.Cli
             {
                 Apply(p);
                 var (taskNames, modelNames) = TasksAndModels(p, tasks, models);
-                var configs = taskNames.SelectMany(t => modelNames.Select(m => options.Config(p, t, m))).ToList(); // validates every name first
-                return Compare(p.GetValue(output)!, configs, options.Eval(p), Devices.Pick(p.GetValue(options.Device)), cancellation, "prlstm compare");
+                // validates every name first
+                var configs = taskNames.SelectMany(t => modelNames.Select(m => options.Config(p, t, m))).ToList();
+                return Compare(p.GetValue(output)!, configs, options.Eval(p), Devices.Pick(p.GetValue(options.Device)), cancellation,
+                    "prlstm compare");
             });
             return command;
         }
 
-        /// <summary>The --tasks ("all" or a list) and --models lists of compare and sweep; an empty list is an error naming the option.</summary>
+        /// <summary>The --tasks ("all" or a list) and --models lists of compare and sweep; an empty list is an error naming the
+        /// option.</summary>
         private static (List<string> Tasks, List<string> Models) TasksAndModels(ParseResult p, Option<string> tasks, Option<string> models)
         {
-            var taskNames = p.GetValue(tasks) == "all" ? FormalTasks.All.Select(t => t.Name).ToList() : p.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-            var modelNames = p.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-            if (taskNames.Count == 0) throw new ArgumentException($"--tasks '{p.GetValue(tasks)}' names no task; give comma-separated task names, or all");
-            if (modelNames.Count == 0) throw new ArgumentException($"--models '{p.GetValue(models)}' names no model; give comma-separated model names");
+            var taskNames = p.GetValue(tasks) == "all" ? FormalTasks.All.Select(t => t.Name).ToList()
+                : p.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+            var modelNames = p.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .ToList();
+            if (taskNames.Count == 0) throw new ArgumentException($"--tasks '{p.GetValue(tasks)}' names no task; give comma-separated "
+                + $"task names, or all");
+            if (modelNames.Count == 0) throw new ArgumentException($"--models '{p.GetValue(models)}' names no model; give "
+                + $"comma-separated model names");
             return (taskNames, modelNames);
         }
 
         private static Command DemoCommand(CancellationToken cancellation)
         {
-            var command = new Command("demo", "The main job on a small default: train PR-LSTM and the LSTM baseline (H = 64) on bucket_sort with lengths 1..40, score both on lengths up to 500, print the table and write the plots (about 1.5 minutes on 2 CPU cores). Both sort inputs of the trained lengths; beyond them the LSTM falls to about 25% while PR-LSTM stays above 90%.");
+            var command = new Command("demo", "The main job on a small default: train PR-LSTM and the LSTM baseline (H = 64) on "
+                + "bucket_sort with lengths 1..40, score both on lengths up to 500, print the table and write the plots (about 1.5 "
+                    + "minutes on 2 CPU cores). Both sort inputs of the trained lengths; beyond them the LSTM falls to about 25% while "
+                        + "PR-LSTM stays above 90%.");
             var output = Opt<string>("--out", "folder for runs and results", "runs/demo");
             var steps = InRange(Opt<long>("--steps", "training updates per model", 2000), 0, RunLimits.MaxSteps);
-            var seed = Opt<ulong>("--seed", "seed of sampling and initialisation (measured: seeds 0, 1, 2 all show the gap; see the README)", 0UL);
+            var seed = Opt<ulong>("--seed",
+                "seed of sampling and initialisation (measured: seeds 0, 1, 2 all show the gap; see the README)", 0UL);
             command.Add(output);
             command.Add(steps);
             command.Add(seed);
@@ -396,7 +453,8 @@ namespace PrLstm.FormalLanguages.Cli
                 }).ToList();
                 // A few trained lengths for reference, then every 20th length up to 500 (the paper's test range).
                 var eval = new Runs.EvalSettings(Lengths.Parse("1-40:13,41-500:20"), Batches: 2, BatchSize: 64);
-                return Compare(p.GetValue(output)!, configs, eval, Devices.Pick("auto"), cancellation, $"prlstm demo: {DemoTask}, trained on lengths 1..40");
+                return Compare(p.GetValue(output)!, configs, eval, Devices.Pick("auto"), cancellation, $"prlstm demo: {DemoTask}, "
+                    + $"trained on lengths 1..40");
             });
             return command;
         }
@@ -405,7 +463,9 @@ namespace PrLstm.FormalLanguages.Cli
 
         private static Command SweepCommand(CancellationToken cancellation)
         {
-            var command = new Command("sweep", "Write a grid of runs (tasks x models x seeds x learning rates) as a manifest and a Slurm job-array script (one array task per run, requeued after preemption or a time limit with its checkpoint), and submit it (--submit) or run it here (--local N). See docs/sweeps.md.");
+            var command = new Command("sweep", "Write a grid of runs (tasks x models x seeds x learning rates) as a manifest and a Slurm "
+                + "job-array script (one array task per run, requeued after preemption or a time limit with its checkpoint), and submit "
+                    + "it (--submit) or run it here (--local N). See docs/sweeps.md.");
             var tasks = Opt<string>("--tasks", "comma-separated task names, or all", "all");
             var models = Opt<string>("--models", "comma-separated model names", "pr-lstm,lstm,rnn,transformer");
             var seeds = Opt<string>("--seeds", "seeds, e.g. 0-9 or 0,3,7", "0");
@@ -417,13 +477,20 @@ namespace PrLstm.FormalLanguages.Cli
             var mem = Opt<string>("--mem", "Slurm memory per run, e.g. 8G");
             var gpus = Opt<string>("--gpus", "Slurm GPUs per run, e.g. 1 (with --device cuda)");
             var account = Opt<string>("--account", "Slurm account");
-            var extra = new Option<string[]>("--sbatch-arg") { Description = "an extra #SBATCH line, e.g. --sbatch-arg=--qos=long (repeatable)", AllowMultipleArgumentsPerToken = false };
+            var extra = new Option<string[]>("--sbatch-arg")
+            {
+                Description = "an extra #SBATCH line, e.g. --sbatch-arg=--qos=long "
+                + "(repeatable)",
+                AllowMultipleArgumentsPerToken = false
+            };
             var maxParallel = InRange(Opt<int?>("--max-parallel", "at most this many array tasks at once (%N)"), 1, 100_000);
             var signal = Opt<string>("--signal", "the signal Slurm sends before the time limit", "B:TERM@120");
             var submit = Opt<bool>("--submit", "submit the script with sbatch and print the job id");
-            var local = InRange(Opt<int?>("--local", "run the manifest here instead, N runs at a time (one libtorch thread each)"), 1, 1024);
+            var local = InRange(Opt<int?>("--local", "run the manifest here instead, N runs at a time (one libtorch thread each)"), 1,
+                1024);
             var options = new TrainingOptions();
-            foreach (Option option in new Option[] { tasks, models, seeds, lrs, output, partition, time, cpus, mem, gpus, account, extra, maxParallel, signal, submit, local }) command.Add(option);
+            foreach (Option option in new Option[] { tasks, models, seeds, lrs, output, partition, time, cpus, mem, gpus, account, extra,
+                maxParallel, signal, submit, local }) command.Add(option);
             options.AddTo(command);
             command.SetAction(p =>
             {
@@ -436,10 +503,12 @@ namespace PrLstm.FormalLanguages.Cli
                 options.Eval(p); // validates the lengths now
                 var configs = taskNames.SelectMany(t => modelNames.SelectMany(m => lrList.SelectMany(lr => seedList.Select(seed =>
                     options.Config(p, t, m) with { LearningRate = lr, Seed = seed })))).ToList();
-                var entries = Sweeps.Grid(configs, evalLengths, p.GetValue(options.EvalBatches), p.GetValue(options.EvalBatchSize), p.GetValue(options.Device)!);
+                var entries = Sweeps.Grid(configs, evalLengths, p.GetValue(options.EvalBatches), p.GetValue(options.EvalBatchSize),
+                    p.GetValue(options.Device)!);
                 string folder = p.GetValue(output)!;
                 using var folderLock = RunFolderLock.Acquire(folder);
-                var slurm = new SlurmOptions(p.GetValue(partition), p.GetValue(time), p.GetValue(cpus), p.GetValue(mem), p.GetValue(gpus), p.GetValue(account),
+                var slurm = new SlurmOptions(p.GetValue(partition), p.GetValue(time), p.GetValue(cpus), p.GetValue(mem), p.GetValue(gpus),
+                    p.GetValue(account),
                     p.GetValue(maxParallel), p.GetValue(signal)!, p.GetValue(extra) ?? Array.Empty<string>());
                 var (manifest, script) = Sweeps.Write(folder, entries, slurm);
                 Console.WriteLine($"Wrote {manifest} ({entries.Count} runs) and {script}");
@@ -452,12 +521,21 @@ namespace PrLstm.FormalLanguages.Cli
                 }
                 if (p.GetValue(submit))
                 {
-                    var start = new System.Diagnostics.ProcessStartInfo("sbatch") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                    var start = new System.Diagnostics.ProcessStartInfo("sbatch")
+                    {
+                        RedirectStandardOutput = true,
+                        RedirectStandardError = true,
+                        UseShellExecute = false
+                    };
                     start.ArgumentList.Add("--parsable");
                     start.ArgumentList.Add(script);
                     System.Diagnostics.Process process;
                     try { process = System.Diagnostics.Process.Start(start)!; }
-                    catch (System.ComponentModel.Win32Exception) { throw new InvalidOperationException("--submit: sbatch was not found; is this a Slurm login node? Submit the script yourself with: sbatch " + script); }
+                    catch (System.ComponentModel.Win32Exception)
+                    {
+                        throw new InvalidOperationException("--submit: sbatch was not found; "
+                        + "is this a Slurm login node? Submit the script yourself with: sbatch " + script);
+                    }
                     string jobId = process.StandardOutput.ReadToEnd().Trim(), error = process.StandardError.ReadToEnd().Trim();
                     process.WaitForExit();
                     if (process.ExitCode != 0) throw new InvalidOperationException($"sbatch failed: {error.ReplaceLineEndings(" ")}");
@@ -472,7 +550,8 @@ namespace PrLstm.FormalLanguages.Cli
 
         private static Command RunCommand(CancellationToken cancellation)
         {
-            var command = new Command("run", "Train and score one run of a sweep's manifest into its folder (what each Slurm array task runs): skipped when finished, resumed from its checkpoint when stopped before.");
+            var command = new Command("run", "Train and score one run of a sweep's manifest into its folder (what each Slurm array task "
+                + "runs): skipped when finished, resumed from its checkpoint when stopped before.");
             var manifest = Opt<string>("--manifest", "the sweep's manifest.jsonl", required: true);
             var index = Opt<int>("--index", "the run's line in the manifest, from 0 (the array task id)", required: true);
             command.Add(manifest);
@@ -487,7 +566,9 @@ namespace PrLstm.FormalLanguages.Cli
 
         private static Command CollectCommand()
         {
-            var command = new Command("collect", "Read every run of a sweep and write collected.json, collected.md (both aggregations: best over seeds and learning rates, and seed 0; every run's score; what is missing or failed) and accuracy-by-length plots.");
+            var command = new Command("collect", "Read every run of a sweep and write collected.json, collected.md (both aggregations: "
+                + "best over seeds and learning rates, and seed 0; every run's score; what is missing or failed) and accuracy-by-length "
+                    + "plots.");
             var folder = new Argument<string>("SWEEP_FOLDER") { Description = "the folder that sweep wrote" };
             command.Add(folder);
             command.SetAction(p =>
@@ -504,7 +585,8 @@ namespace PrLstm.FormalLanguages.Cli
 
         private static Command BenchCommand()
         {
-            var command = new Command("bench", "Time, GFLOP/s and peak memory of the generated PR-LSTM executions against yardsticks (nn.LSTM, a hand-written tree, a naive recursion, the Transformer), in one run.");
+            var command = new Command("bench", "Time, GFLOP/s and peak memory of the generated PR-LSTM executions against yardsticks "
+                + "(nn.LSTM, a hand-written tree, a naive recursion, the Transformer), in one run.");
             var quick = Opt<bool>("--quick", "H = 256, B in {1, 64}, T up to 2048, 3 repeats (a few minutes)");
             var json = Opt<string>("--json", "write the records to this JSON file");
             var plots = Opt<string>("--plots", "write time and memory plots (PNG) to this folder");
@@ -518,7 +600,8 @@ namespace PrLstm.FormalLanguages.Cli
                 {
                     var chosen = subset.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                     foreach (string impl in chosen)
-                        if (!Bench.Implementations.Contains(impl)) throw new ArgumentException($"unknown implementation '{impl}'; use {string.Join(", ", Bench.Implementations)}");
+                        if (!Bench.Implementations.Contains(impl)) throw new ArgumentException($"unknown implementation '{impl}'; use "
+                            + $"{string.Join(", ", Bench.Implementations)}");
                     settings = settings with { Impls = chosen };
                 }
                 if (p.GetValue(json) is string jsonPath) Runs.EnsureWritable(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
@@ -544,7 +627,8 @@ namespace PrLstm.FormalLanguages.Cli
         }
 
         /// <summary>Runs every configuration (keeping finished runs, resuming unfinished ones) and writes the combined report.</summary>
-        private static int Compare(string folder, IReadOnlyList<RunConfig> configs, Runs.EvalSettings eval, Device device, CancellationToken cancellation, string title)
+        private static int Compare(string folder, IReadOnlyList<RunConfig> configs, Runs.EvalSettings eval, Device device,
+            CancellationToken cancellation, string title)
         {
             using var folderLock = RunFolderLock.Acquire(folder);
             var results = new List<RunResult>();

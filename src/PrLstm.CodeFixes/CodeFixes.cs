@@ -24,7 +24,8 @@ namespace PrLstm.CodeFixes
         public override async Task RegisterCodeFixesAsync(CodeFixContext context)
         {
             var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            var declaration = root?.FindToken(context.Span.Start).Parent?.AncestorsAndSelf().OfType<TypeDeclarationSyntax>().FirstOrDefault();
+            var declaration = root?.FindToken(context.Span.Start).Parent?.AncestorsAndSelf().OfType<TypeDeclarationSyntax>()
+                .FirstOrDefault();
             if (root is null || declaration is null) return;
             context.RegisterCodeFix(
                 CodeAction.Create($"Make '{declaration.Identifier.ValueText}' partial", _ =>
@@ -32,7 +33,8 @@ namespace PrLstm.CodeFixes
                     // 'partial' must stand right before the type keyword: append it after the other modifiers.
                     var partial = SyntaxFactory.Token(SyntaxKind.PartialKeyword).WithTrailingTrivia(SyntaxFactory.Space);
                     TypeDeclarationSyntax fixedDeclaration = declaration.Modifiers.Count == 0
-                        ? declaration.WithKeyword(declaration.Keyword.WithLeadingTrivia()).WithModifiers(SyntaxFactory.TokenList(partial.WithLeadingTrivia(declaration.Keyword.LeadingTrivia)))
+                        ? declaration.WithKeyword(declaration.Keyword.WithLeadingTrivia())
+                            .WithModifiers(SyntaxFactory.TokenList(partial.WithLeadingTrivia(declaration.Keyword.LeadingTrivia)))
                         : declaration.AddModifiers(partial);
                     return Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(declaration, fixedDeclaration)));
                 }, equivalenceKey: nameof(MakePartialCodeFix)),
@@ -77,12 +79,14 @@ namespace PrLstm.CodeFixes
         public override async Task RegisterCodeFixesAsync(CodeFixContext context)
         {
             var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            if (root?.FindNode(context.Span, getInnermostNodeForTie: true) is not IdentifierNameSyntax name || name.Parent is not InvocationExpressionSyntax) return;
+            if (root?.FindNode(context.Span, getInnermostNodeForTie: true) is not IdentifierNameSyntax name
+                || name.Parent is not InvocationExpressionSyntax) return;
             string? match = Closest(name.Identifier.ValueText);
             if (match is null) return;
             context.RegisterCodeFix(
                 CodeAction.Create($"Use Ops.{match}",
-                    _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(name, SyntaxFactory.IdentifierName(match).WithTriviaFrom(name)))),
+                    _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(name, SyntaxFactory.IdentifierName(match)
+                        .WithTriviaFrom(name)))),
                     equivalenceKey: nameof(UseOpsFunctionCodeFix) + match),
                 context.Diagnostics);
         }
@@ -90,7 +94,8 @@ namespace PrLstm.CodeFixes
         /// <summary>The Ops function within two edits of <paramref name="name"/> (ignoring case), if exactly one is nearest.</summary>
         internal static string? Closest(string name)
         {
-            var ranked = Functions.Select(f => (Function: f, Distance: Distance(name.ToLowerInvariant(), f.ToLowerInvariant()))).OrderBy(r => r.Distance).ToList();
+            var ranked = Functions.Select(f => (Function: f, Distance: Distance(name.ToLowerInvariant(), f.ToLowerInvariant())))
+                .OrderBy(r => r.Distance).ToList();
             return ranked[0].Distance <= 2 && (ranked.Count == 1 || ranked[1].Distance > ranked[0].Distance) ? ranked[0].Function : null;
         }
 

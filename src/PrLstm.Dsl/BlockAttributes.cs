@@ -50,7 +50,8 @@ namespace PrLstm.Dsl
         /// <summary>How the gates are computed from the gate source (default: a learned linear map).</summary>
         public GateProjection Projection { get; set; } = GateProjection.Linear;
 
-        /// <summary>Size of gates whose parameter has no <see cref="SizeAttribute"/> (see <see cref="TokenEncoderAttribute.GateSize"/>).</summary>
+        /// <summary>Size of gates whose parameter has no <see cref="SizeAttribute"/> (see <see
+        /// cref="TokenEncoderAttribute.GateSize"/>).</summary>
         public string? GateSize { get; set; }
     }
 

@@ -36,7 +36,8 @@ namespace PrLstm.Dsl
 #pragma warning restore IDE0060
 
         internal static Exception DeclarationOnly() =>
-            new InvalidOperationException("PrLstm declarations are read by the source generator and are never executed; call the generated TorchSharp module instead.");
+            new InvalidOperationException("PrLstm declarations are read by the source generator and are never executed; call the "
+                + "generated TorchSharp module instead.");
     }
 
     /// <summary>

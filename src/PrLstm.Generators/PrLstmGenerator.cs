@@ -34,7 +34,8 @@ namespace PrLstm.Generators
                     static (ctx, ct) => Guarded(ctx, ct, type => StateParser.Parse(type, new KnownTypes(ctx.SemanticModel.Compilation))))
                 .WithTrackingName(StepNames.States);
             ReportDiagnostics(context, states.Select(static (r, _) => r.Diagnostics));
-            EmitEach(context, states.Select(static (r, _) => r.Value), static s => HintNames.For(s.Type, Names.TensorsRecord), StatePrinter.Print);
+            EmitEach(context, states.Select(static (r, _) => r.Value), static s => HintNames.For(s.Type, Names.TensorsRecord),
+                StatePrinter.Print);
 
             // Layers: parse each encoder / block / refinement, then check it (sizes, fields, gates).
             var summaries = LayerKinds.All
@@ -50,7 +51,8 @@ namespace PrLstm.Generators
             // Models: parse each [ParallelRecursiveModel], join it with the collected layer summaries by type name, check the wiring.
             var models = context.SyntaxProvider
                 .ForAttributeWithMetadataName(KnownTypes.ParallelRecursiveModelAttribute, static (node, _) => node is TypeDeclarationSyntax,
-                    static (ctx, ct) => Guarded(ctx, ct, type => ModelParser.Parse(type, ctx.Attributes[0], new KnownTypes(ctx.SemanticModel.Compilation), ct)))
+                    static (ctx, ct) => Guarded(ctx, ct,
+                        type => ModelParser.Parse(type, ctx.Attributes[0], new KnownTypes(ctx.SemanticModel.Compilation), ct)))
                 .WithTrackingName(StepNames.Models);
             ReportDiagnostics(context, models.Select(static (r, _) => r.Diagnostics));
             var checkedModels = models
@@ -59,7 +61,8 @@ namespace PrLstm.Generators
                 .Select(static (pair, _) => ModelChecks.Check(pair.Left.Value!, pair.Right))
                 .WithTrackingName(StepNames.CheckedModels);
             ReportDiagnostics(context, checkedModels.Select(static (r, _) => r.Diagnostics));
-            EmitEach(context, checkedModels.Select(static (r, _) => r.Value), static p => HintNames.For(p.Type, "Model"), ModelPrinter.Print);
+            EmitEach(context, checkedModels.Select(static (r, _) => r.Value), static p => HintNames.For(p.Type, "Model"),
+                ModelPrinter.Print);
         }
 
         /// <summary>A checked layer and what models need to know of it.</summary>
@@ -84,7 +87,8 @@ namespace PrLstm.Generators
             return layers;
         }
 
-        private static void ReportDiagnostics(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics) =>
+        private static void ReportDiagnostics(IncrementalGeneratorInitializationContext context,
+            IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics) =>
             context.RegisterSourceOutput(diagnostics.Where(static d => d.Count > 0), static (output, list) =>
             {
                 foreach (DiagnosticInfo diagnostic in list)
@@ -92,7 +96,8 @@ namespace PrLstm.Generators
             });
 
         /// <summary>Emits one file per valid spec. An emitter failure becomes PRL9001 instead of a generator crash.</summary>
-        private static void EmitEach<T>(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<T?> specs, Func<T, string> hintName, Func<T, string> emit)
+        private static void EmitEach<T>(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<T?> specs,
+            Func<T, string> hintName, Func<T, string> emit)
             where T : class =>
             context.RegisterSourceOutput(specs.Where(static s => s is not null), (output, spec) =>
             {
@@ -102,12 +107,14 @@ namespace PrLstm.Generators
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, hintName(spec!), e.GetType().Name + ": " + e.Message));
+                    output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, hintName(spec!),
+                        e.GetType().Name + ": " + e.Message));
                 }
             });
 
         /// <summary>Runs a parse; any exception but cancellation becomes PRL9001 on the declaration.</summary>
-        private static Result<T?> Guarded<T>(GeneratorAttributeSyntaxContext ctx, CancellationToken ct, Func<INamedTypeSymbol, Result<T?>> parse)
+        private static Result<T?> Guarded<T>(GeneratorAttributeSyntaxContext ctx, CancellationToken ct,
+            Func<INamedTypeSymbol, Result<T?>> parse)
             where T : class
         {
             if (ctx.TargetSymbol is not INamedTypeSymbol type)
@@ -145,6 +152,7 @@ namespace PrLstm.Generators
         }
 
         private static EquatableArray<DiagnosticInfo> InternalError(INamedTypeSymbol type, Exception e) =>
-            new[] { DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.From(type.Locations.FirstOrDefault()), type.Name, e.GetType().Name + ": " + e.Message) }.ToEquatableArray();
+            new[] { DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.From(type.Locations.FirstOrDefault()),
+                type.Name, e.GetType().Name + ": " + e.Message) }.ToEquatableArray();
     }
 }

@@ -15,7 +15,8 @@ public static class Devices
         if (name == "auto")
             return cuda.is_available() ? CUDA : mps_is_available() ? MPS : CPU;
         if (name.StartsWith("cuda") && !cuda.is_available())
-            throw new ArgumentException($"device '{name}' was asked for, but CUDA is not available (this build uses the TorchSharp-cpu backend or no GPU is visible); use --device cpu (see the README, section Devices)");
+            throw new ArgumentException($"device '{name}' was asked for, but CUDA is not available (this build uses the TorchSharp-cpu "
+                + $"backend or no GPU is visible); use --device cpu (see the README, section Devices)");
         if (name == "mps" && !mps_is_available())
             throw new ArgumentException("device 'mps' was asked for, but it is not available here");
         try

@@ -35,7 +35,8 @@ public static class NativeCompat
             if (dlopen(path, RtldNow | RtldGlobal) == IntPtr.Zero)
             {
                 string reason = Marshal.PtrToStringAnsi(dlerror()) ?? "unknown error";
-                throw new DllNotFoundException($"PrLstm could not load its libstdc++ shim '{path}': {reason}. Rebuild the project; the build recompiles it.");
+                throw new DllNotFoundException($"PrLstm could not load its libstdc++ shim '{path}': {reason}. Rebuild the project; the "
+                    + $"build recompiles it.");
             }
             ShimLoaded = true;
         }

@@ -34,7 +34,8 @@ public class BaselineTests
         var outputs = new List<Tensor>();
         for (int t = 0; t < 6; t++)
         {
-            Tensor Gate(int g) => x.select(1, t).matmul(Rows(w["lstm.weight_ih_l0"], g).t()) + h.matmul(Rows(w["lstm.weight_hh_l0"], g).t()) + Rows(w["lstm.bias_ih_l0"], g);
+            Tensor Gate(int g) => x.select(1, t).matmul(Rows(w["lstm.weight_ih_l0"], g).t())
+                + h.matmul(Rows(w["lstm.weight_hh_l0"], g).t()) + Rows(w["lstm.bias_ih_l0"], g);
             var f = Gate(1) - 1; // haiku's f, before its +1
             c = sigmoid(f + 1) * c + sigmoid(Gate(0)) * tanh(Gate(2));
             h = sigmoid(Gate(3)) * tanh(c);
@@ -64,7 +65,8 @@ public class BaselineTests
         var outputs = new List<Tensor>();
         for (int t = 0; t < 4; t++)
         {
-            h = nn.functional.relu(x.select(1, t).matmul(w["rnn.weight_ih_l0"].t()) + w["rnn.bias_ih_l0"] + h.matmul(w["rnn.weight_hh_l0"].t()) + w["rnn.bias_hh_l0"]);
+            h = nn.functional.relu(x.select(1, t).matmul(w["rnn.weight_ih_l0"].t()) + w["rnn.bias_ih_l0"]
+                + h.matmul(w["rnn.weight_hh_l0"].t()) + w["rnn.bias_hh_l0"]);
             outputs.Add(h);
         }
         Assert.True(rnn.forward(x).allclose(stack(outputs, 1), rtol: 1e-12, atol: 1e-12));

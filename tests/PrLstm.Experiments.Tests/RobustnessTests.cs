@@ -42,7 +42,8 @@ public class RobustnessTests
         private readonly Func<long, bool>? outOfMemoryAt;
         private int calls;
 
-        public Faulty(TaskModel inner, int poisonAt = int.MaxValue, TimeSpan delay = default, Func<long, bool>? outOfMemoryAt = null) : base(nameof(Faulty))
+        public Faulty(TaskModel inner, int poisonAt = int.MaxValue, TimeSpan delay = default,
+            Func<long, bool>? outOfMemoryAt = null) : base(nameof(Faulty))
         {
             (this.inner, this.poisonAt, this.delay, this.outOfMemoryAt) = (inner, poisonAt, delay, outOfMemoryAt);
             RegisterComponents();
@@ -123,12 +124,14 @@ public class RobustnessTests
         using var model = Lstm(config);
         var task = FormalTasks.Get(config.Task);
         var seen = new List<(int, int)>();
-        var result = Evaluation.Run(model, task, new[] { 3, 4 }, batches: 2, batchSize: 2, subBatchDone: (length, batch) => seen.Add((length, batch)));
+        var result = Evaluation.Run(model, task, new[] { 3, 4 }, batches: 2, batchSize: 2,
+            subBatchDone: (length, batch) => seen.Add((length, batch)));
         Assert.Equal(new[] { (3, 1), (3, 2), (4, 1), (4, 2) }, seen);
         Assert.Null(result.Stopped);
 
         using var cancellation = new CancellationTokenSource();
-        Assert.Throws<OperationCanceledException>(() => Evaluation.Run(model, task, new[] { 3, 4 }, batches: 2, batchSize: 2, cancellation: cancellation.Token,
+        Assert.Throws<OperationCanceledException>(() => Evaluation.Run(model, task, new[] { 3, 4 }, batches: 2, batchSize: 2,
+            cancellation: cancellation.Token,
             progress: _ => cancellation.Cancel()));
     }
 
@@ -155,7 +158,15 @@ public class RobustnessTests
         var config = Config(10_000);
         using var model = Lstm(config);
         using var adam = new Adam(model.named_parameters());
-        CheckpointState At(long step) => new() { Config = config, Step = step, SamplerState = new TaskRandom(1).State, WeightsFile = "", History = Array.Empty<TrainingLogEntry>() };
+        CheckpointState At(long step)
+            => new()
+            {
+                Config = config,
+                Step = step,
+                SamplerState = new TaskRandom(1).State,
+                WeightsFile = "",
+                History = Array.Empty<TrainingLogEntry>()
+            };
         Checkpoints.Save(folder, model, adam, At(1));
 
         var failures = new List<string>();
@@ -246,11 +257,26 @@ public class RobustnessTests
     public void ARunConfigNamesEveryFieldOutOfRange()
     {
         Assert.Empty(Config(5).Problems());
-        var bad = Config(5) with { Task = "nope", Model = "", Hidden = 0, Layers = -1, Steps = -1, BatchSize = 0, MaxTrainLength = 0, LearningRate = double.NaN, MaxGradNorm = -1, LogEvery = 0, CheckpointEvery = 0 };
+        var bad = Config(5) with
+        {
+            Task = "nope",
+            Model = "",
+            Hidden = 0,
+            Layers = -1,
+            Steps = -1,
+            BatchSize = 0,
+            MaxTrainLength = 0,
+            LearningRate = double.NaN,
+            MaxGradNorm = -1,
+            LogEvery = 0,
+            CheckpointEvery = 0
+        };
         Assert.Equal(new[]
         {
-            "Task 'nope' is not a known task", "Model is empty", "Hidden 0 is outside 1..8192", "Layers -1 is outside 0..64", "Steps -1 is outside 0..1000000000000",
-            "BatchSize 0 is outside 1..65536", "MaxTrainLength 0 is outside 1..1000000", "LearningRate NaN is not in (0, 10]", "MaxGradNorm -1 is not a positive number",
+            "Task 'nope' is not a known task", "Model is empty", "Hidden 0 is outside 1..8192", "Layers -1 is outside 0..64",
+                "Steps -1 is outside 0..1000000000000",
+            "BatchSize 0 is outside 1..65536", "MaxTrainLength 0 is outside 1..1000000", "LearningRate NaN is not in (0, 10]",
+                "MaxGradNorm -1 is not a positive number",
             "LogEvery 0 is outside 1..2147483647", "CheckpointEvery 0 is outside 1..2147483647",
         }, bad.Problems());
     }

@@ -45,7 +45,8 @@ public class TaskExampleTests
         { "binary_multiplication", "001201101", "000110120" }, { "binary_multiplication", "0", "2" },
         { "binary_multiplication", "10", "02" }, { "binary_multiplication", "01", "02" },
         // 2.14 compute_sqrt
-        { "compute_sqrt", "100101", "110" }, { "compute_sqrt", "111", "10" }, { "compute_sqrt", "1", "1" }, { "compute_sqrt", "0011", "01" },
+        { "compute_sqrt", "100101", "110" }, { "compute_sqrt", "111", "10" }, { "compute_sqrt", "1", "1" },
+            { "compute_sqrt", "0011", "01" },
         // 2.15 bucket_sort
         { "bucket_sort", "10204112", "00111224" }, { "bucket_sort", "42", "24" }, { "bucket_sort", "3", "3" },
     };
@@ -81,14 +82,18 @@ public class TaskExampleTests
     public void DegenerateShortLengthsFollowTheReference()
     {
         var random = new TaskRandom(5);
-        Assert.All(FormalTasks.Get("solve_equation").SampleBatch(random, 20, 2), s => { Assert.Equal(new[] { 0, 0 }, s.Input); Assert.Equal(new[] { 0 }, s.Target); });
-        Assert.All(FormalTasks.Get("missing_duplicate_string").SampleBatch(random, 20, 1), s => { Assert.Equal(new[] { 1 }, s.Input); Assert.Equal(new[] { 1 }, s.Target); });
-        Assert.All(FormalTasks.Get("binary_addition").SampleBatch(random, 20, 1), s => { Assert.Equal(new[] { 0 }, s.Input); Assert.Equal(new[] { 0, 2 }, s.Target); });
+        Assert.All(FormalTasks.Get("solve_equation").SampleBatch(random, 20, 2),
+            s => { Assert.Equal(new[] { 0, 0 }, s.Input); Assert.Equal(new[] { 0 }, s.Target); });
+        Assert.All(FormalTasks.Get("missing_duplicate_string").SampleBatch(random, 20, 1),
+            s => { Assert.Equal(new[] { 1 }, s.Input); Assert.Equal(new[] { 1 }, s.Target); });
+        Assert.All(FormalTasks.Get("binary_addition").SampleBatch(random, 20, 1),
+            s => { Assert.Equal(new[] { 0 }, s.Input); Assert.Equal(new[] { 0, 2 }, s.Target); });
         Assert.All(FormalTasks.Get("binary_multiplication").SampleBatch(random, 20, 2), s => Assert.Equal(new[] { 0, 2 }, s.Target));
         var twoBit = FormalTasks.Get("binary_addition").SampleBatch(random, 200, 2);
         Assert.DoesNotContain(twoBit, s => s.Input.Contains(2)); // no '+' at n = 2
         Assert.Equal(new[] { 0, 1, 2 }, twoBit.Select(s => s.Input[0] + 2 * s.Input[1]).Distinct().Order());
-        Assert.All(FormalTasks.Get("stack_manipulation").SampleBatch(random, 20, 1), s => Assert.True(s.Input.Length == 1 && s.Input[0] <= 1));
+        Assert.All(FormalTasks.Get("stack_manipulation").SampleBatch(random, 20, 1),
+            s => Assert.True(s.Input.Length == 1 && s.Input[0] <= 1));
     }
 
     [Fact]

@@ -72,7 +72,9 @@ public class TaskInvariantTests
             case "cycle_navigation": return new[] { ((x.Sum() - n) % 5 + 5) % 5 };
             case "reverse_string": return x.Reverse().ToArray();
             case "duplicate_string": return x.Concat(x).ToArray();
-            case "odds_first": return Enumerable.Range(0, n).Where(i => i % 2 == 1).Concat(Enumerable.Range(0, n).Where(i => i % 2 == 0)).Select(i => x[i]).ToArray();
+            case "odds_first":
+                return Enumerable.Range(0, n).Where(i => i % 2 == 1).Concat(Enumerable.Range(0, n).Where(i => i % 2 == 0))
+                .Select(i => x[i]).ToArray();
             case "bucket_sort": return Enumerable.Range(0, 5).SelectMany(v => Enumerable.Repeat(v, x.Count(t => t == v))).ToArray();
             case "modular_arithmetic":
                 {
@@ -112,8 +114,10 @@ public class TaskInvariantTests
                 {
                     bool add = name == "binary_addition";
                     int length = add ? n + 1 : n;
-                    string LittleEndian(BigInteger v) => v.IsZero ? "0" : new string(Enumerable.Range(0, (int)v.GetBitLength()).Select(i => ((v >> i) & 1) == 1 ? '1' : '0').ToArray());
-                    BigInteger Value(IEnumerable<int> bits) => bits.Select((b, i) => b * BigInteger.Pow(2, i)).Aggregate(BigInteger.Zero, (a, b) => a + b);
+                    string LittleEndian(BigInteger v) => v.IsZero ? "0"
+                        : new string(Enumerable.Range(0, (int)v.GetBitLength()).Select(i => ((v >> i) & 1) == 1 ? '1' : '0').ToArray());
+                    BigInteger Value(IEnumerable<int> bits) => bits.Select((b, i) => b * BigInteger.Pow(2, i))
+                        .Aggregate(BigInteger.Zero, (a, b) => a + b);
                     string result;
                     if (n <= 2) result = add ? LittleEndian(Value(x)) : (n == 1 ? "" : "0");
                     else

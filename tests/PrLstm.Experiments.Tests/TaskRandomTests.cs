@@ -8,7 +8,8 @@ public class TaskRandomTests
         var random = new TaskRandom(123);
         for (int i = 0; i < 10; i++) random.NextUInt64();
         var copy = TaskRandom.FromState(random.State);
-        Assert.Equal(Enumerable.Range(0, 50).Select(_ => random.Uniform(0, 1000)), Enumerable.Range(0, 50).Select(_ => copy.Uniform(0, 1000)));
+        Assert.Equal(Enumerable.Range(0, 50).Select(_ => random.Uniform(0, 1000)), Enumerable.Range(0, 50)
+            .Select(_ => copy.Uniform(0, 1000)));
     }
 
     [Fact]

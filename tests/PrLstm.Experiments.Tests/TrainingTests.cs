@@ -125,7 +125,8 @@ public class TrainingTests
         foreach (var (name, parameter) in uninterrupted.named_parameters())
             Assert.True(parameter.equal(resumed.get_parameter(name)!).all().item<bool>(), $"{name} differs after resuming");
         // The same log as the uninterrupted run (the window open at step 12 is continued, not logged twice).
-        Assert.Equal(Checkpoints.ReadState(straight).History.Select(h => (h.Step, h.Loss, h.Accuracy)), outcome.History.Select(h => (h.Step, h.Loss, h.Accuracy)));
+        Assert.Equal(Checkpoints.ReadState(straight).History.Select(h => (h.Step, h.Loss, h.Accuracy)),
+            outcome.History.Select(h => (h.Step, h.Loss, h.Accuracy)));
 
         // Loading the checkpoint into a fresh model gives the same outputs.
         using var loaded = Lstm(config);
@@ -174,13 +175,16 @@ public class TrainingTests
         using (var model = Lstm(config)) new Trainer(config, model).Run(folder);
 
         using var other = Lstm(config with { Hidden = 8 });
-        var mismatch = Assert.Throws<InvalidOperationException>(() => new Trainer(config with { Hidden = 8 }, other).Run(folder, resume: true));
+        var mismatch = Assert.Throws<InvalidOperationException>(() => new Trainer(config with { Hidden = 8 }, other)
+            .Run(folder, resume: true));
         Assert.Contains("another run", mismatch.Message);
-        Assert.Contains("do not match", Assert.Throws<InvalidDataException>(() => Checkpoints.Restore(folder, Checkpoints.ReadState(folder), other)).Message);
+        Assert.Contains("do not match",
+            Assert.Throws<InvalidDataException>(() => Checkpoints.Restore(folder, Checkpoints.ReadState(folder), other)).Message);
 
         File.WriteAllText(Path.Combine(folder, Checkpoints.FileName), "{ not json");
         Assert.Contains("not a valid checkpoint", Assert.Throws<InvalidDataException>(() => Checkpoints.ReadState(folder)).Message);
-        Assert.Contains("no checkpoint folder", Assert.Throws<FileNotFoundException>(() => Checkpoints.ReadState(Path.Combine(folder, "missing"))).Message);
+        Assert.Contains("no checkpoint folder",
+            Assert.Throws<FileNotFoundException>(() => Checkpoints.ReadState(Path.Combine(folder, "missing"))).Message);
     }
 
     [Fact]

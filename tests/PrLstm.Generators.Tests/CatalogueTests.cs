@@ -21,7 +21,12 @@ public class CatalogueTests
         foreach (var d in Descriptors)
         {
             Assert.Matches("^PRL[0129][0-9]{3}$", d.Id);
-            string expectedCategory = d.Id[3] switch { '0' => DiagnosticCategories.Declaration, '1' => DiagnosticCategories.Model, _ => DiagnosticCategories.Internal };
+            string expectedCategory = d.Id[3] switch
+            {
+                '0' => DiagnosticCategories.Declaration,
+                '1' => DiagnosticCategories.Model,
+                _ => DiagnosticCategories.Internal
+            };
             Assert.Equal(expectedCategory, d.Category);
             // Help is inline: no link to a file outside the package.
             Assert.True(string.IsNullOrEmpty(d.HelpLinkUri), d.Id + ": " + d.HelpLinkUri);

@@ -15,16 +15,19 @@ public class CodeFixTests
     {
         // The diagnostic as the build reports it: the generator's, or the compiler's for CS0103.
         var run = GeneratorHarness.Run(source);
-        var diagnostic = run.GeneratorDiagnostics.Concat(run.Input.GetDiagnostics()).Single(d => provider.FixableDiagnosticIds.Contains(d.Id));
+        var diagnostic = run.GeneratorDiagnostics.Concat(run.Input.GetDiagnostics())
+            .Single(d => provider.FixableDiagnosticIds.Contains(d.Id));
 
         using var workspace = new AdhocWorkspace();
         var project = workspace.AddProject("Test", LanguageNames.CSharp).AddMetadataReferences(run.Input.References);
         var document = project.AddDocument("Source0.cs", SourceText.From(source), filePath: "Source0.cs");
         var tree = await document.GetSyntaxTreeAsync();
-        var located = Diagnostic.Create(diagnostic.Descriptor, Location.Create(tree!, diagnostic.Location.SourceSpan), diagnostic.GetMessage());
+        var located = Diagnostic.Create(diagnostic.Descriptor, Location.Create(tree!, diagnostic.Location.SourceSpan),
+            diagnostic.GetMessage());
 
         var actions = new List<CodeAction>();
-        await provider.RegisterCodeFixesAsync(new CodeFixContext(document, located, (action, _) => actions.Add(action), CancellationToken.None));
+        await provider.RegisterCodeFixesAsync(new CodeFixContext(document, located, (action, _) => actions.Add(action),
+            CancellationToken.None));
         var operations = await Assert.Single(actions).GetOperationsAsync(CancellationToken.None);
         var changed = operations.OfType<ApplyChangesOperation>().Single().ChangedSolution.GetDocument(document.Id)!;
         return (await changed.GetTextAsync()).ToString();

@@ -53,7 +53,8 @@ public class CorpusTests
                     [TokenEncoder]
                     public static partial class {{Leaf}}
                     {
-                        public static {{State}} Encode(Vec {{A}}, Vec {{I}}) => new {{State}} { {{H}} = Tanh({{A}}), {{C}} = Sigmoid({{I}}) * {{A}} };
+                        public static {{State}} Encode(Vec {{A}}, Vec {{I}}) =>
+                            new {{State}} { {{H}} = Tanh({{A}}), {{C}} = Sigmoid({{I}}) * {{A}} };
                     }
 
                     [CompositionBlock({{gatesFrom}})]
@@ -68,10 +69,12 @@ public class CorpusTests
                     [RefinementBlock(GatesFrom = "{{Plain(H)}}")]
                     public static partial class {{Refine}}
                     {
-                        public static {{State}} Refine({{State}} {{Left}}, Vec {{I}}) => new {{State}} { {{H}} = Tanh({{I}}) * {{Left}}.{{H}}, {{C}} = {{Left}}.{{C}} };
+                        public static {{State}} Refine({{State}} {{Left}}, Vec {{I}}) =>
+                            new {{State}} { {{H}} = Tanh({{I}}) * {{Left}}.{{H}}, {{C}} = {{Left}}.{{C}} };
                     }
 
-                    [ParallelRecursiveModel(Encoder = typeof({{Leaf}}), Block = typeof({{Block}}), Refinement = typeof({{Refine}}), Refinements = 1)]
+                    [ParallelRecursiveModel(Encoder = typeof({{Leaf}}), Block = typeof({{Block}}),
+                        Refinement = typeof({{Refine}}), Refinements = 1)]
                     public partial class {{Model}} { }
                 }
                 """;
@@ -110,7 +113,11 @@ public class CorpusTests
             cases.Add(("keyword local " + keyword, template with { T = k }));
             cases.Add(("keyword parameter " + keyword, template with { Left = k }));
             cases.Add(("keyword encoder input " + keyword, template with { A = k }));
-            cases.Add(("keyword learned name " + keyword, template with { Body = $"var t = Linear(\"{keyword}\", Tanh(i)) * left.c + g; return new S {{ h = t, c = Sigmoid(t) }};" }));
+            cases.Add(("keyword learned name " + keyword, template with
+            {
+                Body = $"var t = Linear(\"{keyword}\", Tanh(i)) * left.c + g; "
+                + $"return new S {{ h = t, c = Sigmoid(t) }};"
+            }));
             cases.Add(("keyword size " + keyword, template with { Size = keyword }));
         }
 
@@ -122,7 +129,11 @@ public class CorpusTests
             if (name != "S") cases.Add(("generated name as field " + name, template with { C = name }));
             cases.Add(("generated name as parameter " + name, template with { Left = name }));
             cases.Add(("generated name as encoder input " + name, template with { A = name }));
-            cases.Add(("generated name as learned name " + name, template with { Body = $"var t = LayerNorm(\"{name}\", i) * left.c + Linear(\"other\", g); return new S {{ h = t, c = Tanh(t) }};" }));
+            cases.Add(("generated name as learned name " + name, template with
+            {
+                Body = $"var t = LayerNorm(\"{name}\", i) * left.c + "
+                + $"Linear(\"other\", g); return new S {{ h = t, c = Tanh(t) }};"
+            }));
             cases.Add(("generated name as size " + name, template with { Size = name }));
             // (The template's own names S, M and Vec cannot name a second type: C# rejects that itself.)
             if (name is "S" or "M" or "Vec") continue;
@@ -207,7 +218,8 @@ public class CorpusTests
 
         var prlErrors = run.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         foreach (var error in prlErrors)
-            Assert.True(error.Location.IsInSource || error.Location.GetLineSpan().Path == "Source0.cs", name + ": " + error + " does not point at the user's code");
+            Assert.True(error.Location.IsInSource || error.Location.GetLineSpan().Path == "Source0.cs", name + ": " + error
+                + " does not point at the user's code");
 
         var generated = run.Output.GetDiagnostics()
             .Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree?.FilePath.EndsWith(".g.cs") == true)
@@ -218,6 +230,7 @@ public class CorpusTests
 
         foreach (var tree in run.Result.GeneratedTrees)
             foreach (var line in tree.GetText().Lines)
-                Assert.True(line.ToString().Length <= 140, name + ": a line of " + line.ToString().Length + " characters in " + Path.GetFileName(tree.FilePath) + ": " + line);
+                Assert.True(line.ToString().Length <= 140, name + ": a line of " + line.ToString().Length + " characters in "
+                    + Path.GetFileName(tree.FilePath) + ": " + line);
     }
 }

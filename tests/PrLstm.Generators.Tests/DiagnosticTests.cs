@@ -42,7 +42,8 @@ public class DiagnosticTests
             }
         }
         """),
-        ("PRL0002", "B.Compose contains 'if (true) { }', which a declaration body cannot hold; write local declarations followed by one return of a new state object", "if (true) { }"));
+        ("PRL0002", "B.Compose contains 'if (true) { }', which a declaration body cannot hold; write local declarations followed by one "
+            + "return of a new state object", "if (true) { }"));
 
     [Fact]
     public void PRL0003_UnknownFunction() => AssertDiagnostics(TestSources.WithState("""
@@ -53,7 +54,8 @@ public class DiagnosticTests
             public static S Compose(S left, S right, Vec i) => new S { h = Gelu(i), c = left.c };
         }
         """),
-        ("PRL0003", "'Gelu' in B.Compose is not a PrLstm function; use Sigmoid, Tanh, Relu, Identity, Max or Min from PrLstm.Dsl.Ops", "Gelu"));
+        ("PRL0003", "'Gelu' in B.Compose is not a PrLstm function; use Sigmoid, Tanh, Relu, Identity, Max or Min from PrLstm.Dsl.Ops",
+            "Gelu"));
 
     [Fact]
     public void PRL0004_MissingMethod() => AssertDiagnostics(TestSources.WithState("""
@@ -95,8 +97,10 @@ public class DiagnosticTests
             public float scale;
         }
         """,
-        ("PRL0006", "Member 'c' of state S has no [Size(\"...\")]; state fields are public instance fields of type Vec with [Size(\"name\")]", "c"),
-        ("PRL0006", "Member 'scale' of state S has type float, not Vec; state fields are public instance fields of type Vec with [Size(\"name\")]", "scale"));
+        ("PRL0006", "Member 'c' of state S has no [Size(\"...\")]; state fields are public instance fields of type Vec with "
+            + "[Size(\"name\")]", "c"),
+        ("PRL0006", "Member 'scale' of state S has type float, not Vec; state fields are public instance fields of type Vec with "
+            + "[Size(\"name\")]", "scale"));
 
     [Fact]
     public void PRL0006_FieldNamedLikeAGeneratedMember() => AssertDiagnostics(TestSources.Usings + """
@@ -107,7 +111,8 @@ public class DiagnosticTests
             [Size("H")] public Vec h;
         }
         """,
-        ("PRL0006", "Member 'SqueezeTime' of state S has the name of a member of the generated Tensors record; rename the field; state fields are public instance fields of type Vec with [Size(\"name\")]", "SqueezeTime"));
+        ("PRL0006", "Member 'SqueezeTime' of state S has the name of a member of the generated Tensors record; rename the field; state "
+            + "fields are public instance fields of type Vec with [Size(\"name\")]", "SqueezeTime"));
 
     [Theory]
     [InlineData("Fields")]
@@ -122,7 +127,8 @@ public class DiagnosticTests
             [Size("H")] public Vec h;
         }
         """,
-        ("PRL0006", $"Member '{name}' of state S has the name of a member of the generated Tensors record; rename the field; state fields are public instance fields of type Vec with [Size(\"name\")]", name));
+        ("PRL0006", $"Member '{name}' of state S has the name of a member of the generated Tensors record; rename the field; state "
+            + $"fields are public instance fields of type Vec with [Size(\"name\")]", name));
 
     [Fact]
     public void PRL0007_SizeNamedLikeTheStreamMethod() => AssertDiagnostics(TestSources.Usings + """
@@ -132,7 +138,8 @@ public class DiagnosticTests
             [Size("OpenStream")] public Vec h;
         }
         """,
-        ("PRL0007", "Size name 'OpenStream' in S.h is not usable: the generated model already has a public member or constructor parameter of that name", "h"));
+        ("PRL0007", "Size name 'OpenStream' in S.h is not usable: the generated model already has a public member or constructor "
+            + "parameter of that name", "h"));
 
     [Fact]
     public void PRL0007_InvalidSizeName() => AssertDiagnostics(TestSources.Usings + """
@@ -142,7 +149,8 @@ public class DiagnosticTests
             [Size("2H")] public Vec h;
         }
         """,
-        ("PRL0007", "Size name '2H' in S.h is not usable: sizes become constructor parameters, so a size must be a C# identifier such as \"H\"", "h"));
+        ("PRL0007", "Size name '2H' in S.h is not usable: sizes become constructor parameters, so a size must be a C# identifier such as "
+            + "\"H\"", "h"));
 
     [Fact]
     public void PRL0007_SizeNamedLikeAGeneratedMember() => AssertDiagnostics(TestSources.Usings + """
@@ -152,7 +160,8 @@ public class DiagnosticTests
             [Size("Encode")] public Vec h;
         }
         """,
-        ("PRL0007", "Size name 'Encode' in S.h is not usable: the generated model already has a public member or constructor parameter of that name", "h"));
+        ("PRL0007", "Size name 'Encode' in S.h is not usable: the generated model already has a public member or constructor parameter of "
+            + "that name", "h"));
 
     [Fact]
     public void PRL0008_UnknownGateSource() => AssertDiagnostics(TestSources.WithState("""
@@ -181,7 +190,8 @@ public class DiagnosticTests
         [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(Leaf))]
         public partial class M { }
         """),
-        ("PRL0010", "Block of model M is Leaf (a token encoder), which is not a [CompositionBlock] declaration", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(Leaf))"));
+        ("PRL0010", "Block of model M is Leaf (a token encoder), which is not a [CompositionBlock] declaration",
+            "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(Leaf))"));
 
     [Fact]
     public void PRL0011_MissingGateSource() => AssertDiagnostics(TestSources.WithState("""
@@ -191,7 +201,8 @@ public class DiagnosticTests
             public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
         }
         """),
-        ("PRL0011", "B must say which fields of S feed its gates: its state has several fields (h, c); set GatesFrom, for example GatesFrom = \"h\"", "CompositionBlock"));
+        ("PRL0011", "B must say which fields of S feed its gates: its state has several fields (h, c); set GatesFrom, for example "
+            + "GatesFrom = \"h\"", "CompositionBlock"));
 
     [Fact]
     public void PRL0011_NotReportedWhenCSharpRejectsTheArgument()
@@ -217,7 +228,8 @@ public class DiagnosticTests
             public static S Compose(S left, S right, Vec i) => new S { h = new Vec(), c = left.c + i };
         }
         """),
-        ("PRL0012", "'new Vec()' in B.Compose is not supported: bodies use + - * /, unary minus, constants, gates, state fields, locals and the PrLstm.Dsl.Ops functions", "new Vec()"));
+        ("PRL0012", "'new Vec()' in B.Compose is not supported: bodies use + - * /, unary minus, constants, gates, state fields, locals "
+            + "and the PrLstm.Dsl.Ops functions", "new Vec()"));
 
     [Fact]
     public void PRL0013_InvalidAttributeArgument() => AssertDiagnostics(TestSources.WithState("""
@@ -227,7 +239,8 @@ public class DiagnosticTests
             public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
         }
         """),
-        ("PRL0013", "Projection of B is 7, which is not GateProjection.Linear or GateProjection.Identity", "CompositionBlock(GatesFrom = \"h\", Projection = (GateProjection)7)"));
+        ("PRL0013", "Projection of B is 7, which is not GateProjection.Linear or GateProjection.Identity", "CompositionBlock(GatesFrom = "
+            + "\"h\", Projection = (GateProjection)7)"));
 
     [Fact]
     public void PRL0014_InvalidProjection() => AssertDiagnostics(TestSources.WithState("""
@@ -243,11 +256,14 @@ public class DiagnosticTests
             }
         }
         """),
-        ("PRL0012", "'\"dynamic\"' in B.Compose is not supported: bodies use + - * /, unary minus, constants, gates, state fields, locals and the PrLstm.Dsl.Ops functions", "\"dynamic\""),
-        ("PRL0014", "Linear 'mix' in B.Compose is declared twice; each Linear(...) and LayerNorm(...) has its own parameters and its own name", "\"mix\""),
+        ("PRL0012", "'\"dynamic\"' in B.Compose is not supported: bodies use + - * /, unary minus, constants, gates, state fields, locals "
+            + "and the PrLstm.Dsl.Ops functions", "\"dynamic\""),
+        ("PRL0014", "Linear 'mix' in B.Compose is declared twice; each Linear(...) and LayerNorm(...) has its own parameters and its own "
+            + "name", "\"mix\""),
         ("PRL0014", "Linear 'name' in B.Compose has a name that is not a constant string; write Linear(\"candidate\", x)", "name"),
         ("PRL0014", "Linear 'i' in B.Compose has the name of a gate, parameter or local of the body; give it its own name", "\"i\""),
-        ("PRL0014", "LayerNorm 'gates' in B.Compose needs a name that is a C# identifier other than 'gates' (it names the parameters, and the gate projection's are 'gates.*')", "\"gates\""));
+        ("PRL0014", "LayerNorm 'gates' in B.Compose needs a name that is a C# identifier other than 'gates' (it names the parameters, and "
+            + "the gate projection's are 'gates.*')", "\"gates\""));
 
     [Fact]
     public void PRL1001_OperandsOfDifferentSizes() => AssertDiagnostics(TestSources.Usings + """
@@ -307,7 +323,8 @@ public class DiagnosticTests
                 public static S Compose(S left, S right, Vec i, Vec spare) => new S { h = Tanh(i), c = left.c };
             }
             """);
-        AssertDiagnostics(source, ("PRL1004", "Gate 'spare' of B is never used; remove it or use it (its projection weights would never train)", "spare"));
+        AssertDiagnostics(source, ("PRL1004", "Gate 'spare' of B is never used; remove it or use it (its projection weights would never "
+            + "train)", "spare"));
         var run = GeneratorHarness.Run(source);
         Assert.Equal(DiagnosticSeverity.Warning, run.GeneratorDiagnostics.Single().Severity);
         Assert.Contains(run.Result.Results[0].GeneratedSources, s => s.HintName == "Test.B.Layer.g.cs");
@@ -322,7 +339,8 @@ public class DiagnosticTests
             public static S Compose(S left, S right, Vec a, Vec b, Vec z) => new S { h = a * b * z, c = left.c };
         }
         """),
-        ("PRL1005", "The gate source [left.h ; right.h] of B has size 2·H, but its gates need 3·H", "CompositionBlock(GatesFrom = \"h\", Projection = GateProjection.Identity)"));
+        ("PRL1005", "The gate source [left.h ; right.h] of B has size 2·H, but its gates need 3·H", "CompositionBlock(GatesFrom = \"h\", "
+            + "Projection = GateProjection.Identity)"));
 
     [Fact]
     public void PRL1006_ModelPartsUseDifferentStates() => AssertDiagnostics(TestSources.WithState("""
@@ -341,7 +359,8 @@ public class DiagnosticTests
         [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))]
         public partial class M { }
         """),
-        ("PRL1006", "Model M: Encoder Leaf uses state S, but Block B uses state T2", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))"));
+        ("PRL1006", "Model M: Encoder Leaf uses state S, but Block B uses state T2", "ParallelRecursiveModel(Encoder = typeof(Leaf), "
+            + "Block = typeof(B))"));
 
     [Fact]
     public void PRL1007_WrongArity() => AssertDiagnostics(TestSources.WithState("""
@@ -386,7 +405,8 @@ public class DiagnosticTests
             public static W Refine(W state, Vec i) => new W { h = state.h, m = state.m };
         }
         """,
-        ("PRL1009", "Gate 'i' of R.Refine has no size: the state's fields have different sizes (h: H, m: M); add [Size(\"...\")] to the gate or set GateSize", "i"));
+        ("PRL1009", "Gate 'i' of R.Refine has no size: the state's fields have different sizes (h: H, m: M); add [Size(\"...\")] to the "
+            + "gate or set GateSize", "i"));
 
     [Fact]
     public void PRL1009_AGateWithoutASizeIsStillAGateInTheBody() => AssertDiagnostics(TestSources.Usings + """
@@ -404,7 +424,8 @@ public class DiagnosticTests
         }
         """,
         // Only the missing size: no follow-on error calling i "not a gate".
-        ("PRL1009", "Gate 'i' of R.Refine has no size: the state's fields have different sizes (h: H, m: M); add [Size(\"...\")] to the gate or set GateSize", "i"));
+        ("PRL1009", "Gate 'i' of R.Refine has no size: the state's fields have different sizes (h: H, m: M); add [Size(\"...\")] to the "
+            + "gate or set GateSize", "i"));
 
     [Fact]
     public void PRL1010_RefinementsWithoutARefinementBlock() => AssertDiagnostics(TestSources.WithState("""
@@ -417,7 +438,8 @@ public class DiagnosticTests
         [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinements = 2)]
         public partial class M { }
         """),
-        ("PRL1010", "Model M sets Refinements = 2 but names no Refinement block", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B), Refinements = 2)"));
+        ("PRL1010", "Model M sets Refinements = 2 but names no Refinement block", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = "
+            + "typeof(B), Refinements = 2)"));
 
     [Theory]
     [InlineData("-1", "-1")]
@@ -464,7 +486,8 @@ public class DiagnosticTests
         [CompositionBlock] public static partial class B { public static S Compose(S left, S right) => new S { h = left.h + right.h }; }
         [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))] public partial class M { }
         """,
-        ("PRL1013", "Size 'M' of model M has the model's own name; rename the size or the model", "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))"));
+        ("PRL1013", "Size 'M' of model M has the model's own name; rename the size or the model", "ParallelRecursiveModel(Encoder = "
+            + "typeof(Leaf), Block = typeof(B))"));
 
     [Fact]
     public void PRL0013_GatesFromNamesAFieldTwice() => AssertDiagnostics(TestSources.WithState("""
@@ -474,7 +497,8 @@ public class DiagnosticTests
             public static S Compose(S left, S right, Vec i) => new S { h = i, c = left.c };
         }
         """),
-        ("PRL0013", "GatesFrom of B is \"h, h\", which is not a list that names each field at most once ('h' is named twice)", "CompositionBlock(GatesFrom = \"h, h\")"));
+        ("PRL0013", "GatesFrom of B is \"h, h\", which is not a list that names each field at most once ('h' is named twice)",
+            "CompositionBlock(GatesFrom = \"h, h\")"));
 
     [Fact]
     public void PRL0002_StatementsAfterTheReturnAreReportedNotTheReturn() => AssertDiagnostics(TestSources.WithState("""
@@ -488,7 +512,8 @@ public class DiagnosticTests
             }
         }
         """),
-        ("PRL0002", "B.Compose contains 'var late = i;' after the return 'return new S { h = i, c = left.c };', which a declaration body cannot hold; write local declarations followed by one return of a new state object", "var late = i;"));
+        ("PRL0002", "B.Compose contains 'var late = i;' after the return 'return new S { h = i, c = left.c };', which a declaration body "
+            + "cannot hold; write local declarations followed by one return of a new state object", "var late = i;"));
 
     [Fact]
     public void PRL0005_LayerOrStateNamedLikeTheTypeTheGeneratorNestsInIt() => AssertDiagnostics(TestSources.Usings + """
@@ -512,8 +537,10 @@ public class DiagnosticTests
             public static S Compose(S left, S right, Vec i) => new S { h = i };
         }
         """,
-        ("PRL0005", "Tensors cannot be a PrLstm declaration: it is named Tensors, the name of the record the generator nests in it", "Tensors"),
-        ("PRL0005", "Layer cannot be a PrLstm declaration: it is named Layer, the name of the TorchSharp class the generator nests in it", "Layer"));
+        ("PRL0005", "Tensors cannot be a PrLstm declaration: it is named Tensors, the name of the record the generator nests in it",
+            "Tensors"),
+        ("PRL0005", "Layer cannot be a PrLstm declaration: it is named Layer, the name of the TorchSharp class the generator nests in it",
+            "Layer"));
 
     [Fact]
     public void PRL0005_ModelNamedLikeAMemberOfItsApi() => AssertDiagnostics(TestSources.WithState("""
@@ -526,7 +553,8 @@ public class DiagnosticTests
         [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))]
         public partial class Encode { }
         """),
-        ("PRL0005", "Encode cannot be a PrLstm declaration: it is named like a member of the generated model (Encode); C# forbids a member named like its type", "Encode"));
+        ("PRL0005", "Encode cannot be a PrLstm declaration: it is named like a member of the generated model (Encode); C# forbids a "
+            + "member named like its type", "Encode"));
 
     [Fact]
     public void PRL1014_ModelOfABrokenLayerSaysOnceWhyItIsNotGenerated() => AssertDiagnostics(TestSources.WithState("""
@@ -539,7 +567,8 @@ public class DiagnosticTests
         [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))]
         public partial class M { }
         """),
-        ("PRL1014", "Model M is not generated: its composition block B has a C# error in its body, CS0103 (The name 'Sigmod' does not exist in the current context); fix that first",
+        ("PRL1014", "Model M is not generated: its composition block B has a C# error in its body, CS0103 (The name 'Sigmod' does not "
+            + "exist in the current context); fix that first",
             "ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(B))"));
 
     [Fact]
@@ -554,7 +583,8 @@ public class DiagnosticTests
             """));
         var diagnostic = Assert.Single(run.GeneratorDiagnostics);
         Assert.Equal("PRL9001", diagnostic.Id);
-        Assert.Equal("The PrLstm generator failed on Boom: InvalidOperationException: simulated failure. Please report this with the declaration.", diagnostic.GetMessage());
+        Assert.Equal("The PrLstm generator failed on Boom: InvalidOperationException: simulated failure. Please report this with the "
+            + "declaration.", diagnostic.GetMessage());
         Assert.Equal("Boom", run.LocatedText(diagnostic));
     }
 }

@@ -14,12 +14,17 @@ public partial class DocsTests
 {
     private static List<(string File, string Code)> Blocks()
     {
-        var files = new[] { "README.md" }.Concat(Directory.GetFiles(Path.Combine(TestSources.RepositoryRoot(), "docs"), "*.md").Select(f => Path.Combine("docs", Path.GetFileName(f)))).Order().ToList();
-        return files.SelectMany(file => CSharpBlock().Matches(TestSources.Repository(file).Replace("\r\n", "\n")).Select(m => (file, m.Groups[1].Value))).ToList();
+        var files = new[] { "README.md" }.Concat(Directory.GetFiles(Path.Combine(TestSources.RepositoryRoot(), "docs"), "*.md")
+            .Select(f => Path.Combine("docs", Path.GetFileName(f)))).Order().ToList();
+        return files.SelectMany(file => CSharpBlock().Matches(TestSources.Repository(file).Replace("\r\n", "\n"))
+            .Select(m => (file, m.Groups[1].Value))).ToList();
     }
 
-    private static bool DeclaresTypes(string code) => Regex.IsMatch(code, @"^\s*(\[[^\]]*\]\s*)*(public |internal |static |file )*(partial )?(class|struct|record|interface|enum)\s", RegexOptions.Multiline)
-        && !Regex.IsMatch(code.Split('\n').First(l => l.Trim().Length > 0 && !l.StartsWith("using ") && !l.StartsWith("//")), @"^\s*(var|using var|[A-Za-z_][\w.<>]*\s*\(|Console|await|foreach|for|if)\b");
+    private static bool DeclaresTypes(string code)
+        => Regex.IsMatch(code, @"^\s*(\[[^\]]*\]\s*)*(public |internal |static |file )*(partial )?(class|struct|record|interface|enum)\s",
+            RegexOptions.Multiline)
+        && !Regex.IsMatch(code.Split('\n').First(l => l.Trim().Length > 0 && !l.StartsWith("using ") && !l.StartsWith("//")),
+            @"^\s*(var|using var|[A-Za-z_][\w.<>]*\s*\(|Console|await|foreach|for|if)\b");
 
     public static IEnumerable<object[]> Programs() =>
         Blocks().Where(b => !DeclaresTypes(b.Code)).Select((b, i) => new object[] { $"{b.File} #{i}", b.Code });
@@ -34,7 +39,8 @@ public partial class DocsTests
         var declarations = Blocks().Where(b => DeclaresTypes(b.Code)).Select(b => $"// {b.File}\n{b.Code}");
         var run = GeneratorHarness.RunProgram(declarations.Append($"// {name}\n{program}").ToArray());
         Assert.Empty(run.GeneratorDiagnostics);
-        var errors = run.CompilationErrors.Select(e => $"{e.Id} {e.GetMessage()} in: {e.Location.SourceTree?.GetText().ToString().Split('\n')[0]}").ToList();
+        var errors = run.CompilationErrors.Select(e => $"{e.Id} {e.GetMessage()} in: "
+            + $"{e.Location.SourceTree?.GetText().ToString().Split('\n')[0]}").ToList();
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 

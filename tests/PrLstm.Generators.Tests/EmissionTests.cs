@@ -30,22 +30,27 @@ public class EmissionTests
     }
 
     private static string Differentiable(string layer) =>
-        layer.Substring(layer.IndexOf("ForwardDifferentiable(S", StringComparison.Ordinal), layer.IndexOf("ForwardInPlace(S", StringComparison.Ordinal) - layer.IndexOf("ForwardDifferentiable(S", StringComparison.Ordinal));
+        layer.Substring(layer.IndexOf("ForwardDifferentiable(S", StringComparison.Ordinal),
+            layer.IndexOf("ForwardInPlace(S", StringComparison.Ordinal) - layer.IndexOf("ForwardDifferentiable(S",
+                StringComparison.Ordinal));
 
     private static string InPlace(string layer) => layer.Substring(layer.IndexOf("ForwardInPlace(S", StringComparison.Ordinal));
 
     [Fact]
     public void SumOfTensorProductsBecomesAddProduct()
     {
-        var run = GeneratorHarness.Run(Block("M", "var c = Sigmoid(i) * Tanh(g) + Sigmoid(a) * left.c + Sigmoid(b) * right.c; return new S { h = Sigmoid(o) * Tanh(c), c = c };"));
+        var run = GeneratorHarness.Run(Block("M", "var c = Sigmoid(i) * Tanh(g) + Sigmoid(a) * left.c + Sigmoid(b) * right.c; return new "
+            + "S { h = Sigmoid(o) * Tanh(c), c = c };"));
         string layer = Differentiable(Layer(run, "M"));
-        Assert.Contains("var c = Elementwise.AddProduct(Elementwise.AddProduct(torch.sigmoid(i) * Elementwise.Tanh(g), sigmoidA, left.c), sigmoidB, right.c);", layer);
+        Assert.Contains("var c = Elementwise.AddProduct(Elementwise.AddProduct(torch.sigmoid(i) * Elementwise.Tanh(g), sigmoidA, left.c), "
+            + "sigmoidB, right.c);", layer);
     }
 
     [Fact]
     public void ProductsWithNumbersStayOperatorsAndNumbersAreRootedScalars()
     {
-        var run = GeneratorHarness.Run(Block("N", "var k = 0.5; var c = left.c + k * right.c + 2.0 * i + (g * a) * 0.25 - o * b; return new S { h = c + 1.0, c = c };"));
+        var run = GeneratorHarness.Run(Block("N", "var k = 0.5; var c = left.c + k * right.c + 2.0 * i + (g * a) * 0.25 - o * b; return "
+            + "new S { h = c + 1.0, c = c };"));
         string layer = Layer(run, "N");
         Assert.DoesNotContain("AddProduct", layer);
         Assert.Contains("private static readonly global::TorchSharp.Scalar half = 0.5;", layer);
@@ -59,12 +64,14 @@ public class EmissionTests
     {
         // i is also used bare, a is returned as Sigmoid(a) itself (a field must not be a view of a shared tensor): only o and b
         // qualify, and they are not adjacent, so every activation stays inline.
-        var few = Differentiable(Layer(GeneratorHarness.Run(Block("P", "var c = Sigmoid(i) * i + Sigmoid(o) * Tanh(g) + Sigmoid(b) * right.c; return new S { h = Sigmoid(a), c = c };")), "P"));
+        var few = Differentiable(Layer(GeneratorHarness.Run(Block("P", "var c = Sigmoid(i) * i + Sigmoid(o) * Tanh(g) + Sigmoid(b) * "
+            + "right.c; return new S { h = Sigmoid(a), c = c };")), "P"));
         Assert.DoesNotContain("OfGates", few);
         Assert.Contains("torch.sigmoid(o)", few);
 
         // o, a, b are adjacent and only under Sigmoid: one call over their part of the projection; i alone stays inline.
-        var many = Differentiable(Layer(GeneratorHarness.Run(Block("Q", "var c = Sigmoid(i) * Tanh(g) + Sigmoid(a) * left.c + Sigmoid(b) * Sigmoid(o); return new S { h = Sigmoid(o) * Tanh(c), c = c };")), "Q"));
+        var many = Differentiable(Layer(GeneratorHarness.Run(Block("Q", "var c = Sigmoid(i) * Tanh(g) + Sigmoid(a) * left.c + Sigmoid(b) "
+            + "* Sigmoid(o); return new S { h = Sigmoid(o) * Tanh(c), c = c };")), "Q"));
         Assert.Contains("var sigmoidsOToB = Elementwise.SigmoidOfGates(projected, gateSizes, first: 2, count: 3);", many);
         Assert.Contains("h: sigmoidO * Elementwise.Tanh(c)", many);
         Assert.Contains("torch.sigmoid(i)", many);
@@ -74,7 +81,8 @@ public class EmissionTests
     [Fact]
     public void InPlacePathWritesOnlyIntoFreshTemporaries()
     {
-        var run = GeneratorHarness.Run(Block("R", "var t = Sigmoid(a) * Sigmoid(b); var c = t * t + left.c * right.c - i; return new S { h = Tanh(c) * Sigmoid(o) + t, c = -(g * c) };"));
+        var run = GeneratorHarness.Run(Block("R", "var t = Sigmoid(a) * Sigmoid(b); var c = t * t + left.c * right.c - i; return new S { "
+            + "h = Tanh(c) * Sigmoid(o) + t, c = -(g * c) };"));
         string inPlace = InPlace(Layer(run, "R"));
         // Gates, fields and locals are read, never written: no in-place method is called on a name.
         Assert.DoesNotMatch(@"(?<![\w.)])(i|g|o|a|b|t|c|left\.c|right\.c|left\.h|right\.h)\.\w+_\(", inPlace);

@@ -34,10 +34,12 @@ public class IncrementalTests
     {
         var compilation = GeneratorHarness.Compile(Declarations);
         var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
-        var withUnrelated = compilation.AddSyntaxTrees(Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText("public class Unrelated { public int X; }", GeneratorHarness.ParseOptions, "Unrelated.cs"));
+        var withUnrelated = compilation.AddSyntaxTrees(Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText("public class Unrelated { "
+            + "public int X; }", GeneratorHarness.ParseOptions, "Unrelated.cs"));
         var second = driver.RunGenerators(withUnrelated).GetRunResult();
         // Roslyn re-runs semantic transforms on a new compilation; equal values stop the work there.
-        Assert.All(StepReasons(second, PrLstmGenerator.StepNames.Blocks), reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, reason.ToString()));
+        Assert.All(StepReasons(second, PrLstmGenerator.StepNames.Blocks),
+            reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, reason.ToString()));
         Assert.All(OutputReasons(second), reason => Assert.Equal(IncrementalStepRunReason.Cached, reason));
     }
 
@@ -45,10 +47,12 @@ public class IncrementalTests
     public void EditingACommentOrMovingCodeReEmitsNothing()
     {
         // The parse sees new positions (Modified), but the specs that feed the emitters hold no positions.
-        string moved = "// A new first line moves every declaration down.\n" + Declarations.Replace("var c = Sigmoid(i) * Tanh(g) + Sigmoid(fLeft)", "var c = Sigmoid(i) * Tanh(g) /* note */ + Sigmoid(fLeft)");
+        string moved = "// A new first line moves every declaration down.\n" + Declarations.Replace("var c = Sigmoid(i) * Tanh(g) + "
+            + "Sigmoid(fLeft)", "var c = Sigmoid(i) * Tanh(g) /* note */ + Sigmoid(fLeft)");
         var (_, second) = RunTwice(Declarations, moved);
         Assert.Contains(IncrementalStepRunReason.Modified, StepReasons(second, PrLstmGenerator.StepNames.Blocks));
-        Assert.All(OutputReasons(second), reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, reason.ToString()));
+        Assert.All(OutputReasons(second),
+            reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, reason.ToString()));
     }
 
     [Fact]
@@ -67,7 +71,8 @@ public class IncrementalTests
             [CompositionBlock(GatesFrom = "h")]
             public static partial class SecondMerge
             {
-                public static LstmState Compose(LstmState left, LstmState right, Vec i) => new LstmState { h = Tanh(i), c = left.c + right.c };
+                public static LstmState Compose(LstmState left, LstmState right, Vec i) =>
+                    new LstmState { h = Tanh(i), c = left.c + right.c };
             }
             """;
         var (_, second) = RunTwice(Declarations, Declarations + extra);

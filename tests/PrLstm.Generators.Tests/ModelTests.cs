@@ -32,7 +32,8 @@ public class ModelTests
     public void ModelsHoldNoSymbolsSyntaxOrCompilations()
     {
         string source = TestSources.Repository("examples/FormalLanguages/Models/PrLstmCells.cs");
-        foreach (string step in new[] { PrLstmGenerator.StepNames.States, PrLstmGenerator.StepNames.Blocks, PrLstmGenerator.StepNames.CheckedModels })
+        foreach (string step in new[] { PrLstmGenerator.StepNames.States, PrLstmGenerator.StepNames.Blocks,
+            PrLstmGenerator.StepNames.CheckedModels })
             foreach (object output in Outputs(step, source))
                 AssertNoRoslynObjects(output, step, new HashSet<object>(ReferenceEqualityComparer.Instance));
     }
@@ -40,7 +41,8 @@ public class ModelTests
     private static void AssertNoRoslynObjects(object? value, string path, HashSet<object> seen)
     {
         if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum || !seen.Add(value)) return;
-        Assert.False(value is ISymbol or SyntaxNode or Compilation or SemanticModel or SyntaxTree, $"{path} holds a {value.GetType().Name}");
+        Assert.False(value is ISymbol or SyntaxNode or Compilation or SemanticModel or SyntaxTree,
+            $"{path} holds a {value.GetType().Name}");
         if (value is DiagnosticDescriptor or Microsoft.CodeAnalysis.Text.TextSpan or Microsoft.CodeAnalysis.Text.LinePositionSpan) return;
         if (value is IEnumerable items)
         {
@@ -48,7 +50,8 @@ public class ModelTests
             foreach (object? item in items) AssertNoRoslynObjects(item, $"{path}[{i++}]", seen);
             return;
         }
-        foreach (var property in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract"))
+        foreach (var property in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract"))
             AssertNoRoslynObjects(property.GetValue(value), path + "." + property.Name, seen);
     }
 
@@ -61,9 +64,11 @@ public class ModelTests
         var spec = new LayerSpec(LayerKind.Block, new TypeRef("global::T.B", "T", "B", "class", true), state,
             new[] { "left", "right" }.ToEquatableArray(), new[] { new GateSpec("i", "H") }.ToEquatableArray(), ProjectionKind.Linear,
             new[] { "h" }.ToEquatableArray(), EquatableArray<LocalSpec>.Empty,
-            new[] { new AssignmentSpec("h", body, "h = i + left.m"), new AssignmentSpec("m", new FieldRef(3, "right", "m"), "m = right.m") }.ToEquatableArray(),
+            new[] { new AssignmentSpec("h", body, "h = i + left.m"),
+                new AssignmentSpec("m", new FieldRef(3, "right", "m"), "m = right.m") }.ToEquatableArray(),
             EquatableArray<string>.Empty);
-        var locations = new LayerLocations(null, null, null, null, new LocationInfo?[] { null }.ToEquatableArray(), new LocationInfo?[4].ToEquatableArray());
+        var locations = new LayerLocations(null, null, null, null, new LocationInfo?[] { null }.ToEquatableArray(),
+            new LocationInfo?[4].ToEquatableArray());
 
         var result = LayerChecks.Check(new ParsedLayer(spec, locations, EquatableArray<DiagnosticInfo>.Empty, null));
 

@@ -9,7 +9,8 @@ namespace PrLstm.Generators.Tests;
 public class PlanTests
 {
     /// <summary>The checked layer of the block B declared with this body (through the real parse and check).</summary>
-    private static CheckedLayer Checked(string body, string gates = "Vec i, Vec g, Vec o, Vec a, Vec b", string attribute = "GatesFrom = \"h\"")
+    private static CheckedLayer Checked(string body, string gates = "Vec i, Vec g, Vec o, Vec a, Vec b",
+        string attribute = "GatesFrom = \"h\"")
     {
         var run = GeneratorHarness.Run(TestSources.WithState($$"""
             [CompositionBlock({{attribute}})]
@@ -27,7 +28,8 @@ public class PlanTests
 
     /// <summary>The value of a local, or of a field when no local has that name.</summary>
     private static Node Value(LayerPlan plan, string target) =>
-        (plan.Statements.FirstOrDefault(s => s.Target == target && s.Kind == StatementKind.Local) ?? plan.Statements.Single(s => s.Target == target)).Value;
+        (plan.Statements.FirstOrDefault(s => s.Target == target && s.Kind == StatementKind.Local)
+            ?? plan.Statements.Single(s => s.Target == target)).Value;
 
     private static Node Field(LayerPlan plan, string field) =>
         plan.Statements.Single(s => s.Target == field && s.Kind == StatementKind.Field).Value;
@@ -45,7 +47,8 @@ public class PlanTests
     [Fact]
     public void LoweringFoldsNumbersDropsIdentityAndKeepsNumberLocalsOutOfTheStatements()
     {
-        var plan = Passes.Lower(Checked("var k = 0.5; var m = k * 2.0 - 3.0; var t = Identity(i) * m; return new S { h = -(-t), c = t / k };"), inPlace: false);
+        var plan = Passes.Lower(Checked("var k = 0.5; var m = k * 2.0 - 3.0; var t = Identity(i) * m; return new S { h = -(-t), c = t / k "
+            + "};"), inPlace: false);
         Assert.Equal(new[] { "t", "h", "c" }, plan.Statements.Select(s => s.Target));
         Assert.Equal("Multiply(i, -2)", Show(Value(plan, "t")));
         Assert.Equal("Negate(Negate(t))", Show(Value(plan, "h")));
@@ -56,7 +59,8 @@ public class PlanTests
     [Fact]
     public void AddProductOnlyForThreeTensors()
     {
-        var plan = Passes.FuseAddProduct(Passes.Lower(Checked("var t = left.c + i * g; var u = 2.0 * i + left.c; return new S { h = i * g + t, c = u + t };"), inPlace: false));
+        var plan = Passes.FuseAddProduct(Passes.Lower(Checked("var t = left.c + i * g; var u = 2.0 * i + left.c; return new S { h = i * g "
+            + "+ t, c = u + t };"), inPlace: false));
         Assert.Equal("AddProduct(left.c, i, g)", Show(Value(plan, "t")));
         Assert.Equal("Add(Multiply(2, i), left.c)", Show(Value(plan, "u")));
         Assert.Equal("AddProduct(t, i, g)", Show(Value(plan, "h")));
@@ -67,7 +71,8 @@ public class PlanTests
     public void GateActivationsAreNamedPerRunOfAdjacentGatesUsedOnlyThroughThem()
     {
         // o, a, b: only Sigmoid, adjacent; i: also read bare; g: Tanh alone (a run of one stays inline).
-        var plan = Passes.Plan(Checked("var c = Sigmoid(i) * i + Tanh(g) * Sigmoid(o) + Sigmoid(a) * Sigmoid(b); return new S { h = Sigmoid(o) * c, c = c };"), inPlace: false);
+        var plan = Passes.Plan(Checked("var c = Sigmoid(i) * i + Tanh(g) * Sigmoid(o) + Sigmoid(a) * Sigmoid(b); return new S { h = "
+            + "Sigmoid(o) * c, c = c };"), inPlace: false);
         var run = Assert.Single(plan.Runs);
         Assert.Equal(Op.Sigmoid, run.Activation);
         Assert.Equal(new[] { 2, 3, 4 }, run.Gates);
@@ -91,14 +96,16 @@ public class PlanTests
     [Fact]
     public void WithoutAGradientEveryGateUsedThroughOneActivationIsActivatedInPlace()
     {
-        var plan = Passes.Plan(Checked("var c = Sigmoid(i) * Tanh(g) + Sigmoid(a) * left.c; return new S { h = Sigmoid(o) * Tanh(c), c = c };", gates: "Vec i, Vec g, Vec o, Vec a"), inPlace: true);
+        var plan = Passes.Plan(Checked("var c = Sigmoid(i) * Tanh(g) + Sigmoid(a) * left.c; return new S { h = Sigmoid(o) * Tanh(c), c = "
+            + "c };", gates: "Vec i, Vec g, Vec o, Vec a"), inPlace: true);
         Assert.True(plan.ActivateAllInPlace);
         Assert.Equal(new Op?[] { Op.Sigmoid, Op.Tanh, Op.Sigmoid, Op.Sigmoid }, plan.Gates.Select(g => g.Activation));
         Assert.Equal("AddProduct*(Multiply(Sigmoid[i], Tanh[g]), Sigmoid[a], left.c)", Show(Value(plan, "c")));
         Assert.Equal("Multiply*(Tanh(c), Sigmoid[o])", Show(Value(plan, "h")));
 
         // A parameter-free projection is the caller's tensor: never activated in place.
-        var identity = Passes.Plan(Checked("return new S { h = Sigmoid(i), c = Tanh(g) * left.c };", gates: "[Size(\"H\")] Vec i, [Size(\"H\")] Vec g",
+        var identity = Passes.Plan(Checked("return new S { h = Sigmoid(i), c = Tanh(g) * left.c };", gates: "[Size(\"H\")] Vec i, "
+            + "[Size(\"H\")] Vec g",
             attribute: "GatesFrom = \"h\", Projection = GateProjection.Identity"), inPlace: true);
         Assert.False(identity.ActivateAllInPlace);
     }
@@ -106,13 +113,16 @@ public class PlanTests
     [Fact]
     public void InPlaceWritesOnlyIntoOwnedTemporariesAndNeverWithAGradient()
     {
-        string body = "var t = Sigmoid(a) * Sigmoid(b); var c = t * t + left.c * right.c - i; return new S { h = Tanh(c) * Sigmoid(o) + t, c = -(g * c) + 1.0 - (2.0 - t * g) };";
+        string body = "var t = Sigmoid(a) * Sigmoid(b); var c = t * t + left.c * right.c - i; return new S { h = Tanh(c) * Sigmoid(o) + "
+            + "t, c = -(g * c) + 1.0 - (2.0 - t * g) };";
         var inPlace = Passes.Plan(Checked(body), inPlace: true);
         var nodes = inPlace.Statements.SelectMany(s => Passes.Walk(s.Value)).ToList();
         Assert.Contains(nodes, n => n.InPlace);
         foreach (var node in nodes.Where(n => n.InPlace))
-            Assert.True(node.Inputs[0].Owned || (node.Op == Op.Subtract && node.Inputs[0].IsScalar && node.Inputs[1].Owned), node.ToString());
-        Assert.All(nodes.Where(n => n.Op is Op.Gate or Op.Field or Op.Local or Op.GateActivation or Op.Constant), n => Assert.False(n.Owned));
+            Assert.True(node.Inputs[0].Owned || (node.Op == Op.Subtract && node.Inputs[0].IsScalar && node.Inputs[1].Owned),
+                node.ToString());
+        Assert.All(nodes.Where(n => n.Op is Op.Gate or Op.Field or Op.Local or Op.GateActivation or Op.Constant),
+            n => Assert.False(n.Owned));
         Assert.Contains("Subtract*(2, Multiply(t, g))", Show(Field(inPlace, "c")));
 
         var differentiable = Passes.Plan(Checked(body), inPlace: false);

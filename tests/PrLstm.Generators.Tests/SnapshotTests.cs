@@ -35,7 +35,8 @@ public class SnapshotTests
     [Fact]
     public void CompositionVariants()
     {
-        var run = GeneratorHarness.Run(TestSources.Repository("examples/FormalLanguages/Models/PrLstmCells.cs"), TestSources.Repository("examples/FormalLanguages/Models/VariantCells.cs"));
+        var run = GeneratorHarness.Run(TestSources.Repository("examples/FormalLanguages/Models/PrLstmCells.cs"),
+            TestSources.Repository("examples/FormalLanguages/Models/VariantCells.cs"));
         Assert.Empty(run.CompilationErrors);
         Assert.Empty(run.GeneratorDiagnostics);
         Snapshot.Verify(run);
@@ -84,6 +85,7 @@ public class SnapshotTests
         Assert.Contains("var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));", merge);
         Assert.Contains("var sigmoidFLeft = chunks[3];", merge);
         Assert.Contains("var sigmoidFRight = chunks[4];", merge);
-        Assert.DoesNotContain("cuda", string.Concat(run.Result.Results[0].GeneratedSources.Select(s => s.SourceText.ToString())), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("cuda", string.Concat(run.Result.Results[0].GeneratedSources.Select(s => s.SourceText.ToString())),
+            StringComparison.OrdinalIgnoreCase);
     }
 }

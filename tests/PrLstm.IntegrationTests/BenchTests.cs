@@ -9,7 +9,8 @@ public class BenchTests
     [Fact]
     public void BenchMeasuresEveryImplementationAndWritesTheRecordSchema()
     {
-        var settings = new Bench.Settings(new long[] { 8 }, new long[] { 1, 2 }, new long[] { 4, 5 }, new[] { "forward", "train" }, Bench.Implementations, 1, 2000, 8);
+        var settings = new Bench.Settings(new long[] { 8 }, new long[] { 1, 2 }, new long[] { 4, 5 }, new[] { "forward", "train" },
+            Bench.Implementations, 1, 2000, 8);
         var records = Bench.Run(settings, _ => { });
 
         Assert.Equal("matmul-peak", records[0].impl);
@@ -30,7 +31,8 @@ public class BenchTests
             Bench.WriteJson(path, records);
             using var json = JsonDocument.Parse(File.ReadAllText(path));
             foreach (var element in json.RootElement.EnumerateArray())
-                Assert.Equal(new[] { "impl", "mode", "B", "T", "H", "median_ms", "gflops", "peak_mb" }, element.EnumerateObject().Select(p => p.Name));
+                Assert.Equal(new[] { "impl", "mode", "B", "T", "H", "median_ms", "gflops", "peak_mb" }, element.EnumerateObject()
+                    .Select(p => p.Name));
         }
         finally
         {
@@ -56,8 +58,10 @@ public class BenchTests
                 }
         Assert.Equal(3 * 2 * 2, result.Records.Count);
         var targets = StreamBench.Targets(result, settings);
-        Assert.Contains(targets, line => line.StartsWith("7. stream, B=2: time per token at t=1,000 / t=3 = ") && !line.Contains("not measured"));
-        Assert.Contains(targets, line => line.StartsWith("9. recomputing FinalState / stream, B=1, t=1,000: ") && !line.Contains("not measured"));
+        Assert.Contains(targets, line => line.StartsWith("7. stream, B=2: time per token at t=1,000 / t=3 = ")
+            && !line.Contains("not measured"));
+        Assert.Contains(targets, line => line.StartsWith("9. recomputing FinalState / stream, B=1, t=1,000: ")
+            && !line.Contains("not measured"));
 
         string folder = Directory.CreateTempSubdirectory("prlstm-bench-plots").FullName;
         try

@@ -22,7 +22,8 @@ public class BenchmarkYardstickTests
             var x = randn(new[] { 2, length, 3L }, dtype: ScalarType.Float64);
             var expected = model.forward(x);
             TestModels.AssertClose(handwritten.forward(x), expected, 1e-10, 1e-10, $"hand-written tree, T = {length}");
-            TestModels.AssertClose(NaiveScan.Prefix(model.Encode(x), model.Combine).h, expected, 1e-10, 1e-10, $"naive recursion, T = {length}");
+            TestModels.AssertClose(NaiveScan.Prefix(model.Encode(x), model.Combine).h, expected, 1e-10, 1e-10, $"naive recursion, T = "
+                + $"{length}");
         }
     }
 

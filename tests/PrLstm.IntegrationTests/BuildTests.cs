@@ -9,7 +9,13 @@ public class BuildTests
 
     private static (int ExitCode, string Output) Msbuild(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Root };
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Root
+        };
         start.ArgumentList.Add("msbuild");
         foreach (string arg in args) start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
@@ -32,7 +38,8 @@ public class BuildTests
     [Fact]
     public void AnUnknownBackendIsAOneLineError()
     {
-        var (exitCode, output) = Msbuild("src/PrLstm.Runtime", "-t:PrLstmCheckTorchBackend", "-p:PrLstmTorchBackend=rocm", "-nologo", "-v:q");
+        var (exitCode, output) = Msbuild("src/PrLstm.Runtime", "-t:PrLstmCheckTorchBackend", "-p:PrLstmTorchBackend=rocm", "-nologo",
+            "-v:q");
         Assert.NotEqual(0, exitCode);
         Assert.Contains("PrLstmTorchBackend is 'rocm'; use cpu (TorchSharp-cpu) or cuda", output);
     }

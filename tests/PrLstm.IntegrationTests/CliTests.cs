@@ -18,7 +18,8 @@ public class CliTests
         return new ConsoleCapture.Outcome(process.ExitCode, output.Result, error.Result);
     }
 
-    private static void AssertUserError(ConsoleCapture.Outcome outcome, string message) => ConsoleCapture.AssertOneLineError(outcome, message);
+    private static void AssertUserError(ConsoleCapture.Outcome outcome, string message)
+        => ConsoleCapture.AssertOneLineError(outcome, message);
 
     private static string TempFolder() => Directory.CreateTempSubdirectory("prlstm-cli").FullName;
 
@@ -38,10 +39,12 @@ public class CliTests
             Assert.Equal(5, root.GetProperty("length").GetInt32());
             var input = root.GetProperty("input").EnumerateArray().Select(e => e.GetInt32()).ToArray();
             Assert.Equal(5, input.Length);
-            Assert.Equal(new[] { input.Sum() % 2 }, root.GetProperty("target").EnumerateArray().Select(e => e.GetInt32())); // a list even for one output
+            // a list even for one output
+            Assert.Equal(new[] { input.Sum() % 2 }, root.GetProperty("target").EnumerateArray().Select(e => e.GetInt32()));
             Assert.Equal(new[] { 1 }, root.GetProperty("mask").EnumerateArray().Select(e => e.GetInt32()));
         }
-        Assert.Equal(outcome.Output, Prlstm("sample", "--task", "parity_check", "--length", "5", "--count", "3", "--seed", "4", "--json").Output);
+        Assert.Equal(outcome.Output, Prlstm("sample", "--task", "parity_check", "--length", "5", "--count", "3", "--seed", "4", "--json")
+            .Output);
     }
 
     [Fact]
@@ -61,7 +64,8 @@ public class CliTests
         AssertUserError(Prlstm("sample", "--task", "parity"), "unknown task 'parity'");
         AssertUserError(Prlstm("sample", "--task", "parity_check", "--length", "0"), "--length must be between 1 and 1000000, not 0");
         AssertUserError(Prlstm("train", "--task", "parity_check", "--model", "gpt", "--steps", "1"), "unknown model 'gpt'");
-        AssertUserError(Prlstm("train", "--task", "parity_check", "--steps", "1", "--out", "/proc/prlstm-cannot-write"), "cannot write to '/proc/prlstm-cannot-write'");
+        AssertUserError(Prlstm("train", "--task", "parity_check", "--steps", "1", "--out", "/proc/prlstm-cannot-write"),
+            "cannot write to '/proc/prlstm-cannot-write'");
         AssertUserError(Prlstm("eval", "--checkpoint", "/nonexistent/run"), "There is no checkpoint folder '/nonexistent/run'");
         AssertUserError(Prlstm("train", "--task", "parity_check", "--steps", "1", "--eval-lengths", "50-40"), "ranges go upwards");
         Assert.NotEqual(0, Prlstm("train").ExitCode); // --task is required: System.CommandLine's own message
@@ -71,12 +75,14 @@ public class CliTests
     public void TrainEvalPredictAndResumeWorkEndToEnd()
     {
         string folder = TempFolder();
-        string[] tiny = { "--task", "parity_check", "--model", "pr-lstm", "--hidden", "8", "--batch-size", "8", "--log-every", "10", "--checkpoint-every", "10",
+        string[] tiny = { "--task", "parity_check", "--model", "pr-lstm", "--hidden", "8", "--batch-size", "8", "--log-every", "10",
+            "--checkpoint-every", "10",
             "--eval-lengths", "41,44", "--eval-batches", "1", "--eval-batch-size", "8", "--out", folder };
 
         var train = Prlstm(new[] { "train", "--steps", "20" }.Concat(tiny).ToArray());
         Assert.True(train.ExitCode == 0, train.Error);
-        foreach (string file in new[] { "checkpoint.json", "results.json", "results.md", "accuracy_parity_check.png", "training_parity_check.png" })
+        foreach (string file in new[] { "checkpoint.json", "results.json", "results.md", "accuracy_parity_check.png",
+            "training_parity_check.png" })
             Assert.True(File.Exists(Path.Combine(folder, file)), file + " is missing");
         Assert.Contains("network score", train.Output);
 
@@ -106,7 +112,8 @@ public class CliTests
             Assert.Equal(1, result.RootElement.GetProperty("expected")[0].GetInt32());
         }
 
-        AssertUserError(Prlstm("predict", "--checkpoint", folder, "--input", "01a1"), "'a' at position 3 is not in the alphabet of parity_check");
+        AssertUserError(Prlstm("predict", "--checkpoint", folder, "--input", "01a1"), "'a' at position 3 is not in the alphabet of "
+            + "parity_check");
 
         File.WriteAllText(Path.Combine(folder, "checkpoint.json"), "{ broken");
         AssertUserError(Prlstm("predict", "--checkpoint", folder, "--input", "01"), "is not a valid checkpoint");
@@ -116,7 +123,8 @@ public class CliTests
     private static string TinyRun(string task, string model)
     {
         string folder = TempFolder();
-        var train = Prlstm("train", "--task", task, "--model", model, "--hidden", "8", "--batch-size", "4", "--steps", "3", "--log-every", "1",
+        var train = Prlstm("train", "--task", task, "--model", model, "--hidden", "8", "--batch-size", "4", "--steps", "3", "--log-every",
+            "1",
             "--eval-lengths", "none", "--out", folder);
         Assert.True(train.ExitCode == 0, train.Error);
         return folder;
@@ -128,8 +136,15 @@ public class CliTests
     /// </summary>
     private static (string[] Lines, int ExitCode, string Error) Stream(string folder, string input, params string[] extra)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "prlstm.dll"), "predict", "--checkpoint", folder, "--stream", "--json" }.Concat(extra))
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false
+        };
+        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "prlstm.dll"), "predict", "--checkpoint", folder, "--stream",
+            "--json" }.Concat(extra))
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
@@ -183,7 +198,8 @@ public class CliTests
             Assert.Equal(b.Length, a.Length);
             for (int t = 0; t < a.Length; t++)
                 for (int c = 0; c < a[t].Length; c++)
-                    Assert.True(Math.Abs(a[t][c] - b[t][c]) <= 1e-4, $"prefix {symbols[..n]}, slot {t}, class {c}: {a[t][c]} streamed, {b[t][c]} by predict --input");
+                    Assert.True(Math.Abs(a[t][c] - b[t][c]) <= 1e-4, $"prefix {symbols[..n]}, slot {t}, class {c}: {a[t][c]} streamed, "
+                        + $"{b[t][c]} by predict --input");
         }
     }
 
@@ -220,8 +236,10 @@ public class CliTests
     {
         string folder = TempFolder();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "prlstm.dll"), "train", "--task", "even_pairs", "--model", "lstm", "--hidden", "8",
-                     "--batch-size", "8", "--steps", "100000000", "--log-every", "20", "--checkpoint-every", "1000000", "--eval-lengths", "none", "--out", folder })
+        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "prlstm.dll"), "train", "--task", "even_pairs", "--model",
+            "lstm", "--hidden", "8",
+                     "--batch-size", "8", "--steps", "100000000", "--log-every", "20", "--checkpoint-every", "1000000", "--eval-lengths",
+                         "none", "--out", folder })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         // Wait for the first progress line: training is under way.
@@ -247,7 +265,8 @@ public class CliTests
     public void CompareKeepsFinishedRunsWhenRunAgain()
     {
         string folder = TempFolder();
-        string[] args = { "compare", "--tasks", "even_pairs", "--models", "lstm,rnn", "--steps", "10", "--hidden", "4", "--batch-size", "4", "--log-every", "5",
+        string[] args = { "compare", "--tasks", "even_pairs", "--models", "lstm,rnn", "--steps", "10", "--hidden", "4", "--batch-size",
+            "4", "--log-every", "5",
             "--eval-lengths", "41", "--eval-batches", "1", "--eval-batch-size", "4", "--out", folder };
         var first = Prlstm(args);
         Assert.True(first.ExitCode == 0, first.Error);

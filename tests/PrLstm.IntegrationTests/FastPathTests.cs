@@ -29,7 +29,8 @@ public class FastPathTests
             var x = randn(new[] { 3, length, TestModels.InputSize }, dtype: dtype);
             var expected = naive.Forward(x);
             TestModels.AssertClose(model.forward(x), expected, rtol, atol, $"no-grad output, T = {length}");
-            TestModels.AssertClose(TestModels.Final(model, x), expected.select(1, length - 1), rtol, atol, $"no-grad final state, T = {length}");
+            TestModels.AssertClose(TestModels.Final(model, x), expected.select(1, length - 1), rtol, atol, $"no-grad final state, T = "
+                + $"{length}");
         }
     }
 
@@ -64,7 +65,8 @@ public class FastPathTests
     public void AddProductIsSumPlusProduct()
     {
         using var scope = NewDisposeScope();
-        var (s, a, b) = (randn(4, 5, dtype: ScalarType.Float64), randn(4, 5, dtype: ScalarType.Float64), randn(4, 5, dtype: ScalarType.Float64));
+        var (s, a, b) = (randn(4, 5, dtype: ScalarType.Float64), randn(4, 5, dtype: ScalarType.Float64),
+            randn(4, 5, dtype: ScalarType.Float64));
         TestModels.AssertClose(Elementwise.AddProduct(s, a, b), s + a * b, 1e-15, 1e-15, "sum + a ⊙ b");
     }
 
@@ -95,7 +97,8 @@ public class FastPathTests
         Assert.True(TestModels.Identical(result.detach(), expected), "differentiable path");
         var weights = arange(result.numel(), dtype: ScalarType.Float64).reshape(result.shape);
         (result * weights).sum().backward();
-        Assert.True(TestModels.Identical(cat(tracked.Select(t => t.grad!).ToArray(), 1), weights.slice(1, 0, evenLength + oddLength, 2)), "gradient of the even parts");
+        Assert.True(TestModels.Identical(cat(tracked.Select(t => t.grad!).ToArray(), 1), weights.slice(1, 0, evenLength + oddLength, 2)),
+            "gradient of the even parts");
     }
 }
 
@@ -130,14 +133,16 @@ public class CpuChunkingTests
                 using (no_grad())
                 {
                     TestModels.AssertClose(model.forward(x), expected, 1e-10, 1e-10, $"no-grad output, T = {length}, budget {budget}");
-                    TestModels.AssertClose(TestModels.Final(model, x), expected.select(1, length - 1), 1e-10, 1e-10, $"final state, T = {length}, budget {budget}");
+                    TestModels.AssertClose(TestModels.Final(model, x), expected.select(1, length - 1), 1e-10, 1e-10, $"final state, T = "
+                        + $"{length}, budget {budget}");
                 }
                 var split = NumericsTests.Gradients(model, x, probe, model.forward);
                 TestModels.SetScanOptions(model, whole);
                 var unsplit = NumericsTests.Gradients(model, x, probe, model.forward);
                 TestModels.AssertClose(split.Output, expected, 1e-10, 1e-10, $"output with gradient, T = {length}, budget {budget}");
                 foreach (var name in unsplit.Grads.Keys)
-                    TestModels.AssertClose(split.Grads[name], unsplit.Grads[name], 1e-10, 1e-10, $"gradient of {name}, T = {length}, budget {budget}");
+                    TestModels.AssertClose(split.Grads[name], unsplit.Grads[name], 1e-10, 1e-10, $"gradient of {name}, T = {length}, "
+                        + $"budget {budget}");
             }
         }
     }
@@ -154,7 +159,8 @@ public class CpuChunkingTests
             var pieces = new SymbolicCombine();
             var leaves = SymbolicState.Leaves(length);
             Assert.Equal(expected.Items, TreeScan.Prefix(leaves, new InParts<SymbolicState, SymbolicCombine>(pieces, 1)).Items);
-            Assert.Equal(expectedFinal.Items, PrLstm.Runtime.Schedule.Reduce.Final(leaves, new InParts<SymbolicState, SymbolicCombine>(new SymbolicCombine(), 1)).Items);
+            Assert.Equal(expectedFinal.Items,
+                PrLstm.Runtime.Schedule.Reduce.Final(leaves, new InParts<SymbolicState, SymbolicCombine>(new SymbolicCombine(), 1)).Items);
             Assert.Equal(whole.Applications, pieces.Applications);
             Assert.Equal(whole.Applications, pieces.Calls);
         }

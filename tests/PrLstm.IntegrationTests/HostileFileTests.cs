@@ -65,7 +65,8 @@ public class HostileFileTests
     private static readonly Lazy<string> Pristine = new(() =>
     {
         string folder = Directory.CreateTempSubdirectory("prlstm-hostile").FullName;
-        var train = ConsoleCapture.Prlstm("train", "--task", "parity_check", "--model", "pr-lstm", "--hidden", "4", "--batch-size", "4", "--steps", "2",
+        var train = ConsoleCapture.Prlstm("train", "--task", "parity_check", "--model", "pr-lstm", "--hidden", "4", "--batch-size", "4",
+            "--steps", "2",
             "--log-every", "1", "--checkpoint-every", "1", "--eval-lengths", "none", "--out", folder);
         Assert.True(train.ExitCode == 0, train.Error);
         return folder;
@@ -138,7 +139,8 @@ public class HostileFileTests
         else entry[field] = JsonNode.Parse(jsonValue);
     });
 
-    /// <summary>Rewrites the weights file through the library's own writer with edited tensors or metadata: a well-formed file that does not fit.</summary>
+    /// <summary>Rewrites the weights file through the library's own writer with edited tensors or metadata: a well-formed file that does
+    /// not fit.</summary>
     private static Mutation Tensors(Action<Dictionary<string, Tensor>, Dictionary<string, string>> edit) => folder =>
     {
         using var scope = NewDisposeScope();
@@ -195,7 +197,8 @@ public class HostileFileTests
         yield return new("hidden overflow", Field("Config.Hidden", "99999999999"), "is not a valid checkpoint");
         yield return new("hidden fraction", Field("Config.Hidden", "4.5"), "is not a valid checkpoint");
         yield return new("hidden string", Field("Config.Hidden", "\"4\""), "is not a valid checkpoint");
-        yield return new("hidden mismatch", Field("Config.Hidden", "8"), "'core.encoder.gates.weight' has shape [12, 3] in the file but [24, 3] in the model");
+        yield return new("hidden mismatch", Field("Config.Hidden", "8"), "'core.encoder.gates.weight' has shape [12, 3] in the file but "
+            + "[24, 3] in the model");
         yield return new("layers negative", Field("Config.Layers", "-1"), "Config.Layers -1 is outside");
         yield return new("layers huge", Field("Config.Layers", "100000"), "Config.Layers 100000 is outside");
         yield return new("layers mismatch", Field("Config.Layers", "2"), "missing 'core.refinements.1.");
@@ -231,13 +234,20 @@ public class HostileFileTests
         yield return new("weights json", Field("WeightsFile", "\"checkpoint.json\""), "WeightsFile 'checkpoint.json' is not a name");
         yield return new("weights empty", Field("WeightsFile", "\"\""), "WeightsFile '' is not a name");
         yield return new("weights null", Field("WeightsFile", "null"), "is not a valid checkpoint");
-        yield return new("weights absent", Field("WeightsFile", "\"weights-00000099.safetensors\""), "names the weights file 'weights-00000099.safetensors', which is not in the folder");
-        yield return new("weights previous", Field("WeightsFile", "\"weights-00000001.safetensors\""), "its metadata says step '1' but checkpoint.json says '2'");
+        yield return new("weights absent", Field("WeightsFile", "\"weights-00000099.safetensors\""), "names the weights file "
+            + "'weights-00000099.safetensors', which is not in the folder");
+        yield return new("weights previous", Field("WeightsFile", "\"weights-00000001.safetensors\""), "its metadata says step '1' but "
+            + "checkpoint.json says '2'");
         // History, the open window, the time.
         yield return new("history null", Field("History", "null"), "is not a valid checkpoint");
-        yield return new("history order", Field("History", "[{\"Step\":2,\"Loss\":0.7,\"Accuracy\":0.5,\"StepsPerSecond\":1},{\"Step\":1,\"Loss\":0.7,\"Accuracy\":0.5,\"StepsPerSecond\":1}]"), "History has an entry after step 2");
-        yield return new("history beyond", Field("History", "[{\"Step\":9,\"Loss\":0.7,\"Accuracy\":0.5,\"StepsPerSecond\":1}]"), "History has an entry after step 0");
-        yield return new("history accuracy", Field("History", "[{\"Step\":1,\"Loss\":0.7,\"Accuracy\":2,\"StepsPerSecond\":1}]"), "History has an entry");
+        yield return new("history order",
+            Field("History",
+                "[{\"Step\":2,\"Loss\":0.7,\"Accuracy\":0.5,\"StepsPerSecond\":1},"
+                    + "{\"Step\":1,\"Loss\":0.7,\"Accuracy\":0.5,\"StepsPerSecond\":1}]"), "History has an entry after step 2");
+        yield return new("history beyond", Field("History", "[{\"Step\":9,\"Loss\":0.7,\"Accuracy\":0.5,\"StepsPerSecond\":1}]"),
+            "History has an entry after step 0");
+        yield return new("history accuracy", Field("History", "[{\"Step\":1,\"Loss\":0.7,\"Accuracy\":2,\"StepsPerSecond\":1}]"),
+            "History has an entry");
         yield return new("history entry null", Field("History", "[null]"), "History has an entry");
         yield return new("history missing field", Field("History", "[{\"Step\":1}]"), "is not a valid checkpoint");
         yield return new("window negative", Field("OpenWindow", "{\"Item1\":-5,\"Item2\":0,\"Item3\":0}"), "OpenWindow (-5 steps");
@@ -246,17 +256,26 @@ public class HostileFileTests
         // The weights file: its length field and header.
         yield return new("weights empty file", Bytes(_ => Array.Empty<byte>()), "shorter than the 8-byte header length");
         yield return new("weights 7 bytes", Bytes(f => f[..7]), "shorter than the 8-byte header length");
-        yield return new("header length 2^63", Bytes(f => BitConverter.GetBytes(1UL << 63).Concat(f[8..]).ToArray()), "over the format's limit");
-        yield return new("header length max", Bytes(f => BitConverter.GetBytes(ulong.MaxValue).Concat(f[8..]).ToArray()), "over the format's limit");
-        yield return new("header length over limit", Bytes(f => BitConverter.GetBytes(100_000_001UL).Concat(f[8..]).ToArray()), "over the format's limit");
-        yield return new("header length past end", Bytes(f => BitConverter.GetBytes((ulong)f.Length).Concat(f[8..]).ToArray()), "its header claims");
-        yield return new("header length zero", Bytes(f => BitConverter.GetBytes(0UL).Concat(f[8..]).ToArray()), "its header is not a JSON object");
+        yield return new("header length 2^63", Bytes(f => BitConverter.GetBytes(1UL << 63).Concat(f[8..]).ToArray()), "over the format's "
+            + "limit");
+        yield return new("header length max", Bytes(f => BitConverter.GetBytes(ulong.MaxValue).Concat(f[8..]).ToArray()),
+            "over the format's limit");
+        yield return new("header length over limit", Bytes(f => BitConverter.GetBytes(100_000_001UL).Concat(f[8..]).ToArray()),
+            "over the format's limit");
+        yield return new("header length past end", Bytes(f => BitConverter.GetBytes((ulong)f.Length).Concat(f[8..]).ToArray()),
+            "its header claims");
+        yield return new("header length zero", Bytes(f => BitConverter.GetBytes(0UL).Concat(f[8..]).ToArray()), "its header is not a JSON "
+            + "object");
         yield return new("header cut", Bytes(f => BitConverter.GetBytes(20UL).Concat(f[8..]).ToArray()), "its header is not a JSON object");
         yield return new("header not json", Bytes(f => Join("not json at all", Split(f).Data)), "its header is not a JSON object");
         yield return new("header array", Bytes(f => Join("[1, 2]", Split(f).Data)), "its header is not a JSON object");
-        yield return new("header nul padding", Bytes(f => Join(Split(f).Header.ToJsonString() + "\0\0\0", Split(f).Data)), "its header is not a JSON object");
-        yield return new("header not utf8", Bytes(f => BitConverter.GetBytes(4UL).Concat(new byte[] { (byte)'{', 0xff, 0xfe, (byte)'}' }).Concat(Split(f).Data).ToArray()), "its header is not a JSON object");
-        yield return new("header deep", Bytes(f => Join("{\"a\":" + new string('[', 3000) + new string(']', 3000) + "}", Split(f).Data)), "its header is not a JSON object");
+        yield return new("header nul padding", Bytes(f => Join(Split(f).Header.ToJsonString() + "\0\0\0", Split(f).Data)),
+            "its header is not a JSON object");
+        yield return new("header not utf8",
+            Bytes(f => BitConverter.GetBytes(4UL).Concat(new byte[] { (byte)'{', 0xff, 0xfe, (byte)'}' }).Concat(Split(f).Data).ToArray()),
+                "its header is not a JSON object");
+        yield return new("header deep", Bytes(f => Join("{\"a\":" + new string('[', 3000) + new string(']', 3000) + "}", Split(f).Data)),
+            "its header is not a JSON object");
         yield return new("header duplicate name", Bytes(f =>
         {
             var (header, data) = Split(f);
@@ -264,7 +283,9 @@ public class HostileFileTests
             string bias = $"\"{Bias}\":" + header[Bias]!.ToJsonString();
             return Join(text[..^1] + "," + bias + "}", data);
         }), "its header is not a JSON object");
-        yield return new("header no tensors", Header((h, _) => { foreach (var key in h.Select(kv => kv.Key).Where(k => k != "__metadata__").ToList()) h.Remove(key); }), "its tensors cover 0 bytes of data");
+        yield return new("header no tensors",
+            Header((h, _) => { foreach (var key in h.Select(kv => kv.Key).Where(k => k != "__metadata__").ToList()) h.Remove(key); }),
+                "its tensors cover 0 bytes of data");
         // One tensor's entry: every field, every type, the extremes.
         yield return new("entry number", Header((h, _) => h[Bias] = 5), $"tensor '{Bias}' is not a JSON object");
         yield return new("entry unknown field", Entry(Bias, "offset", "0"), $"tensor '{Bias}' has an unknown field 'offset'");
@@ -291,13 +312,15 @@ public class HostileFileTests
         yield return new("offsets negative", Entry(Bias, "data_offsets", "[-64, 0]"), "which are not all non-negative integers");
         yield return new("offsets reversed", Entry(Bias, "data_offsets", "[64, 0]"), $"tensor '{Bias}' has byte range [64, 0]");
         yield return new("offsets near 2^63", Entry(Bias, "data_offsets", "[9223372036854775759, 9223372036854775807]"), "leaves a hole");
-        yield return new("offsets beyond long", Entry(Bias, "data_offsets", "[0, 18446744073709551615]"), "which are not all non-negative integers");
+        yield return new("offsets beyond long", Entry(Bias, "data_offsets", "[0, 18446744073709551615]"), "which are not all non-negative "
+            + "integers");
         yield return new("offsets strings", Entry(Bias, "data_offsets", "[\"0\", \"64\"]"), "which are not all non-negative integers");
         // The ranges together: overlaps, holes, what is left over.
         yield return new("ranges overlap", Header((h, _) =>
         {
             var entries = h.Where(kv => kv.Key != "__metadata__").Select(kv => kv.Value!.AsObject()).ToList();
-            var same = entries.GroupBy(e => e["data_offsets"]![1]!.GetValue<long>() - e["data_offsets"]![0]!.GetValue<long>()).First(g => g.Count() > 1).ToList();
+            var same = entries.GroupBy(e => e["data_offsets"]![1]!.GetValue<long>() - e["data_offsets"]![0]!.GetValue<long>())
+                .First(g => g.Count() > 1).ToList();
             same[1]["data_offsets"] = same[0]["data_offsets"]!.DeepClone(); // two tensors on the same bytes, others left out
         }), "overlaps the tensor before it");
         yield return new("ranges hole", Header((h, data) =>
@@ -315,36 +338,52 @@ public class HostileFileTests
         yield return new("data truncated half", Bytes(f => f[..(f.Length / 2 + 200)]), "its tensors need");
         // Metadata.
         yield return new("metadata not object", Header((h, _) => h["__metadata__"] = 3), "its __metadata__ entry is not a JSON object");
-        yield return new("metadata not string", Header((h, _) => h["__metadata__"]!["task"] = 3), "its __metadata__ entry 'task' is not a string");
+        yield return new("metadata not string", Header((h, _) => h["__metadata__"]!["task"] = 3), "its __metadata__ entry 'task' is not a "
+            + "string");
         yield return new("metadata missing", Header((h, _) => h.Remove("__metadata__")), "its metadata has no 'task'");
-        yield return new("metadata task", Header((h, _) => h["__metadata__"]!["task"] = "even_pairs"), "its metadata says task 'even_pairs' but checkpoint.json says 'parity_check'");
+        yield return new("metadata task", Header((h, _) => h["__metadata__"]!["task"] = "even_pairs"), "its metadata says task "
+            + "'even_pairs' but checkpoint.json says 'parity_check'");
         yield return new("metadata model", Header((h, _) => h["__metadata__"]!["model"] = "lstm"), "its metadata says model 'lstm'");
         yield return new("metadata step", Header((h, _) => h["__metadata__"]!["step"] = "-50"), "its metadata says step '-50'");
         // Well-formed files whose tensors do not fit the model, the optimizer or torch.
-        yield return new("bool bias", Tensors((t, _) => t[Bias] = t[Bias].to_type(ScalarType.Bool)), $"'{Bias}' is BOOL in the file but F32 in the model");
-        yield return new("f64 bias", Tensors((t, _) => t[Bias] = t[Bias].to_type(ScalarType.Float64)), $"'{Bias}' is F64 in the file but F32 in the model");
-        yield return new("i32 weight", Tensors((t, _) => t[Weight] = t[Weight].to_type(ScalarType.Int32)), $"'{Weight}' is I32 in the file but F32 in the model");
-        yield return new("bias reshaped", Tensors((t, _) => t[Bias] = t[Bias].reshape(3, 4)), $"'{Bias}' has shape [3, 4] in the file but [12] in the model");
-        yield return new("weight transposed", Tensors((t, _) => t[Weight] = t[Weight].t().contiguous()), $"'{Weight}' has shape [3, 12] in the file but [12, 3] in the model");
+        yield return new("bool bias", Tensors((t, _) => t[Bias] = t[Bias].to_type(ScalarType.Bool)), $"'{Bias}' is BOOL in the file but "
+            + $"F32 in the model");
+        yield return new("f64 bias", Tensors((t, _) => t[Bias] = t[Bias].to_type(ScalarType.Float64)), $"'{Bias}' is F64 in the file but "
+            + $"F32 in the model");
+        yield return new("i32 weight", Tensors((t, _) => t[Weight] = t[Weight].to_type(ScalarType.Int32)), $"'{Weight}' is I32 in the "
+            + $"file but F32 in the model");
+        yield return new("bias reshaped", Tensors((t, _) => t[Bias] = t[Bias].reshape(3, 4)), $"'{Bias}' has shape [3, 4] in the file "
+            + $"but [12] in the model");
+        yield return new("weight transposed", Tensors((t, _) => t[Weight] = t[Weight].t().contiguous()), $"'{Weight}' has shape [3, 12] "
+            + $"in the file but [12, 3] in the model");
         yield return new("parameter missing", Tensors((t, _) => t.Remove(Bias)), $"missing '{Bias}'");
         yield return new("parameter extra", Tensors((t, _) => t["core.extra"] = zeros(3)), "unexpected 'core.extra'");
-        yield return new("parameter renamed", Tensors((t, _) => { t["Core.encoder.gates.bias"] = t[Bias]; t.Remove(Bias); }), "unexpected 'Core.encoder.gates.bias'");
+        yield return new("parameter renamed", Tensors((t, _) => { t["Core.encoder.gates.bias"] = t[Bias]; t.Remove(Bias); }),
+            "unexpected 'Core.encoder.gates.bias'");
         yield return new("adam missing", Tensors((t, _) => t.Remove("adam.m." + Bias)), $"missing 'adam.m.{Bias}'");
         yield return new("adam extra", Tensors((t, _) => t["adam.m.nothing"] = zeros(1)), "unexpected 'adam.m.nothing'");
-        yield return new("adam shape", Tensors((t, _) => t["adam.v." + Bias] = zeros(17)), $"'adam.v.{Bias}' has shape [17] in the file but [12] in the optimizer");
-        yield return new("adam dtype", Tensors((t, _) => t["adam.v." + Bias] = zeros(new long[] { 12 }, ScalarType.Float64)), $"'adam.v.{Bias}' is F64 in the file but F32 in the optimizer");
-        yield return new("rng short", Tensors((t, _) => t["rng.torch"] = zeros(new long[] { 10 }, ScalarType.Byte)), "'rng.torch' is U8 [10] but torch's random state is U8 [5056]");
+        yield return new("adam shape", Tensors((t, _) => t["adam.v." + Bias] = zeros(17)), $"'adam.v.{Bias}' has shape [17] in the file "
+            + $"but [12] in the optimizer");
+        yield return new("adam dtype", Tensors((t, _) => t["adam.v." + Bias] = zeros(new long[] { 12 }, ScalarType.Float64)),
+            $"'adam.v.{Bias}' is F64 in the file but F32 in the optimizer");
+        yield return new("rng short", Tensors((t, _) => t["rng.torch"] = zeros(new long[] { 10 }, ScalarType.Byte)), "'rng.torch' is U8 "
+            + "[10] but torch's random state is U8 [5056]");
         yield return new("rng float", Tensors((t, _) => t["rng.torch"] = t["rng.torch"].to_type(ScalarType.Float32)), "'rng.torch' is F32");
         yield return new("rng 2d", Tensors((t, _) => t["rng.torch"] = t["rng.torch"].unsqueeze(0)), "'rng.torch' is U8 [1, ");
-        yield return new("rng short resume", Tensors((t, _) => t["rng.torch"] = zeros(new long[] { 10 }, ScalarType.Byte)), "'rng.torch' is U8 [10]", "resume");
+        yield return new("rng short resume", Tensors((t, _) => t["rng.torch"] = zeros(new long[] { 10 }, ScalarType.Byte)),
+            "'rng.torch' is U8 [10]", "resume");
         yield return new("rng missing resume", Tensors((t, _) => t.Remove("rng.torch")), "missing 'rng.torch'", "resume");
-        yield return new("adam shape resume", Tensors((t, _) => t["adam.m." + Weight] = zeros(16, 8)), $"'adam.m.{Weight}' has shape [16, 8] in the file but [12, 3] in the optimizer", "resume");
-        yield return new("offsets near 2^63 resume", Entry(Bias, "data_offsets", "[9223372036854775759, 9223372036854775807]"), "leaves a hole", "resume");
+        yield return new("adam shape resume", Tensors((t, _) => t["adam.m." + Weight] = zeros(16, 8)), $"'adam.m.{Weight}' has shape "
+            + $"[16, 8] in the file but [12, 3] in the optimizer", "resume");
+        yield return new("offsets near 2^63 resume", Entry(Bias, "data_offsets", "[9223372036854775759, 9223372036854775807]"),
+            "leaves a hole", "resume");
         yield return new("hidden huge resume", Field("Config.Hidden", "2000000000"), "Config.Hidden 2000000000 is outside", "resume");
         yield return new("step negative resume", Field("Step", "-50"), "Step -50 is outside", "resume");
         yield return new("weights outside resume", Field("WeightsFile", "\"../weights-00000002.safetensors\""), "is not a name", "resume");
-        yield return new("bool bias predict", Tensors((t, _) => t[Bias] = t[Bias].to_type(ScalarType.Bool)), "is BOOL in the file", "predict");
-        yield return new("offsets near 2^63 predict", Entry(Bias, "data_offsets", "[9223372036854775759, 9223372036854775807]"), "leaves a hole", "predict");
+        yield return new("bool bias predict", Tensors((t, _) => t[Bias] = t[Bias].to_type(ScalarType.Bool)), "is BOOL in the file",
+            "predict");
+        yield return new("offsets near 2^63 predict", Entry(Bias, "data_offsets", "[9223372036854775759, 9223372036854775807]"),
+            "leaves a hole", "predict");
         yield return new("json broken predict", Text("{ broken"), "is not a valid checkpoint", "predict");
         yield return new("sampler zero predict", Field("SamplerState", "[0,0,0,0]"), "SamplerState", "predict");
     }
@@ -367,7 +406,8 @@ public class HostileFileTests
         {
             "eval" => ConsoleCapture.Prlstm("eval", "--checkpoint", folder, "--lengths", "41", "--batches", "1", "--batch-size", "2"),
             "predict" => ConsoleCapture.Prlstm("predict", "--checkpoint", folder, "--input", "0110"),
-            _ => ConsoleCapture.Prlstm("train", "--task", "parity_check", "--hidden", "4", "--batch-size", "4", "--steps", "4", "--log-every", "1",
+            _ => ConsoleCapture.Prlstm("train", "--task", "parity_check", "--hidden", "4", "--batch-size", "4", "--steps", "4",
+                "--log-every", "1",
                 "--checkpoint-every", "1", "--eval-lengths", "none", "--out", folder, "--resume"),
         };
 

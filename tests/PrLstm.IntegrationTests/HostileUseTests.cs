@@ -17,10 +17,12 @@ public class HostileUseTests
 
     private static string TempFolder() => Directory.CreateTempSubdirectory("prlstm-hostile-use").FullName;
 
-    private static string TinyRun(string task = "parity_check", string model = "pr-lstm", int hidden = 4, string? folder = null, string steps = "2")
+    private static string TinyRun(string task = "parity_check", string model = "pr-lstm", int hidden = 4, string? folder = null,
+        string steps = "2")
     {
         folder ??= Path.Combine(TempFolder(), "run");
-        var train = Prlstm("train", "--task", task, "--model", model, "--hidden", hidden.ToString(), "--batch-size", "4", "--steps", steps, "--log-every", "1",
+        var train = Prlstm("train", "--task", task, "--model", model, "--hidden", hidden.ToString(), "--batch-size", "4", "--steps", steps,
+            "--log-every", "1",
             "--eval-lengths", "none", "--out", folder);
         Assert.True(train.ExitCode == 0, train.Error);
         return folder;
@@ -30,9 +32,12 @@ public class HostileUseTests
     public void AResumeThatContradictsTheCheckpointNamesEveryDifference()
     {
         string folder = TinyRun();
-        ConsoleCapture.AssertOneLineError(Prlstm("train", "--resume", "--task", "even_pairs", "--model", "lstm", "--steps", "5", "--out", folder),
-            $"'{folder}' holds a checkpoint of another run", "--task even_pairs (the checkpoint has parity_check)", "--model lstm (the checkpoint has pr-lstm)");
-        ConsoleCapture.AssertOneLineError(Prlstm("train", "--resume", "--task", "parity_check", "--hidden", "8", "--lr", "0.01", "--steps", "5", "--out", folder),
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--resume", "--task", "even_pairs", "--model", "lstm", "--steps", "5", "--out",
+            folder),
+            $"'{folder}' holds a checkpoint of another run", "--task even_pairs (the checkpoint has parity_check)", "--model lstm (the "
+                + "checkpoint has pr-lstm)");
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--resume", "--task", "parity_check", "--hidden", "8", "--lr", "0.01", "--steps",
+            "5", "--out", folder),
             "--hidden 8 (the checkpoint has 4)", "--lr 0.01 (the checkpoint has 0.001)");
         ConsoleCapture.AssertOneLineError(Prlstm("train", "--resume", "--task", "parity_check", "--steps", "1", "--out", folder),
             "--steps 1 (the checkpoint has already trained 2 steps)");
@@ -43,7 +48,8 @@ public class HostileUseTests
         // compare describes every run in full: a folder holding an H = 4 run is not re-scored as the H = 8 one asked for.
         string compare = TempFolder();
         TinyRun(folder: Path.Combine(compare, "parity_check", "lstm"), model: "lstm");
-        ConsoleCapture.AssertOneLineError(Prlstm("compare", "--tasks", "parity_check", "--models", "lstm", "--hidden", "8", "--batch-size", "4", "--steps", "2", "--log-every", "1",
+        ConsoleCapture.AssertOneLineError(Prlstm("compare", "--tasks", "parity_check", "--models", "lstm", "--hidden", "8", "--batch-size",
+            "4", "--steps", "2", "--log-every", "1",
             "--eval-lengths", "none", "--out", compare), "--hidden 8 (the checkpoint has 4)");
     }
 
@@ -51,17 +57,26 @@ public class HostileUseTests
     public void EveryOptionHasARangeCheckedBeforeAnyWork()
     {
         string folder = TinyRun();
-        ConsoleCapture.AssertOneLineError(Prlstm("sample", "--task", "parity_check", "--threads", "100000"), $"--threads must be between 1 and {Environment.ProcessorCount}, not 100000");
-        ConsoleCapture.AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--lengths", "2147483647"), "'2147483647': lengths are at most 1000000");
-        ConsoleCapture.AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--lengths", "1-1000000:1,1-1000000:1"), "more than 1000000 lengths");
-        ConsoleCapture.AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--batches", "0"), "--batches must be between 1 and 10000, not 0");
-        ConsoleCapture.AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--batch-size", "0"), "--batch-size must be between 1 and 65536, not 0");
+        ConsoleCapture.AssertOneLineError(Prlstm("sample", "--task", "parity_check", "--threads", "100000"), $"--threads must be between "
+            + $"1 and {Environment.ProcessorCount}, not 100000");
+        ConsoleCapture.AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--lengths", "2147483647"), "'2147483647': lengths are "
+            + "at most 1000000");
+        ConsoleCapture.AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--lengths", "1-1000000:1,1-1000000:1"),
+            "more than 1000000 lengths");
+        ConsoleCapture.AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--batches", "0"), "--batches must be between 1 and "
+            + "10000, not 0");
+        ConsoleCapture.AssertOneLineError(Prlstm("eval", "--checkpoint", folder, "--batch-size", "0"), "--batch-size must be between 1 "
+            + "and 65536, not 0");
         ConsoleCapture.AssertOneLineError(Prlstm("compare", "--tasks", ",", "--out", TempFolder()), "--tasks ',' names no task");
         ConsoleCapture.AssertOneLineError(Prlstm("compare", "--models", " , ", "--out", TempFolder()), "--models ' , ' names no model");
-        ConsoleCapture.AssertOneLineError(Prlstm("train", "--task", "parity_check", "--hidden", "100000", "--out", TempFolder()), "--hidden must be between 1 and 8192, not 100000");
-        ConsoleCapture.AssertOneLineError(Prlstm("train", "--task", "parity_check", "--lr", "0", "--out", TempFolder()), "--lr must be above 0 and at most 10, not 0");
-        ConsoleCapture.AssertOneLineError(Prlstm("train", "--task", "parity_check", "--eval-batches", "0", "--out", TempFolder()), "--eval-batches must be between 1 and 10000, not 0");
-        ConsoleCapture.AssertOneLineError(Prlstm("sample", "--task", "parity_check", "--count", "-1"), "--count must be between 0 and 10000000, not -1");
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--task", "parity_check", "--hidden", "100000", "--out", TempFolder()),
+            "--hidden must be between 1 and 8192, not 100000");
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--task", "parity_check", "--lr", "0", "--out", TempFolder()),
+            "--lr must be above 0 and at most 10, not 0");
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--task", "parity_check", "--eval-batches", "0", "--out", TempFolder()),
+            "--eval-batches must be between 1 and 10000, not 0");
+        ConsoleCapture.AssertOneLineError(Prlstm("sample", "--task", "parity_check", "--count", "-1"), "--count must be between 0 and "
+            + "10000000, not -1");
         // eval --out is checked before the evaluation, not after it.
         var unwritable = Prlstm("eval", "--checkpoint", folder, "--lengths", "41-500", "--out", "/proc/prlstm-cannot-write");
         ConsoleCapture.AssertOneLineError(unwritable, "cannot write to '/proc/prlstm-cannot-write'");
@@ -72,7 +87,8 @@ public class HostileUseTests
     public void FailedValidationLeavesNoFolderAndInterruptedSavesLeaveNoTemporaryFiles()
     {
         string missing = Path.Combine(TempFolder(), "never-trained");
-        ConsoleCapture.AssertOneLineError(Prlstm("train", "--task", "parity_check", "--resume", "--out", missing), "holds no checkpoint to continue");
+        ConsoleCapture.AssertOneLineError(Prlstm("train", "--task", "parity_check", "--resume", "--out", missing), "holds no checkpoint "
+            + "to continue");
         Assert.False(Directory.Exists(missing));
 
         string folder = TinyRun();
@@ -124,7 +140,11 @@ public class HostileUseTests
         string plot = Path.Combine(folder, "training_parity_check.png");
         byte[] before = File.ReadAllBytes(plot);
         var result = PrLstm.FormalLanguages.Cli.Reports.Read(Path.Combine(folder, "results.json"));
-        AtomicFile.BeforeRename = path => { if (path.StartsWith(folder) && path.Contains(".training_parity_check.png.")) throw new IOException("simulated crash"); };
+        AtomicFile.BeforeRename = path =>
+        {
+            if (path.StartsWith(folder)
+            && path.Contains(".training_parity_check.png.")) throw new IOException("simulated crash");
+        };
         try
         {
             Assert.Throws<IOException>(() => PrLstm.FormalLanguages.Cli.Plots.TrainingCurves(plot, "parity_check", result));
@@ -150,7 +170,8 @@ public class HostileUseTests
         return Process.Start(start)!;
     }
 
-    private static string[] LongTraining(string folder) => new[] { "train", "--task", "even_pairs", "--model", "lstm", "--hidden", "8", "--batch-size", "8",
+    private static string[] LongTraining(string folder)
+        => new[] { "train", "--task", "even_pairs", "--model", "lstm", "--hidden", "8", "--batch-size", "8",
         "--steps", "100000000", "--log-every", "20", "--checkpoint-every", "1000000", "--eval-lengths", "none", "--out", folder };
 
     /// <summary>Reads output lines until one contains <paramref name="text"/>.</summary>
@@ -208,7 +229,8 @@ public class HostileUseTests
     public void CtrlCStopsALocalSweepWithEveryRunSaved()
     {
         string folder = Path.Combine(TempFolder(), "grid");
-        using var process = Start("sweep", "--tasks", "even_pairs", "--models", "lstm", "--seeds", "0-1", "--hidden", "8", "--batch-size", "8", "--steps", "100000000",
+        using var process = Start("sweep", "--tasks", "even_pairs", "--models", "lstm", "--seeds", "0-1", "--hidden", "8", "--batch-size",
+            "8", "--steps", "100000000",
             "--log-every", "20", "--checkpoint-every", "1000000", "--eval-lengths", "none", "--out", folder, "--local", "2");
         var runs = new[] { "seed0-lr0.001", "seed1-lr0.001" }.Select(r => Path.Combine(folder, "runs", "even_pairs", "lstm", r)).ToArray();
         var clock = Stopwatch.StartNew();
@@ -220,7 +242,15 @@ public class HostileUseTests
         // Ctrl-C in a terminal reaches the whole process group: every run, then the sweep, which sends each run one
         // SIGTERM. The runs must take that as one request to stop (save, exit 130), not as a second Ctrl-C (abort).
         var children = Directory.GetDirectories("/proc").Select(d => Path.GetFileName(d)).Where(d => d.All(char.IsDigit)).Select(int.Parse)
-            .Where(pid => { try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains(Path.Combine(folder, "manifest.jsonl")); } catch (IOException) { return false; } })
+            .Where(pid =>
+            {
+                try
+                {
+                    return File.ReadAllText($"/proc/{pid}/cmdline")
+                .Contains(Path.Combine(folder, "manifest.jsonl"));
+                }
+                catch (IOException) { return false; }
+            })
             .ToList();
         Assert.Equal(2, children.Count);
         foreach (int child in children) Assert.Equal(0, kill(child, 2));
@@ -243,7 +273,8 @@ public class HostileUseTests
         string folder = TinyRun(model: "lstm", hidden: 8);
         string results = Path.Combine(folder, "results.json");
         string before = File.ReadAllText(results);
-        using var process = Start("eval", "--checkpoint", folder, "--lengths", "41-500", "--batches", "50", "--batch-size", "64", "--threads", "1");
+        using var process = Start("eval", "--checkpoint", folder, "--lengths", "41-500", "--batches", "50", "--batch-size", "64",
+            "--threads", "1");
         WaitFor(process, "sub-batch 1/50"); // evaluation is under way
         Assert.Equal(0, kill(process.Id, 2));
         string error = process.StandardError.ReadToEnd();
@@ -261,15 +292,18 @@ public class SweepTests
 {
     private static ConsoleCapture.Outcome Prlstm(params string[] args) => ConsoleCapture.Prlstm(args);
 
-    private static readonly string[] Tiny = { "--hidden", "4", "--batch-size", "4", "--steps", "4", "--log-every", "2", "--checkpoint-every", "2",
+    private static readonly string[] Tiny = { "--hidden", "4", "--batch-size", "4", "--steps", "4", "--log-every", "2",
+        "--checkpoint-every", "2",
         "--eval-lengths", "41", "--eval-batches", "1", "--eval-batch-size", "4" };
 
     [Fact]
     public void ASweepWritesOneManifestLinePerRunAndAnArrayScript()
     {
         string folder = Path.Combine(Directory.CreateTempSubdirectory("prlstm-sweep").FullName, "grid");
-        var outcome = Prlstm(new[] { "sweep", "--tasks", "parity_check,even_pairs", "--models", "pr-lstm,lstm,rnn", "--seeds", "0-2,7", "--lrs", "1e-4,3e-4",
-            "--out", folder, "--partition", "gpu", "--time", "04:00:00", "--cpus", "2", "--mem", "8G", "--gpus", "1", "--account", "lab", "--max-parallel", "5",
+        var outcome = Prlstm(new[] { "sweep", "--tasks", "parity_check,even_pairs", "--models", "pr-lstm,lstm,rnn", "--seeds", "0-2,7",
+            "--lrs", "1e-4,3e-4",
+            "--out", folder, "--partition", "gpu", "--time", "04:00:00", "--cpus", "2", "--mem", "8G", "--gpus", "1", "--account", "lab",
+                "--max-parallel", "5",
             "--sbatch-arg=--qos=long" }.Concat(Tiny).ToArray());
         Assert.True(outcome.ExitCode == 0, outcome.Error);
         var lines = File.ReadAllLines(Path.Combine(folder, "manifest.jsonl"));
@@ -279,11 +313,14 @@ public class SweepTests
         Assert.Equal(48, entries.Select(e => e.GetProperty("Folder").GetString()).Distinct().Count());
         var seeds = entries.Select(e => e.GetProperty("Config").GetProperty("Seed").GetUInt64()).Distinct().Order();
         Assert.Equal(new ulong[] { 0, 1, 2, 7 }, seeds);
-        Assert.Equal(new[] { 1e-4, 3e-4 }, entries.Select(e => e.GetProperty("Config").GetProperty("LearningRate").GetDouble()).Distinct().Order());
+        Assert.Equal(new[] { 1e-4, 3e-4 }, entries.Select(e => e.GetProperty("Config").GetProperty("LearningRate").GetDouble()).Distinct()
+            .Order());
         Assert.All(entries, e => Assert.Equal(4, e.GetProperty("Config").GetProperty("Hidden").GetInt32()));
         string script = File.ReadAllText(Path.Combine(folder, "sweep.sbatch"));
-        foreach (string line in new[] { "#SBATCH --array=0-47%5", "#SBATCH --signal=B:TERM@120", "#SBATCH --requeue", "#SBATCH --partition=gpu", "#SBATCH --time=04:00:00",
-                     "#SBATCH --cpus-per-task=2", "#SBATCH --mem=8G", "#SBATCH --gpus=1", "#SBATCH --account=lab", "#SBATCH --qos=long", "run --manifest ", "--index \"$SLURM_ARRAY_TASK_ID\"", "scontrol requeue" })
+        foreach (string line in new[] { "#SBATCH --array=0-47%5", "#SBATCH --signal=B:TERM@120", "#SBATCH --requeue", "#SBATCH "
+            + "--partition=gpu", "#SBATCH --time=04:00:00",
+                     "#SBATCH --cpus-per-task=2", "#SBATCH --mem=8G", "#SBATCH --gpus=1", "#SBATCH --account=lab", "#SBATCH --qos=long",
+                         "run --manifest ", "--index \"$SLURM_ARRAY_TASK_ID\"", "scontrol requeue" })
             Assert.Contains(line, script);
 
         // The same folder with another grid is refused; bad seeds and rates name the option.
@@ -298,7 +335,9 @@ public class SweepTests
     public void RunSkipsFinishedRunsAndCollectListsWhatIsMissing()
     {
         string folder = Path.Combine(Directory.CreateTempSubdirectory("prlstm-sweep").FullName, "grid");
-        Assert.Equal(0, Prlstm(new[] { "sweep", "--tasks", "parity_check", "--models", "lstm", "--seeds", "0-2", "--out", folder }.Concat(Tiny).ToArray()).ExitCode);
+        Assert.Equal(0,
+            Prlstm(new[] { "sweep", "--tasks", "parity_check", "--models", "lstm", "--seeds", "0-2", "--out", folder }.Concat(Tiny)
+                .ToArray()).ExitCode);
         string manifest = Path.Combine(folder, "manifest.jsonl");
         var first = Prlstm("run", "--manifest", manifest, "--index", "0");
         Assert.True(first.ExitCode == 0, first.Error);
@@ -314,7 +353,8 @@ public class SweepTests
         Assert.Matches(@"\| parity_check \| [0-9.]+ \(2/3\) \|", markdown);           // the best of the two finished
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "collected.json")));
         var runs = json.RootElement.GetProperty("Runs").EnumerateArray().ToList();
-        var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "runs/parity_check/lstm/seed0-lr0.001/results.json"))).RootElement[0];
+        var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "runs/parity_check/lstm/seed0-lr0.001/results.json")))
+            .RootElement[0];
         Assert.Equal(100 * result.GetProperty("Score").GetDouble(), runs[0].GetProperty("Score").GetDouble(), 12);
         Assert.Equal("missing", runs[1].GetProperty("State").GetString());
         Assert.True(File.Exists(Path.Combine(folder, "accuracy_parity_check.png")));

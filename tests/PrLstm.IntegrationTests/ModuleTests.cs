@@ -71,8 +71,10 @@ public class ModuleTests
         Assert.Contains("input size E is 3", Assert.Throws<ArgumentException>(() => model.forward(zeros(2, 5, 4))).Message);
         Assert.Contains("T ≥ 1", Assert.Throws<ArgumentException>(() => model.forward(zeros(2, 0, 3))).Message);
         Assert.Contains("empty batch", Assert.Throws<ArgumentException>(() => model.forward(zeros(0, 4, 3))).Message);
-        Assert.Contains("Float64", Assert.Throws<ArgumentException>(() => model.forward(zeros(new long[] { 2, 4, 3 }, dtype: ScalarType.Float64))).Message);
-        Assert.Contains("floating-point", Assert.Throws<ArgumentException>(() => model.forward(zeros(new long[] { 2, 4, 3 }, dtype: ScalarType.Int64))).Message);
+        Assert.Contains("Float64",
+            Assert.Throws<ArgumentException>(() => model.forward(zeros(new long[] { 2, 4, 3 }, dtype: ScalarType.Float64))).Message);
+        Assert.Contains("floating-point",
+            Assert.Throws<ArgumentException>(() => model.forward(zeros(new long[] { 2, 4, 3 }, dtype: ScalarType.Int64))).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new PrLstmModel(inputSize: 0, H: 4));
         Assert.Throws<ArgumentOutOfRangeException>(() => new PrLstmModel(inputSize: 3, H: 4, refinements: -1));
     }

@@ -58,7 +58,8 @@ public sealed class NaiveReference
     {
         var mean = x.mean(new long[] { 1 }, keepdim: true);
         var variance = Sub(x, mean).square().mean(new long[] { 1 }, keepdim: true);
-        return Add(Sub(x, mean) / variance.add(NormEpsilon, One).sqrt() * _weights["block." + name + ".weight"], _weights["block." + name + ".bias"]);
+        return Add(Sub(x, mean) / variance.add(NormEpsilon, One).sqrt() * _weights["block." + name + ".weight"],
+            _weights["block." + name + ".bias"]);
     }
 
     private Node Leaf(Tensor x)
@@ -92,7 +93,8 @@ public sealed class NaiveReference
         if (_cell == Cell.LayerNorm)
         {
             var c = Add(Add(sigmoid(Norm("normI", Affine("block", 0, hh))) * tanh(Norm("normG", Affine("block", 1, hh))),
-                sigmoid(Norm("normFLeft", Affine("block", 3, hh))) * left.C!), sigmoid(Norm("normFRight", Affine("block", 4, hh))) * right.C!);
+                sigmoid(Norm("normFLeft", Affine("block", 3, hh))) * left.C!),
+                    sigmoid(Norm("normFRight", Affine("block", 4, hh))) * right.C!);
             node = new Node(sigmoid(Norm("normO", Affine("block", 2, hh))) * tanh(Norm("normC", c)), c);
         }
         else if (_cell == Cell.Coupled)
@@ -119,7 +121,8 @@ public sealed class NaiveReference
             string layer = "refinements." + k;
             if (Lstm)
             {
-                var c = Add(sigmoid(Affine(layer, 0, node.H)) * tanh(Affine(layer, 1, node.H)), sigmoid(Affine(layer, 3, node.H)) * node.C!);
+                var c = Add(sigmoid(Affine(layer, 0, node.H)) * tanh(Affine(layer, 1, node.H)),
+                    sigmoid(Affine(layer, 3, node.H)) * node.C!);
                 node = new Node(sigmoid(Affine(layer, 2, node.H)) * tanh(c), c);
             }
             else

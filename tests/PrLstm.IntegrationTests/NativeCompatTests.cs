@@ -11,7 +11,8 @@ public class NativeCompatTests
 
     private static bool SystemHasGlibcxx3432()
     {
-        string library = new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6", "/usr/lib/libstdc++.so.6" }.FirstOrDefault(File.Exists) ?? "";
+        string library = new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libstdc++.so.6",
+            "/usr/lib64/libstdc++.so.6", "/usr/lib/libstdc++.so.6" }.FirstOrDefault(File.Exists) ?? "";
         return library != "" && Encoding.ASCII.GetString(File.ReadAllBytes(library)).Contains("GLIBCXX_3.4.32\0");
     }
 
@@ -27,7 +28,8 @@ public class NativeCompatTests
     public void ThePatchEditsOnlyAFewBytesOfTheOutputCopy()
     {
         string output = Directory.GetFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories).Single();
-        string nuget = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
+        string nuget = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
             "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
         if (!File.Exists(nuget)) return; // a custom package folder: nothing to compare with
         byte[] patched = File.ReadAllBytes(output), original = File.ReadAllBytes(nuget);
@@ -42,7 +44,8 @@ public class NativeCompatTests
     {
         string scratch = Directory.CreateTempSubdirectory("prlstm-native").FullName;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in new[] { "msbuild", Path.Combine(Root, "build", "PrLstm.NativeCompat.targets"), "-t:PrLstmBuildGlibcxxShim", "-nologo", "-v:q",
+        foreach (string arg in new[] { "msbuild", Path.Combine(Root, "build", "PrLstm.NativeCompat.targets"), "-t:PrLstmBuildGlibcxxShim",
+            "-nologo", "-v:q",
                      "-p:PrLstmCxx=prlstm-no-such-compiler", $"-p:IntermediateOutputPath={scratch}/obj/", $"-p:OutDir={scratch}/bin/" })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
@@ -51,6 +54,7 @@ public class NativeCompatTests
         Assert.NotEqual(0, process.ExitCode);
         var errors = output.Split('\n').Where(l => l.Contains("error")).ToList();
         Assert.Single(errors);
-        Assert.Contains("no C++ compiler (prlstm-no-such-compiler) was found; install one (Debian/Ubuntu: sudo apt-get install g++)", errors[0]);
+        Assert.Contains("no C++ compiler (prlstm-no-such-compiler) was found; install one (Debian/Ubuntu: sudo apt-get install g++)",
+            errors[0]);
     }
 }

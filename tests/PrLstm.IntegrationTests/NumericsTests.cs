@@ -55,7 +55,8 @@ public class NumericsTests
             // float32: the fused and the naive code sum in different orders, and gradients accumulate thousands of
             // products, so elementwise 1e-5 is below float32's rounding. Require each gradient to be within 1e-5 of
             // its scale of the exact value, or no less accurate than the naive reference's own float32 result.
-            var truth = Gradients(exactModel, x.detach().to_type(ScalarType.Float64).requires_grad_(), probe.to_type(ScalarType.Float64), exact.Forward);
+            var truth = Gradients(exactModel, x.detach().to_type(ScalarType.Float64).requires_grad_(), probe.to_type(ScalarType.Float64),
+                exact.Forward);
             foreach (var name in actual.Grads.Keys)
             {
                 var reference = truth.Grads[name];
@@ -69,7 +70,8 @@ public class NumericsTests
     }
 
     /// <summary>Output, and gradients of sum(output ⊙ probe) for every parameter and for "x" (which must require a gradient).</summary>
-    internal static (Tensor Output, Dictionary<string, Tensor> Grads) Gradients(nn.Module model, Tensor x, Tensor probe, Func<Tensor, Tensor> forward)
+    internal static (Tensor Output, Dictionary<string, Tensor> Grads) Gradients(nn.Module model, Tensor x, Tensor probe,
+        Func<Tensor, Tensor> forward)
     {
         model.zero_grad();
         x.grad?.zero_();
@@ -136,7 +138,8 @@ public class GruNumericsTests
             TestModels.AssertClose(model.forward(x), expected, tolerance, tolerance, $"PR-GRU, T = {length}");
             using (no_grad()) // the in-place path
                 TestModels.AssertClose(model.forward(x), expected, tolerance, tolerance, $"PR-GRU without gradient, T = {length}");
-            TestModels.AssertClose(model.ForwardSequential(x), naive.ForwardSequential(x), tolerance, tolerance, $"PR-GRU sequential, T = {length}");
+            TestModels.AssertClose(model.ForwardSequential(x), naive.ForwardSequential(x), tolerance, tolerance, $"PR-GRU sequential, T "
+                + $"= {length}");
         }
     }
 

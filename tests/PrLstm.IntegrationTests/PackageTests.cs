@@ -12,7 +12,13 @@ public class PackageTests
 
     private static (int ExitCode, string Output) Dotnet(string workingDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory
+        };
         foreach (string arg in args) start.ArgumentList.Add(arg);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         using var process = Process.Start(start)!;
@@ -27,10 +33,14 @@ public class PackageTests
         using static PrLstm.Dsl.Ops;
 
         [State] public partial struct S { [Size("H")] public Vec h; [Size("M")] public Vec m; }
-        [TokenEncoder(GateSize = "H")] public static partial class Leaf { public static S Encode(Vec a, [Size("M")] Vec b) => new S { h = Tanh(a), m = b }; }
+        [TokenEncoder(GateSize = "H")] public static partial class Leaf
+        {
+            public static S Encode(Vec a, [Size("M")] Vec b) => new S { h = Tanh(a), m = b };
+        }
         [CompositionBlock(GatesFrom = "h")] public static partial class Merge
         {
-            public static S Compose(S left, S right, [Size("H")] Vec z) => new S { h = Sigmoid(z) * left.h + (1 - Sigmoid(z)) * right.h, m = left.m + right.m };
+            public static S Compose(S left, S right, [Size("H")] Vec z) =>
+                new S { h = Sigmoid(z) * left.h + (1 - Sigmoid(z)) * right.h, m = left.m + right.m };
         }
         [ParallelRecursiveModel(Encoder = typeof(Leaf), Block = typeof(Merge))] public partial class TwoSizes { }
         """;
@@ -49,10 +59,14 @@ public class PackageTests
 
         string project = Path.Combine(scratch, "app");
         Directory.CreateDirectory(project);
-        File.WriteAllText(Path.Combine(project, "nuget.config"), $"<configuration><packageSources><add key=\"local\" value=\"{feed}\" /></packageSources></configuration>");
+        File.WriteAllText(Path.Combine(project, "nuget.config"), $"<configuration><packageSources><add key=\"local\" value=\"{feed}\" "
+            + $"/></packageSources></configuration>");
         File.WriteAllText(Path.Combine(project, "app.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><ImplicitUsings>enable</ImplicitUsings><Nullable>enable</Nullable></PropertyGroup>
+              <PropertyGroup>
+                <OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings><Nullable>enable</Nullable>
+              </PropertyGroup>
               <ItemGroup><PackageReference Include="PrLstm" Version="{version}" /></ItemGroup>
             </Project>
             """);
@@ -82,11 +96,13 @@ public class PackageTests
     {
         using var zip = System.IO.Compression.ZipFile.OpenRead(nupkg);
         var entries = zip.Entries.Select(e => e.FullName).ToList();
-        foreach (string expected in new[] { "lib/net10.0/PrLstm.Runtime.dll", "lib/net10.0/PrLstm.Dsl.dll", "analyzers/dotnet/cs/PrLstm.Generators.dll", "analyzers/dotnet/cs/PrLstm.CodeFixes.dll" })
+        foreach (string expected in new[] { "lib/net10.0/PrLstm.Runtime.dll", "lib/net10.0/PrLstm.Dsl.dll",
+            "analyzers/dotnet/cs/PrLstm.Generators.dll", "analyzers/dotnet/cs/PrLstm.CodeFixes.dll" })
             Assert.Contains(expected, entries);
         Assert.DoesNotContain(entries, e => e.Contains("Experiments", StringComparison.OrdinalIgnoreCase));
 
-        var harness = new[] { "FormalTask", "BucketSort", "ParityCheck", "Trainer", "Adam", "Checkpoints", "Evaluation", "Curriculum", "RunConfig",
+        var harness = new[] { "FormalTask", "BucketSort", "ParityCheck", "Trainer", "Adam", "Checkpoints", "Evaluation", "Curriculum",
+            "RunConfig",
             "LstmBaseline", "RnnBaseline", "TransformerEncoder", "TaskModel", "TaskBatch" };
         foreach (var entry in zip.Entries.Where(e => e.FullName.EndsWith(".dll", StringComparison.Ordinal)))
         {
@@ -97,7 +113,8 @@ public class PackageTests
             var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
             var types = metadata.TypeDefinitions.Select(h => metadata.GetTypeDefinition(h))
                 .Select(t => metadata.GetString(t.Namespace) + "." + metadata.GetString(t.Name)).ToList();
-            Assert.DoesNotContain(types, t => t.StartsWith("PrLstm.Experiments", StringComparison.Ordinal) || t.Contains(".Tasks.", StringComparison.Ordinal)
+            Assert.DoesNotContain(types, t => t.StartsWith("PrLstm.Experiments", StringComparison.Ordinal)
+                || t.Contains(".Tasks.", StringComparison.Ordinal)
                 || t.Contains(".Training.", StringComparison.Ordinal) || t.Contains(".Baselines.", StringComparison.Ordinal));
             Assert.DoesNotContain(types, t => harness.Contains(t.Substring(t.LastIndexOf('.') + 1)));
         }

@@ -112,7 +112,8 @@ public class PropertyTests
                 using (no_grad()) flat[k] = original;
                 double numeric = (plus - minus) / (2 * step);
                 double analytic = gradient[k].ToDouble();
-                Assert.True(Math.Abs(numeric - analytic) <= 1e-6 + 1e-5 * Math.Abs(analytic), $"{name}[{k}]: finite difference {numeric}, backprop {analytic}");
+                Assert.True(Math.Abs(numeric - analytic) <= 1e-6 + 1e-5 * Math.Abs(analytic), $"{name}[{k}]: finite difference "
+                    + $"{numeric}, backprop {analytic}");
                 checkedEntries++;
             }
         }

@@ -80,7 +80,8 @@ public class StreamTests
     // ---- Generated models: outputs equal forward's ----------------------------------------------------------------
 
     public static IEnumerable<object[]> Models() =>
-        from model in new[] { "pr-lstm-0", "pr-lstm-1", "pr-lstm-2", "pr-rnn-0", "pr-rnn-1", "pr-rnn-2", "pr-gru", "pr-coupled", "pr-peephole", "pr-layernorm", "pr-minimal" }
+        from model in new[] { "pr-lstm-0", "pr-lstm-1", "pr-lstm-2", "pr-rnn-0", "pr-rnn-1", "pr-rnn-2", "pr-gru", "pr-coupled",
+            "pr-peephole", "pr-layernorm", "pr-minimal" }
         from dtype in new[] { ScalarType.Float64, ScalarType.Float32 }
         select new object[] { model, dtype };
 
@@ -182,7 +183,8 @@ public class StreamTests
     {
         using var model = new PrLstmModel(TestModels.InputSize, TestModels.Hidden, 1);
         var counter = new CountingCombiner(model);
-        using var stream = new ModelStream<LstmState.Tensors>(model, 1, TestModels.InputSize, new[] { TestModels.Hidden, TestModels.Hidden }, 0, model.Encode, counter);
+        using var stream = new ModelStream<LstmState.Tensors>(model, 1, TestModels.InputSize,
+            new[] { TestModels.Hidden, TestModels.Hidden }, 0, model.Encode, counter);
         using var x = randn(1, 1000, TestModels.InputSize);
         for (long t = 0; t < 1000; t++)
         {
@@ -310,7 +312,8 @@ public class StreamTests
             Edited("missing", (t, _) => t.Remove("blocks.1.fold.c"), "missing 'blocks.1.fold.c'");
             Edited("extra", (t, _) => t["blocks.9.tree.h"] = zeros(2, TestModels.Hidden), "unexpected 'blocks.9.tree.h'");
             Edited("shape", (t, _) => t["blocks.0.tree.h"] = zeros(2, TestModels.Hidden + 1), "expected [2, 6]");
-            Edited("dtype", (t, _) => t["blocks.2.tree.c"] = zeros(new long[] { 2, TestModels.Hidden }, ScalarType.Float64), "dtype Float64");
+            Edited("dtype", (t, _) => t["blocks.2.tree.c"] = zeros(new long[] { 2, TestModels.Hidden }, ScalarType.Float64),
+                "dtype Float64");
             Edited("format", (_, m) => m["format"] = "weights", "not a saved stream");
             Edited("nometa", (_, m) => m.Remove("batch"), "no 'batch'");
 

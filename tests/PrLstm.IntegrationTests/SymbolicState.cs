@@ -34,7 +34,8 @@ public readonly record struct SymbolicState(string[] Items) : IScanState<Symboli
         return odd with { Items = items.ToArray() };
     }
 
-    public static SymbolicState Concat(IReadOnlyList<SymbolicState> parts) => parts[0] with { Items = parts.SelectMany(p => p.Items).ToArray() };
+    public static SymbolicState Concat(IReadOnlyList<SymbolicState> parts)
+        => parts[0] with { Items = parts.SelectMany(p => p.Items).ToArray() };
 }
 
 /// <summary>f(a, b) as text; records the number of applications and of batched calls.</summary>

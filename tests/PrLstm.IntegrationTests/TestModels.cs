@@ -69,7 +69,8 @@ public static class TestModels
         double scale = expected.abs().max().ToDouble();
         double error = (actual - expected).abs().max().ToDouble();
         double closeness = error / (atol + rtol * scale);
-        Assert.True(closeness <= 1, $"{what}: max error {error:G3} at scale {scale:G3} is {closeness:F2}× the tolerance (rtol {rtol}, atol {atol})");
+        Assert.True(closeness <= 1, $"{what}: max error {error:G3} at scale {scale:G3} is {closeness:F2}× the tolerance (rtol {rtol}, "
+            + $"atol {atol})");
     }
 
     /// <summary>Same shape and bit-for-bit the same values.</summary>

@@ -28,7 +28,8 @@ public class VariantTests
         using var model = Create(cell, ScalarType.Float64);
         using (no_grad())
             foreach (var (name, parameter) in model.named_parameters())
-                if (name.EndsWith(".bias") || name.Contains(".norm")) parameter.copy_(randn_like(parameter) * 0.5 + (name.EndsWith("weight") ? 1 : 0));
+                if (name.EndsWith(".bias") || name.Contains(".norm")) parameter.copy_(randn_like(parameter) * 0.5
+                    + (name.EndsWith("weight") ? 1 : 0));
         var naive = new NaiveReference(model, cell, cell == NaiveReference.Cell.Minimal ? 0 : 1, TestModels.Hidden);
         foreach (long length in Enumerable.Range(1, 40).Select(t => (long)t).Append(127))
         {

@@ -14,13 +14,19 @@ namespace PrLstm.FormalLanguages.Cli;
 /// </summary>
 public static class Bench
 {
-    public static readonly string[] Implementations = { "tree", "final", "sequential", "handwritten-tree", "naive", "nn.LSTM", "transformer", "tree-matmuls", "stream" };
+    public static readonly string[] Implementations = { "tree", "final", "sequential", "handwritten-tree", "naive", "nn.LSTM",
+        "transformer", "tree-matmuls", "stream" };
 
-    public sealed record Settings(long[] Hidden, long[] Batches, long[] Lengths, string[] Modes, string[] Impls, int Repeats, double LimitMs, long NaiveMaxLength);
+    public sealed record Settings(long[] Hidden, long[] Batches, long[] Lengths, string[] Modes, string[] Impls, int Repeats,
+        double LimitMs, long NaiveMaxLength);
 
-    public static Settings Quick => new(new long[] { 256 }, new long[] { 1, 64 }, new long[] { 16, 64, 256, 512, 2048 }, new[] { "forward", "train" }, Implementations, 3, 2000, 256);
+    public static Settings Quick
+        => new(new long[] { 256 }, new long[] { 1, 64 }, new long[] { 16, 64, 256, 512, 2048 }, new[] { "forward", "train" },
+            Implementations, 3, 2000, 256);
 
-    public static Settings Full => new(new long[] { 256, 64 }, new long[] { 1, 64, 256 }, new long[] { 16, 64, 256, 512, 2048, 8192 }, new[] { "forward", "train" }, Implementations, 7, 2000, 512);
+    public static Settings Full
+        => new(new long[] { 256, 64 }, new long[] { 1, 64, 256 }, new long[] { 16, 64, 256, 512, 2048, 8192 },
+            new[] { "forward", "train" }, Implementations, 7, 2000, 512);
 
     public static List<BenchRecord> Run(Settings settings, Action<string> log)
     {
@@ -58,7 +64,8 @@ public static class Bench
                                 "nn.LSTM" => x => lstm.call(x).Item1,
                                 "transformer" => x => transformer.forward(x),
                                 "tree-matmuls" => x => x,
-                                _ => throw new ArgumentException($"unknown implementation '{impl}'; use {string.Join(", ", Implementations)}"),
+                                _ => throw new ArgumentException($"unknown implementation '{impl}'; use "
+                                    + $"{string.Join(", ", Implementations)}"),
                             };
                             double flops = impl switch
                             {
@@ -75,7 +82,8 @@ public static class Bench
                             long available = Measure.AvailableBytes();
                             if (need > 0.6 * available)
                             {
-                                log($"{impl,-17} {mode,-7} B={b,-4} T={t,-5} skipped: needs about {need / 1e9:F1} GB, {available / 1e9:F1} GB available");
+                                log($"{impl,-17} {mode,-7} B={b,-4} T={t,-5} skipped: needs about {need / 1e9:F1} GB, "
+                                    + $"{available / 1e9:F1} GB available");
                                 break;
                             }
                             using var x = randn(b, t, inputSize);
@@ -98,12 +106,15 @@ public static class Bench
                             // A first call from released memory gives the peak (and stops the series when it alone is over the
                             // limit); the time is the median of warm calls after it. A series stops at the first time over the limit.
                             var probe = Measure.Run(call, warmUp: 0, repeats: 1, releaseFreeMemory: true);
-                            double ms = probe.MedianMs > settings.LimitMs ? probe.MedianMs : Measure.Run(call, warmUp: 0, repeats: settings.Repeats).MedianMs;
+                            double ms = probe.MedianMs > settings.LimitMs ? probe.MedianMs
+                                : Measure.Run(call, warmUp: 0, repeats: settings.Repeats).MedianMs;
                             double mb = probe.PeakMb;
                             long recordedH = impl == "transformer" ? 64 : h;
-                            var record = new BenchRecord(impl, mode, b, t, recordedH, Math.Round(ms, 3), Math.Round(flops / (ms / 1000) / 1e9, 2), Math.Round(mb, 1));
+                            var record = new BenchRecord(impl, mode, b, t, recordedH, Math.Round(ms, 3),
+                                Math.Round(flops / (ms / 1000) / 1e9, 2), Math.Round(mb, 1));
                             records.Add(record);
-                            log($"{impl,-17} {mode,-7} H={recordedH,-4} B={b,-4} T={t,-5} {ms,10:F2} ms {record.gflops,8:F1} GFLOP/s {mb,8:F1} MB");
+                            log($"{impl,-17} {mode,-7} H={recordedH,-4} B={b,-4} T={t,-5} {ms,10:F2} ms {record.gflops,8:F1} GFLOP/s "
+                                + $"{mb,8:F1} MB");
                             if (ms > settings.LimitMs) break;
                         }
         }
@@ -130,29 +141,45 @@ public static class Bench
     private static TreeMatmuls TreeMatmuls(PrLstmModel model, long batch, long length)
     {
         var p = model.named_parameters().ToDictionary(q => q.name, q => (Tensor)q.parameter);
-        return new TreeMatmuls(batch, length, p["block.gates.weight"], p["block.gates.bias"], p["refinements.0.gates.weight"], p["refinements.0.gates.bias"]);
+        return new TreeMatmuls(batch, length, p["block.gates.weight"], p["block.gates.bias"], p["refinements.0.gates.weight"],
+            p["refinements.0.gates.bias"]);
     }
 
     /// <summary>The targets of the performance issue, as measured ratios from one run.</summary>
     public static List<string> Targets(IReadOnlyList<BenchRecord> records)
     {
-        BenchRecord? Find(string impl, string mode, long b, long t, long h = 256) => records.FirstOrDefault(r => r.impl == impl && r.mode == mode && r.B == b && r.T == t && r.H == h);
-        string Ratio(BenchRecord? a, BenchRecord? b, Func<BenchRecord, BenchRecord, double> f, string format) => a is null || b is null ? "not measured" : f(a, b).ToString(format);
+        BenchRecord? Find(string impl, string mode, long b, long t, long h = 256)
+            => records.FirstOrDefault(r => r.impl == impl && r.mode == mode && r.B == b && r.T == t && r.H == h);
+        string Ratio(BenchRecord? a, BenchRecord? b, Func<BenchRecord, BenchRecord, double> f, string format) => a is null || b is null
+            ? "not measured" : f(a, b).ToString(format);
         double peak = records.First(r => r.impl == "matmul-peak").gflops;
         var tree64 = Find("tree", "forward", 64, 512);
         var floor64 = Find("tree-matmuls", "forward", 64, 512);
-        var (tree1, floor1, handwritten1) = (Find("tree", "forward", 1, 512), Find("tree-matmuls", "forward", 1, 512), Find("handwritten-tree", "forward", 1, 512));
-        var (tree2048, floor2048, lstm2048, sequential2048) = (Find("tree", "forward", 1, 2048), Find("tree-matmuls", "forward", 1, 2048), Find("nn.LSTM", "forward", 1, 2048), Find("sequential", "forward", 1, 2048));
+        var (tree1, floor1, handwritten1) = (Find("tree", "forward", 1, 512), Find("tree-matmuls", "forward", 1, 512),
+            Find("handwritten-tree", "forward", 1, 512));
+        var (tree2048, floor2048, lstm2048, sequential2048) = (Find("tree", "forward", 1, 2048), Find("tree-matmuls", "forward", 1, 2048),
+            Find("nn.LSTM", "forward", 1, 2048), Find("sequential", "forward", 1, 2048));
         string Time(BenchRecord? a, BenchRecord? b) => Ratio(a, b, (x, y) => x.median_ms / y.median_ms, "F2");
-        string PerPosition(string impl, long h) => string.Join(" / ", new[] { 64L, 256, 512 }.Select(t => Find(impl, "train", 64, t, h) is { } r ? (r.peak_mb / t).ToString("F2") : "–"));
+        string PerPosition(string impl, long h)
+            => string.Join(" / ",
+                new[] { 64L, 256, 512 }.Select(t => Find(impl, "train", 64, t, h) is { } r ? (r.peak_mb / t).ToString("F2") : "–"));
         string OfPeak(BenchRecord? r) => r is null ? "not measured" : $"{r.gflops:F1} GFLOP/s = {r.gflops / peak:P0}";
         var lines = new List<string>
         {
-            $"1. tree forward B=64 T=512 H=256: {OfPeak(tree64)} of the matmul peak {peak:F1} (target ≥ 80%); its matmuls alone (tree-matmuls): {OfPeak(floor64)}",
-            $"2. hand-written / generated tree time, T=512: B=1 {Time(handwritten1, tree1)}x, B=64 {Time(Find("handwritten-tree", "forward", 64, 512), tree64)}x (target ≥ 1.5x); the most any tree can reach, hand-written / tree-matmuls: B=1 {Time(handwritten1, floor1)}x, B=64 {Time(Find("handwritten-tree", "forward", 64, 512), floor64)}x",
+            $"1. tree forward B=64 T=512 H=256: {OfPeak(tree64)} of the matmul peak {peak:F1} (target ≥ 80%); its matmuls alone "
+                + $"(tree-matmuls): {OfPeak(floor64)}",
+            $"2. hand-written / generated tree time, T=512: B=1 {Time(handwritten1, tree1)}x, B=64 "
+                + $"{Time(Find("handwritten-tree", "forward", 64, 512), tree64)}x (target ≥ 1.5x); the most any tree can reach, "
+                    + $"hand-written / tree-matmuls: B=1 {Time(handwritten1, floor1)}x, B=64 "
+                        + $"{Time(Find("handwritten-tree", "forward", 64, 512), floor64)}x",
             $"3. final / tree time, B=64 T=512: {Time(Find("final", "forward", 64, 512), tree64)} (target ≤ 0.55)",
-            $"4. B=1 T=2048: tree / nn.LSTM time {Time(tree2048, lstm2048)} (target ≤ 1.2); sequential / tree {Time(sequential2048, tree2048)} (target ≥ 8); bounds from the matmuls alone: tree-matmuls / nn.LSTM {Time(floor2048, lstm2048)}, sequential / tree-matmuls {Time(sequential2048, floor2048)}",
-            $"5. training step, B=64, peak MB per position at T=64/256/512: tree {PerPosition("tree", 256)}, transformer {PerPosition("transformer", 64)} (constant = linear growth); train-vs-forward ratio to nn.LSTM at T=512: tree {Time(Find("tree", "train", 64, 512), Find("nn.LSTM", "train", 64, 512))} vs forward {Time(tree64, Find("nn.LSTM", "forward", 64, 512))} (target: train within 2x of forward)",
+            $"4. B=1 T=2048: tree / nn.LSTM time {Time(tree2048, lstm2048)} (target ≤ 1.2); sequential / tree "
+                + $"{Time(sequential2048, tree2048)} (target ≥ 8); bounds from the matmuls alone: tree-matmuls / nn.LSTM "
+                    + $"{Time(floor2048, lstm2048)}, sequential / tree-matmuls {Time(sequential2048, floor2048)}",
+            $"5. training step, B=64, peak MB per position at T=64/256/512: tree {PerPosition("tree", 256)}, transformer "
+                + $"{PerPosition("transformer", 64)} (constant = linear growth); train-vs-forward ratio to nn.LSTM at T=512: tree "
+                    + $"{Time(Find("tree", "train", 64, 512), Find("nn.LSTM", "train", 64, 512))} vs forward "
+                        + $"{Time(tree64, Find("nn.LSTM", "forward", 64, 512))} (target: train within 2x of forward)",
         };
         return lines;
     }
@@ -181,15 +208,18 @@ public static class Bench
                 r => Math.Log10(r.T), r => Math.Log10(r.median_ms));
         var perToken = records.Where(r => r.mode == "per-token").ToList();
         if (perToken.Count > 0)
-            LinePlot(Path.Combine(folder, "stream_per_token.png"), "one more token after t tokens, H = 256 (log-log)", "log10 t", "log10 µs per token",
+            LinePlot(Path.Combine(folder, "stream_per_token.png"), "one more token after t tokens, H = 256 (log-log)", "log10 t",
+                "log10 µs per token",
                 perToken.GroupBy(r => $"{r.impl}, B = {r.B}"), r => Math.Log10(r.T), r => Math.Log10(r.median_ms * 1000));
         LinePlot(Path.Combine(folder, "memory_train_B64.png"), "training step, B = 64: peak resident memory above the start", "T", "MB",
-            records.Where(r => r.mode == "train" && r.B == 64 && r.impl is "tree" or "sequential" or "nn.LSTM" or "transformer" && Plotted(r)).GroupBy(r => r.impl),
+            records.Where(r => r.mode == "train" && r.B == 64 && r.impl is "tree" or "sequential" or "nn.LSTM" or "transformer"
+                && Plotted(r)).GroupBy(r => r.impl),
             r => r.T, r => r.peak_mb);
     }
 
     /// <summary>One line per group (its key is the legend), points in order of T.</summary>
-    private static void LinePlot(string path, string title, string xLabel, string yLabel, IEnumerable<IGrouping<string, BenchRecord>> series,
+    private static void LinePlot(string path, string title, string xLabel, string yLabel,
+        IEnumerable<IGrouping<string, BenchRecord>> series,
         Func<BenchRecord, double> x, Func<BenchRecord, double> y)
     {
         var plot = new ScottPlot.Plot();
@@ -206,5 +236,6 @@ public static class Bench
     }
 
     public static void WriteJson(string path, IReadOnlyList<BenchRecord> records) =>
-        PrLstm.Runtime.Weights.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(records, new JsonSerializerOptions { WriteIndented = true }));
+        PrLstm.Runtime.Weights.AtomicFile.WriteAllText(path,
+            JsonSerializer.Serialize(records, new JsonSerializerOptions { WriteIndented = true }));
 }

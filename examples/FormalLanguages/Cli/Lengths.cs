@@ -13,7 +13,8 @@ public static class Lengths
             string range = part, step = "1";
             if (part.Contains(':')) (range, step) = (part[..part.IndexOf(':')], part[(part.IndexOf(':') + 1)..]);
             string[] ends = range.Split('-');
-            if (ends.Length > 2 || !int.TryParse(ends[0], out int first) || !int.TryParse(ends[^1], out int last) || !int.TryParse(step, out int every) || every < 1)
+            if (ends.Length > 2 || !int.TryParse(ends[0], out int first) || !int.TryParse(ends[^1], out int last)
+                || !int.TryParse(step, out int every) || every < 1)
                 throw new FormatException($"'{part}' is not a length list; write 41-500, 41-500:10 or 41,60,100");
             if (first < 1 || last < first)
                 throw new FormatException($"'{part}': lengths must be at least 1 and ranges go upwards");

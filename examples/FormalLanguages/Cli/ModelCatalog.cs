@@ -11,7 +11,8 @@ namespace PrLstm.FormalLanguages.Cli;
 /// <summary>The models the command line can train, by name, each wrapped with the task's readout.</summary>
 public static class ModelCatalog
 {
-    public sealed record Entry(string Name, string Description, int DefaultLayers, Func<long, RunConfig, nn.Module<Tensor, Tensor>> Core, bool ReluBeforeReadout = true);
+    public sealed record Entry(string Name, string Description, int DefaultLayers, Func<long, RunConfig, nn.Module<Tensor, Tensor>> Core,
+        bool ReluBeforeReadout = true);
 
     public static readonly IReadOnlyList<Entry> All = new Entry[]
     {
@@ -22,7 +23,8 @@ public static class ModelCatalog
         new("pr-rnn", "PR-RNN, tree scan; --layers = refinements K", 1,
             (inputSize, c) => new PrRnnModel(inputSize, c.Hidden, c.Layers)),
         new("pr-gru", "GRU-composition variant (spec section 5): one GRU step with input = left, state = right; no refinements", 0,
-            (inputSize, c) => c.Layers == 0 ? new PrGruModel(inputSize, c.Hidden) : throw new ArgumentException("pr-gru has no refinements (the reference allows only num_layers = 1); use --layers 0")),
+            (inputSize, c) => c.Layers == 0 ? new PrGruModel(inputSize, c.Hidden) : throw new ArgumentException("pr-gru has no "
+                + "refinements (the reference allows only num_layers = 1); use --layers 0")),
         new("pr-coupled", "PR-LSTM with coupled gates (docs/variants.md); --layers = refinements", 1,
             (inputSize, c) => new PrCoupledModel(inputSize, c.Hidden, c.Layers)),
         new("pr-peephole", "PR-LSTM whose gates also read the children's cells (docs/variants.md); --layers = refinements", 1,
@@ -30,7 +32,8 @@ public static class ModelCatalog
         new("pr-layernorm", "PR-LSTM with layer-normalised gates and cell (docs/variants.md); --layers = refinements", 1,
             (inputSize, c) => new PrLayerNormModel(inputSize, c.Hidden, c.Layers)),
         new("pr-minimal", "minimal gated composition, minGRU spirit (docs/variants.md); no refinements", 0,
-            (inputSize, c) => c.Layers == 0 ? new PrMinimalModel(inputSize, c.Hidden) : throw new ArgumentException("pr-minimal has no refinements; use --layers 0")),
+            (inputSize, c) => c.Layers == 0 ? new PrMinimalModel(inputSize, c.Hidden) : throw new ArgumentException("pr-minimal has no "
+                + "refinements; use --layers 0")),
         new("lstm", "sequential LSTM baseline (haiku's, forget bias +1)", 1,
             (inputSize, c) => new LstmBaseline(inputSize, c.Hidden)),
         new("rnn", "sequential RNN baseline (ReLU, two biases)", 1,

@@ -15,7 +15,11 @@ public sealed record RunResult(
 /// <summary>Writes results.json, results.md and the PNG plots of a set of runs.</summary>
 public static class Reports
 {
-    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals
+    };
 
     public static IReadOnlyList<string> WriteAll(string folder, IReadOnlyList<RunResult> runs, string title)
     {
@@ -30,8 +34,10 @@ public static class Reports
         foreach (var task in runs.Select(r => r.Task).Distinct())
         {
             var taskRuns = runs.Where(r => r.Task == task).ToList();
-            if (taskRuns.Any(r => r.Lengths.Count > 0)) written.Add(Plots.AccuracyByLength(Path.Combine(folder, $"accuracy_{task}.png"), task, taskRuns));
-            if (taskRuns.Any(r => r.History.Count > 0)) written.Add(Plots.TrainingCurves(Path.Combine(folder, $"training_{task}.png"), task, taskRuns));
+            if (taskRuns.Any(r => r.Lengths.Count > 0)) written.Add(Plots.AccuracyByLength(Path.Combine(folder, $"accuracy_{task}.png"),
+                task, taskRuns));
+            if (taskRuns.Any(r => r.History.Count > 0)) written.Add(Plots.TrainingCurves(Path.Combine(folder, $"training_{task}.png"),
+                task, taskRuns));
         }
         return written;
     }
@@ -58,13 +64,17 @@ public static class Reports
 
     private static string Details(IReadOnlyList<RunResult> runs)
     {
-        var text = new StringBuilder("\n| task | model | H | layers | steps | batch | seed | parameters | train time | eval time | lengths | note |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        var text = new StringBuilder("\n| task | model | H | layers | steps | batch | seed | parameters | train time | eval time | "
+            + "lengths | note |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in runs)
         {
             string lengths = r.Lengths.Count == 0 ? "–" : $"{r.Lengths.Count} ({r.Lengths[0].Length}..{r.Lengths[^1].Length})";
-            text.Append(CultureInfo.InvariantCulture, $"| {r.Task} | {r.Model} | {r.Hidden} | {r.Layers} | {r.Steps} | {r.BatchSize} | {r.Seed} | {r.Parameters:N0} | {ProgressDisplay.Duration(TimeSpan.FromSeconds(r.TrainingSeconds))} | {ProgressDisplay.Duration(TimeSpan.FromSeconds(r.EvaluationSeconds))} | {lengths} | {r.Stopped ?? ""} |\n");
+            text.Append(CultureInfo.InvariantCulture, $"| {r.Task} | {r.Model} | {r.Hidden} | {r.Layers} | {r.Steps} | {r.BatchSize} | "
+                + $"{r.Seed} | {r.Parameters:N0} | {ProgressDisplay.Duration(TimeSpan.FromSeconds(r.TrainingSeconds))} | "
+                    + $"{ProgressDisplay.Duration(TimeSpan.FromSeconds(r.EvaluationSeconds))} | {lengths} | {r.Stopped ?? ""} |\n");
         }
-        return text.Append("\nScores: network score in percent, the mean of the per-length accuracies over the evaluated lengths beyond the training range 1..").Append(runs.Max(r => r.MaxTrainLength)).Append(".\n").ToString();
+        return text.Append("\nScores: network score in percent, the mean of the per-length accuracies over the evaluated lengths beyond "
+            + "the training range 1..").Append(runs.Max(r => r.MaxTrainLength)).Append(".\n").ToString();
     }
 
     /// <summary>Reads a results.json written by <see cref="WriteAll"/>.</summary>

@@ -19,24 +19,28 @@ public static class Runs
     /// set must agree with it (see <see cref="Resumed"/>); by default every field counts as set. The caller holds the
     /// folder's <see cref="RunFolderLock"/>.
     /// </summary>
-    public static RunResult? TrainAndEvaluate(RunConfig config, string folder, bool resume, EvalSettings eval, Device device, CancellationToken cancellation, string? label = null, Func<string, bool>? given = null)
+    public static RunResult? TrainAndEvaluate(RunConfig config, string folder, bool resume, EvalSettings eval, Device device,
+        CancellationToken cancellation, string? label = null, Func<string, bool>? given = null)
     {
         if (!resume && Checkpoints.Exists(folder))
-            throw new InvalidOperationException($"'{folder}' already holds a checkpoint; continue it with --resume, or choose another --out");
+            throw new InvalidOperationException(
+                $"'{folder}' already holds a checkpoint; continue it with --resume, or choose another --out");
         if (resume && !Checkpoints.Exists(folder))
             throw new FileNotFoundException($"--resume: '{folder}' holds no checkpoint to continue");
         CheckpointState? saved = resume ? Checkpoints.ReadState(folder) : null;
         if (saved is not null)
             config = Resumed(saved.Config, saved.Step, config, given ?? (_ => true), folder);
 
-        using var model = saved is null ? ModelCatalog.Build(config, device) : Checkpoints.Build(folder, saved with { Config = config }, s => ModelCatalog.Build(s.Config, device));
+        using var model = saved is null ? ModelCatalog.Build(config, device)
+            : Checkpoints.Build(folder, saved with { Config = config }, s => ModelCatalog.Build(s.Config, device));
         long parameters = ParameterCount(model);
         string title = label ?? $"{config.Model} on {config.Task}";
         var trainer = new Trainer(config, model, device);
         var outcome = ProgressDisplay.Run(title, config.Steps, progress => trainer.Run(folder, resume, progress, cancellation));
         if (outcome.Interrupted)
         {
-            Console.WriteLine($"{title}: interrupted at step {outcome.Step}; the checkpoint in '{folder}' is saved. Continue with --resume.");
+            Console.WriteLine(
+                $"{title}: interrupted at step {outcome.Step}; the checkpoint in '{folder}' is saved. Continue with --resume.");
             return null;
         }
         return Score(config, model, parameters, outcome.History, outcome.TrainingSeconds, eval, device, cancellation, title);
@@ -71,19 +75,22 @@ public static class Runs
         if (raiseSteps && requested.Steps < reached)
             differences.Add($"--steps {requested.Steps} (the checkpoint has already trained {reached} steps)");
         if (differences.Count > 0)
-            throw new InvalidOperationException($"'{folder}' holds a checkpoint of another run than the one asked for: {string.Join("; ", differences)}. Leave these options out to continue it, or choose another --out");
+            throw new InvalidOperationException($"'{folder}' holds a checkpoint of another run than the one asked for: "
+                + $"{string.Join("; ", differences)}. Leave these options out to continue it, or choose another --out");
         return raiseSteps ? saved with { Steps = requested.Steps } : saved;
     }
 
     /// <summary>The trained parameters of a model, as the results report them.</summary>
     public static long ParameterCount(nn.Module model) => model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
 
-    /// <summary>Whether <paramref name="folder"/> holds a finished run of exactly <paramref name="config"/> (its checkpoint and its results).</summary>
+    /// <summary>Whether <paramref name="folder"/> holds a finished run of exactly <paramref name="config"/> (its checkpoint and its
+    /// results).</summary>
     public static bool IsFinished(string folder, RunConfig config) =>
         File.Exists(Path.Combine(folder, "results.json")) && Checkpoints.Exists(folder) && Checkpoints.ReadState(folder).Config == config;
 
     /// <summary>Scores a model and packs the run's result.</summary>
-    public static RunResult Score(RunConfig config, nn.Module<Tensor, Tensor> model, long parameters, IReadOnlyList<TrainingLogEntry> history, double trainingSeconds,
+    public static RunResult Score(RunConfig config, nn.Module<Tensor, Tensor> model, long parameters,
+        IReadOnlyList<TrainingLogEntry> history, double trainingSeconds,
         EvalSettings eval, Device device, CancellationToken cancellation, string title)
     {
         var task = FormalTasks.Get(config.Task);
@@ -111,9 +118,12 @@ public static class Runs
         if (result is not null)
         {
             int counted = result.Lengths.Count(l => l.Length > config.MaxTrainLength);
-            Console.WriteLine($"{title}: network score {100 * score:F1}% over {(counted > 0 ? counted : result.Lengths.Count)} lengths{(counted > 0 ? $" beyond the training range 1..{config.MaxTrainLength}" : "")}{(result.Stopped is null ? "" : $" (stopped: {result.Stopped})")}");
+            Console.WriteLine($"{title}: network score {100 * score:F1}% over "
+                + $"{(counted > 0 ? counted : result.Lengths.Count)} lengths{(counted > 0 ? $" beyond the training range "
+                    + $"1..{config.MaxTrainLength}" : "")}{(result.Stopped is null ? "" : $" (stopped: {result.Stopped})")}");
         }
-        return new RunResult(config.Task, config.Model, config.Hidden, config.Layers, config.Steps, config.BatchSize, config.Seed, config.MaxTrainLength, parameters,
+        return new RunResult(config.Task, config.Model, config.Hidden, config.Layers, config.Steps, config.BatchSize, config.Seed,
+            config.MaxTrainLength, parameters,
             score, result?.Lengths ?? Array.Empty<LengthAccuracy>(), history, trainingSeconds, clock.Elapsed.TotalSeconds, result?.Stopped);
     }
 

@@ -16,7 +16,8 @@ public static class StreamBench
 {
     public sealed record Settings(long Hidden, long[] Batches, long[] Positions, int Window, int Repeats, double MaxRecomputeGb);
 
-    public static Settings Quick => new(256, new long[] { 1, 64 }, new long[] { 10, 1_000, 100_000 }, Window: 64, Repeats: 5, MaxRecomputeGb: 4);
+    public static Settings Quick
+        => new(256, new long[] { 1, 64 }, new long[] { 10, 1_000, 100_000 }, Window: 64, Repeats: 5, MaxRecomputeGb: 4);
 
     public static Settings Full => Quick with { Repeats = 9 };
 
@@ -53,14 +54,16 @@ public static class StreamBench
                     stream.Save(positioned[t]);
                 }
             }
-            log($"stream            positioned at t = {string.Join(", ", s.Positions)} by {s.Positions.Max():N0} pushes (B = 1) in {clock.Elapsed.TotalSeconds:F1} s");
+            log($"stream            positioned at t = {string.Join(", ", s.Positions)} by {s.Positions.Max():N0} pushes (B = 1) in "
+                + $"{clock.Elapsed.TotalSeconds:F1} s");
 
             foreach (long b in s.Batches)
             {
                 var saved = positioned.ToDictionary(kv => kv.Key, kv => b == 1 ? kv.Value : Replicated(kv.Value, b));
                 using var tokens = randn(b, s.Window, InputSize);
                 var times = new Dictionary<(string, long, long), List<double>>();
-                void Add(string impl, long t, double ms) => (times.TryGetValue((impl, b, t), out var l) ? l : times[(impl, b, t)] = new()).Add(ms);
+                void Add(string impl, long t, double ms) => (times.TryGetValue((impl, b, t), out var l) ? l : times[(impl, b, t)] = new())
+                    .Add(ms);
                 for (int r = 0; r < s.Repeats; r++)
                 {
                     foreach (long t in s.Positions)
@@ -114,13 +117,17 @@ public static class StreamBench
     {
         using var scope = NewDisposeScope();
         var tensors = PrLstm.Runtime.Weights.Safetensors.Read(path, out var metadata);
-        var header = new Dictionary<string, string>(metadata) { ["batch"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var header = new Dictionary<string,
+            string>(metadata)
+        { ["batch"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         string copy = Path.ChangeExtension(path, $".B{batch}.safetensors");
-        PrLstm.Runtime.Weights.Safetensors.Write(copy, tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.expand(batch, -1))), header);
+        PrLstm.Runtime.Weights.Safetensors.Write(copy, tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.expand(batch, -1))),
+            header);
         return copy;
     }
 
-    /// <summary>Milliseconds per call of <paramref name="step"/>, over <paramref name="count"/> calls (each in its own dispose scope).</summary>
+    /// <summary>Milliseconds per call of <paramref name="step"/>, over <paramref name="count"/> calls (each in its own dispose
+    /// scope).</summary>
     private static double PerToken(int count, Action<long> step)
     {
         var clock = Stopwatch.StartNew();
@@ -143,17 +150,20 @@ public static class StreamBench
     {
         string Ratio(string a, long ba, long ta, string b, long bb, long tb)
         {
-            if (!result.Samples.TryGetValue((a, ba, ta), out var x) || !result.Samples.TryGetValue((b, bb, tb), out var y)) return "not measured";
+            if (!result.Samples.TryGetValue((a, ba, ta), out var x)
+                || !result.Samples.TryGetValue((b, bb, tb), out var y)) return "not measured";
             return Median(x.Zip(y, (p, q) => p / q)).ToString("F2");
         }
         long first = s.Positions.Min(), last = s.Positions.Max();
         var lines = new List<string>();
         foreach (long b in s.Batches)
-            lines.Add($"7. stream, B={b}: time per token at t={last:N0} / t={first} = {Ratio("stream", b, last, "stream", b, first)} (target ≤ 1.3)");
+            lines.Add($"7. stream, B={b}: time per token at t={last:N0} / t={first} = "
+                + $"{Ratio("stream", b, last, "stream", b, first)} (target ≤ 1.3)");
         foreach (long t in s.Positions)
             lines.Add($"8. stream / nn.LSTMCell step, B=1, t={t:N0}: {Ratio("stream", 1, t, "nn.LSTMCell", 1, t)} (target ≤ 6)");
         foreach (long b in s.Batches)
-            lines.Add($"9. recomputing FinalState / stream, B={b}, t=1,000: {Ratio("final-recompute", b, 1000, "stream", b, 1000)} (target ≥ 100)");
+            lines.Add($"9. recomputing FinalState / stream, B={b}, t=1,000: "
+                + $"{Ratio("final-recompute", b, 1000, "stream", b, 1000)} (target ≥ 100)");
         return lines;
     }
 }

@@ -27,7 +27,8 @@ public static class StreamPredictions
         {
             var notes = stream.Restore(session);
             if (!notes.TryGetValue("task", out var savedTask) || savedTask != task.Name || !notes.TryGetValue("input", out var input))
-                throw new InvalidDataException($"'{session}' is not a stream session of {task.Name} (it has no task and input notes, or another task)");
+                throw new InvalidDataException($"'{session}' is not a stream session of {task.Name} (it has no task and input notes, or "
+                    + $"another task)");
             task.Parse(input);
             if (input.Length != stream.Position)
                 throw new InvalidDataException($"'{session}' holds {stream.Position} tokens but its input note has {input.Length} symbols");
@@ -65,7 +66,8 @@ public static class StreamPredictions
                 if (char.IsWhiteSpace(symbol)) continue;
                 int id = task.Alphabet.IndexOf(symbol);
                 if (id < 0)
-                    throw new FormatException($"'{symbol}' (symbol {symbols.Length + 1} of the stream) is not in the alphabet of {task.Name} (\"{task.Alphabet}\")");
+                    throw new FormatException($"'{symbol}' (symbol {symbols.Length + 1} of the stream) is not in the alphabet of "
+                        + $"{task.Name} (\"{task.Alphabet}\")");
                 symbols.Append(symbol);
                 Answer(model, stream, task, id, symbols.ToString(), json);
                 Console.Out.Flush();
@@ -74,7 +76,8 @@ public static class StreamPredictions
         finally
         {
             if (session is not null && stream.Position > 0)
-                stream.Save(session, new Dictionary<string, string> { ["task"] = task.Name, ["model"] = config.Model, ["input"] = symbols.ToString() });
+                stream.Save(session,
+                    new Dictionary<string, string> { ["task"] = task.Name, ["model"] = config.Model, ["input"] = symbols.ToString() });
         }
         return status;
     }
@@ -118,7 +121,10 @@ public static class StreamPredictions
     }
 
     /// <summary>One line of JSON per answer; logits that are NaN or infinite (a diverged model) are written as "NaN", "Infinity".</summary>
-    public static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>An answer's class ids in the task's output alphabet.</summary>
     public static string Symbols(FormalTask task, int[] ids) => new(ids.Select(i => task.OutputAlphabet[i]).ToArray());

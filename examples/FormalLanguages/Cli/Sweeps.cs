@@ -9,7 +9,8 @@ using static TorchSharp.torch;
 namespace PrLstm.FormalLanguages.Cli;
 
 /// <summary>One run of a sweep, as a line of its manifest: where it goes (relative to the sweep folder) and all it needs.</summary>
-public sealed record SweepEntry(int Index, string Folder, RunConfig Config, string EvalLengths, int EvalBatches, int EvalBatchSize, string Device)
+public sealed record SweepEntry(int Index, string Folder, RunConfig Config, string EvalLengths, int EvalBatches, int EvalBatchSize,
+    string Device)
 {
     /// <summary>The evaluation settings ("none" evaluates nothing).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -17,7 +18,8 @@ public sealed record SweepEntry(int Index, string Folder, RunConfig Config, stri
 }
 
 /// <summary>Slurm settings of a sweep's batch script.</summary>
-public sealed record SlurmOptions(string? Partition, string? Time, int Cpus, string? Mem, string? Gpus, string? Account, int? MaxParallel, string Signal, IReadOnlyList<string> ExtraArgs);
+public sealed record SlurmOptions(string? Partition, string? Time, int Cpus, string? Mem, string? Gpus, string? Account, int? MaxParallel,
+    string Signal, IReadOnlyList<string> ExtraArgs);
 
 /// <summary>
 /// A grid of runs as a Slurm job array: a manifest (one JSON line per run), a batch script whose array task i runs
@@ -35,7 +37,8 @@ public static class Sweeps
     private static readonly JsonSerializerOptions Line = new() { WriteIndented = false };
 
     /// <summary>The runs of the grid, in a stable order (task, model, learning rate, seed).</summary>
-    public static List<SweepEntry> Grid(IReadOnlyList<RunConfig> configs, string evalLengths, int evalBatches, int evalBatchSize, string device) =>
+    public static List<SweepEntry> Grid(IReadOnlyList<RunConfig> configs, string evalLengths, int evalBatches, int evalBatchSize,
+        string device) =>
         configs.Select((c, i) => new SweepEntry(i, RunFolder(c), c, evalLengths, evalBatches, evalBatchSize, device)).ToList();
 
     /// <summary>A run's folder inside the sweep: runs/&lt;task&gt;/&lt;model&gt;/seed&lt;s&gt;-lr&lt;lr&gt;.</summary>
@@ -50,7 +53,8 @@ public static class Sweeps
         {
             string[] ends = part.Split('-');
             if (ends.Length > 2 || !ulong.TryParse(ends[0], NumberStyles.None, CultureInfo.InvariantCulture, out ulong first)
-                || !ulong.TryParse(ends[^1], NumberStyles.None, CultureInfo.InvariantCulture, out ulong last) || last < first || last - first >= 10_000)
+                || !ulong.TryParse(ends[^1], NumberStyles.None, CultureInfo.InvariantCulture, out ulong last) || last < first
+                    || last - first >= 10_000)
                 throw new FormatException($"--seeds: '{part}' is not a seed or a range of at most 10,000 seeds (write 0-9 or 0,3,7)");
             for (ulong seed = first; seed <= last && seed >= first; seed++) { seeds.Add(seed); if (seed == ulong.MaxValue) break; }
         }
@@ -64,7 +68,8 @@ public static class Sweeps
         var rates = new List<double>();
         foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) || !(rate > 0 && rate <= RunLimits.MaxLearningRate))
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double rate)
+                || !(rate > 0 && rate <= RunLimits.MaxLearningRate))
                 throw new FormatException($"--lrs: '{part}' is not a learning rate above 0 and at most {RunLimits.MaxLearningRate}");
             rates.Add(rate);
         }
@@ -78,7 +83,8 @@ public static class Sweeps
         string manifest = Path.Combine(folder, ManifestName);
         string text = string.Concat(entries.Select(e => JsonSerializer.Serialize(e, Line) + "\n"));
         if (File.Exists(manifest) && File.ReadAllText(manifest) != text)
-            throw new InvalidOperationException($"'{folder}' holds another sweep ({ManifestName} differs); choose another --out, or delete it to start over");
+            throw new InvalidOperationException($"'{folder}' holds another sweep ({ManifestName} differs); choose another --out, or "
+                + $"delete it to start over");
         Directory.CreateDirectory(Path.Combine(folder, "logs"));
         AtomicFile.WriteAllText(manifest, text);
         string script = Path.Combine(folder, ScriptName);
@@ -95,6 +101,8 @@ public static class Sweeps
     public static string Script(string folder, int count, SlurmOptions s)
     {
         var (program, prefix) = Self();
+        string command = string.Join(" ", new[] { program }.Concat(prefix).Select(Quote));
+        string manifest = Quote(Path.Combine(folder, ManifestName));
         var text = new StringBuilder("#!/bin/bash\n");
         text.Append("# Written by prlstm sweep: one array task per line of manifest.jsonl. Submit with: sbatch sweep.sbatch\n");
         text.Append("#SBATCH --job-name=prlstm-sweep\n");
@@ -115,7 +123,8 @@ public static class Sweeps
             # prlstm saves a checkpoint on SIGTERM (exit 130); this shell forwards the signal, then requeues the task.
             child=
             trap 'kill -TERM "$child" 2>/dev/null' TERM
-            {{string.Join(" ", new[] { program }.Concat(prefix).Select(Quote))}} run --manifest {{Quote(Path.Combine(folder, ManifestName))}} --index "$SLURM_ARRAY_TASK_ID" --threads "${SLURM_CPUS_PER_TASK:-1}" &
+            {{command}} run --manifest {{manifest}} \
+              --index "$SLURM_ARRAY_TASK_ID" --threads "${SLURM_CPUS_PER_TASK:-1}" &
             child=$!
             wait "$child"; status=$?
             while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done   # wait returns early when the trap runs
@@ -159,8 +168,10 @@ public static class Sweeps
             {
                 throw new InvalidDataException($"'{path}' line {number} is not a sweep entry: {e.Message}");
             }
-            if (entry is null || entry.Index != entries.Count || entry.Config.Problems() is { Count: > 0 } || Path.IsPathRooted(entry.Folder) || entry.Folder.Split('/', '\\').Contains(".."))
-                throw new InvalidDataException($"'{path}' line {number} is not a valid sweep entry (index {entry?.Index}, folder '{entry?.Folder}')");
+            if (entry is null || entry.Index != entries.Count || entry.Config.Problems() is { Count: > 0 }
+                || Path.IsPathRooted(entry.Folder) || entry.Folder.Split('/', '\\').Contains(".."))
+                throw new InvalidDataException($"'{path}' line {number} is not a valid sweep entry (index {entry?.Index}, folder "
+                    + $"'{entry?.Folder}')");
             entries.Add(entry);
         }
         return entries;
@@ -170,7 +181,8 @@ public static class Sweeps
     public sealed record Status(string State, string? Message, DateTime Utc);
 
     public static void WriteStatus(string runFolder, string state, string? message = null) =>
-        AtomicFile.WriteAllText(Path.Combine(runFolder, StatusName), JsonSerializer.Serialize(new Status(state, message, DateTime.UtcNow), Line));
+        AtomicFile.WriteAllText(Path.Combine(runFolder, StatusName),
+            JsonSerializer.Serialize(new Status(state, message, DateTime.UtcNow), Line));
 
     public static Status? ReadStatus(string runFolder)
     {
@@ -196,7 +208,8 @@ public static class Sweeps
             throw new ArgumentException($"--index {index} is outside the manifest's 0..{entries.Count - 1}");
         var entry = entries[index];
         string folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(manifestPath))!, entry.Folder);
-        string title = $"{entry.Config.Model} on {entry.Config.Task} (seed {entry.Config.Seed}, lr {entry.Config.LearningRate.ToString("G", CultureInfo.InvariantCulture)})";
+        string title = $"{entry.Config.Model} on {entry.Config.Task} (seed {entry.Config.Seed}, lr "
+            + $"{entry.Config.LearningRate.ToString("G", CultureInfo.InvariantCulture)})";
         using var folderLock = RunFolderLock.Acquire(folder);
         if (Runs.IsFinished(folder, entry.Config))
         {
@@ -206,7 +219,8 @@ public static class Sweeps
         WriteStatus(folder, "running");
         try
         {
-            var result = Runs.TrainAndEvaluate(entry.Config, folder, resume: Checkpoints.Exists(folder), entry.Eval, PrLstm.Runtime.Devices.Pick(entry.Device), cancellation, title);
+            var result = Runs.TrainAndEvaluate(entry.Config, folder, resume: Checkpoints.Exists(folder), entry.Eval,
+                PrLstm.Runtime.Devices.Pick(entry.Device), cancellation, title);
             if (result is null)
             {
                 WriteStatus(folder, "interrupted");
@@ -243,9 +257,15 @@ public static class Sweeps
                 int index;
                 lock (gate) index = next++;
                 if (index >= entries.Count) return;
-                var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                var start = new ProcessStartInfo(program)
+                {
+                    RedirectStandardOutput = true,
+                    RedirectStandardError = true,
+                    UseShellExecute = false
+                };
                 start.Environment[ParentHandlesCtrlC] = "1";
-                foreach (string arg in prefix.Concat(new[] { "run", "--manifest", manifest, "--index", index.ToString(CultureInfo.InvariantCulture), "--threads", "1" }))
+                foreach (string arg in prefix.Concat(new[] { "run", "--manifest", manifest, "--index",
+                    index.ToString(CultureInfo.InvariantCulture), "--threads", "1" }))
                     start.ArgumentList.Add(arg);
                 using var process = Process.Start(start)!;
                 using var log = new StreamWriter(Path.Combine(folder, "logs", $"local_{index}.out"), append: true) { AutoFlush = true };
@@ -254,10 +274,19 @@ public static class Sweeps
                 process.BeginOutputReadLine();
                 process.BeginErrorReadLine();
                 // On Ctrl-C or SIGTERM here, each run gets one SIGTERM: it saves its checkpoint and stops.
-                using (cancellation.Register(() => { try { Process.Start("kill", new[] { "-TERM", process.Id.ToString(CultureInfo.InvariantCulture) })?.WaitForExit(); } catch (Exception) { } }))
+                using (cancellation.Register(() =>
+                {
+                    try
+                    {
+                        Process.Start("kill",
+                    new[] { "-TERM", process.Id.ToString(CultureInfo.InvariantCulture) })?.WaitForExit();
+                    }
+                    catch (Exception) { }
+                }))
                     process.WaitForExit();
                 codes[index] = process.ExitCode;
-                lock (gate) Console.WriteLine($"run {index} ({entries[index].Folder}): {(process.ExitCode == 0 ? "done" : $"exit {process.ExitCode}, see logs/local_{index}.out")}");
+                lock (gate) Console.WriteLine($"run {index} ({entries[index].Folder}): "
+                    + $"{(process.ExitCode == 0 ? "done" : $"exit {process.ExitCode}, see logs/local_{index}.out")}");
                 if (cancellation.IsCancellationRequested) return;
             }
         }, CancellationToken.None)).ToArray();
@@ -267,15 +296,19 @@ public static class Sweeps
     }
 
     /// <summary>One run's place in the collected table.</summary>
-    public sealed record CollectedRun(int Index, string Task, string Model, ulong Seed, double LearningRate, string Folder, string State, double? Score, string? Message);
+    public sealed record CollectedRun(int Index, string Task, string Model, ulong Seed, double LearningRate, string Folder, string State,
+        double? Score, string? Message);
 
     /// <summary>What <c>collect</c> writes: every run, the two aggregations, and the counts.</summary>
-    public sealed record Collected(IReadOnlyList<CollectedRun> Runs, IReadOnlyList<Aggregate> Aggregates, int Finished, int Missing, int Failed);
+    public sealed record Collected(IReadOnlyList<CollectedRun> Runs, IReadOnlyList<Aggregate> Aggregates, int Finished, int Missing,
+        int Failed);
 
-    /// <summary>Per task and model: the best score over seeds and learning rates (as NNCH reports) and the seed-0 run (as the PR-LSTM paper).</summary>
+    /// <summary>Per task and model: the best score over seeds and learning rates (as NNCH reports) and the seed-0 run (as the PR-LSTM
+    /// paper).</summary>
     public sealed record Aggregate(string Task, string Model, double? MaxOverRuns, double? SeedZero, int Finished, int Total);
 
-    /// <summary>Reads every run of a sweep and writes collected.json, collected.md and accuracy_&lt;task&gt;.png (the best run of each model).</summary>
+    /// <summary>Reads every run of a sweep and writes collected.json, collected.md and accuracy_&lt;task&gt;.png (the best run of each
+    /// model).</summary>
     public static (Collected Result, IReadOnlyList<string> Files) Collect(string folder)
     {
         var entries = ReadManifest(Path.Combine(folder, ManifestName));
@@ -304,14 +337,16 @@ public static class Sweeps
                 // A run whose files cannot be read is listed as failed with the reason, never left out.
                 (state, message) = ("failed", ex.Message.ReplaceLineEndings(" "));
             }
-            runs.Add(new CollectedRun(e.Index, e.Config.Task, e.Config.Model, e.Config.Seed, e.Config.LearningRate, e.Folder, state, score, message));
+            runs.Add(new CollectedRun(e.Index, e.Config.Task, e.Config.Model, e.Config.Seed, e.Config.LearningRate, e.Folder, state, score,
+                message));
         }
         double firstLr = entries.Count > 0 ? entries[0].Config.LearningRate : 0;
         var aggregates = runs.GroupBy(r => (r.Task, r.Model)).Select(g => new Aggregate(g.Key.Task, g.Key.Model,
             g.Where(r => r.Score is not null).Select(r => r.Score).DefaultIfEmpty(null).Max(),
             g.FirstOrDefault(r => r.Seed == 0 && r.LearningRate == firstLr)?.Score,
             g.Count(r => r.State == "finished"), g.Count())).ToList();
-        var collected = new Collected(runs, aggregates, runs.Count(r => r.State == "finished"), runs.Count(r => r.State == "missing"), runs.Count(r => r.State == "failed"));
+        var collected = new Collected(runs, aggregates, runs.Count(r => r.State == "finished"), runs.Count(r => r.State == "missing"),
+            runs.Count(r => r.State == "failed"));
 
         var files = new List<string>();
         string json = Path.Combine(folder, "collected.json");
@@ -337,26 +372,36 @@ public static class Sweeps
         var models = c.Runs.Select(r => r.Model).Distinct().ToList();
         var tasks = c.Runs.Select(r => r.Task).Distinct().ToList();
         var text = new StringBuilder("# Sweep results\n\n");
-        text.Append(CultureInfo.InvariantCulture, $"{c.Finished} finished, {c.Missing} missing, {c.Failed} failed of {c.Runs.Count} runs.\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"{c.Finished} finished, {c.Missing} missing, {c.Failed} failed of "
+            + $"{c.Runs.Count} runs.\n\n");
         void Table(string title, Func<Aggregate, double?> pick)
         {
-            text.Append("## ").Append(title).Append("\n\n| task | ").Append(string.Join(" | ", models)).Append(" |\n|---|").Append(string.Concat(models.Select(_ => "---|"))).Append('\n');
+            text.Append("## ").Append(title).Append("\n\n| task | ").Append(string.Join(" | ", models)).Append(" |\n|---|")
+                .Append(string.Concat(models.Select(_ => "---|"))).Append('\n');
             foreach (string task in tasks)
-                text.Append("| ").Append(task).Append(" | ").Append(string.Join(" | ", models.Select(m => c.Aggregates.FirstOrDefault(a => a.Task == task && a.Model == m) is { } a ? Cell(pick(a)) + (a.Finished < a.Total ? $" ({a.Finished}/{a.Total})" : "") : "–"))).Append(" |\n");
+                text.Append("| ").Append(task).Append(" | ")
+                    .Append(string.Join(" | ",
+                        models.Select(m => c.Aggregates.FirstOrDefault(a => a.Task == task && a.Model == m) is { } a ? Cell(pick(a))
+                            + (a.Finished < a.Total ? $" ({a.Finished}/{a.Total})" : "") : "–"))).Append(" |\n");
             text.Append('\n');
         }
         Table("Best over seeds and learning rates (as NNCH reports)", a => a.MaxOverRuns);
-        Table($"Seed 0 at learning rate {firstLr.ToString("G", CultureInfo.InvariantCulture)} (as the PR-LSTM paper reports)", a => a.SeedZero);
+        Table($"Seed 0 at learning rate {firstLr.ToString("G", CultureInfo.InvariantCulture)} (as the PR-LSTM paper reports)",
+            a => a.SeedZero);
         text.Append("## Every run\n\n| task | model | seed | lr | score | state |\n|---|---|---|---|---|---|\n");
         foreach (var r in c.Runs)
-            text.Append(CultureInfo.InvariantCulture, $"| {r.Task} | {r.Model} | {r.Seed} | {r.LearningRate.ToString("G", CultureInfo.InvariantCulture)} | {Cell(r.Score)} | {r.State}{(r.Message is null ? "" : ": " + r.Message.Replace("|", "\\|"))} |\n");
+            text.Append(CultureInfo.InvariantCulture, $"| {r.Task} | {r.Model} | {r.Seed} | "
+                + $"{r.LearningRate.ToString("G", CultureInfo.InvariantCulture)} | {Cell(r.Score)} | "
+                    + $"{r.State}{(r.Message is null ? "" : ": " + r.Message.Replace("|", "\\|"))} |\n");
         var notFinished = c.Runs.Where(r => r.State != "finished").ToList();
         if (notFinished.Count > 0)
         {
             text.Append("\n## Not finished\n\n");
-            foreach (var r in notFinished) text.Append(CultureInfo.InvariantCulture, $"- run {r.Index} `{r.Folder}`: {r.State}{(r.Message is null ? "" : " (" + r.Message + ")")}\n");
+            foreach (var r in notFinished) text.Append(CultureInfo.InvariantCulture, $"- run {r.Index} `{r.Folder}`: "
+                + $"{r.State}{(r.Message is null ? "" : " (" + r.Message + ")")}\n");
         }
-        text.Append("\nScores: network score in percent over the evaluated lengths beyond the training range; (k/n): only k of the n runs finished.\n");
+        text.Append("\nScores: network score in percent over the evaluated lengths beyond the training range; (k/n): only k of the n runs "
+            + "finished.\n");
         return text.ToString();
     }
 }

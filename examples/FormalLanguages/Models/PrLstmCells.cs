@@ -24,7 +24,8 @@ public static partial class LstmLeaf
     }
 }
 
-/// <summary>Binary gated composition B(left, right): one Linear 2H → 5H on [h_left ; h_right], gates [i | g | o | f_left | f_right].</summary>
+/// <summary>Binary gated composition B(left, right): one Linear 2H → 5H on [h_left ; h_right], gates [i | g | o | f_left |
+/// f_right].</summary>
 [CompositionBlock(GatesFrom = "h")]
 public static partial class LstmMerge
 {

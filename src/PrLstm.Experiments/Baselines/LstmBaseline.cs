@@ -68,7 +68,8 @@ public sealed class RnnBaseline : nn.Module<Tensor, Tensor>, IPrefixModel
         ModelArguments.Positive(hidden, nameof(hidden));
         InputSize = inputSize;
         OutputSize = hidden;
-        rnn = nn.RNN(inputSize, hidden, numLayers: 1, nonLinearity: nn.NonLinearities.ReLU, bias: true, batchFirst: true, device: device, dtype: dtype);
+        rnn = nn.RNN(inputSize, hidden, numLayers: 1, nonLinearity: nn.NonLinearities.ReLU, bias: true, batchFirst: true, device: device,
+            dtype: dtype);
         RegisterComponents();
         using var noGrad = no_grad();
         Initialization.TruncatedNormal(rnn.get_parameter("weight_ih_l0")!, 1 / Math.Sqrt(inputSize));

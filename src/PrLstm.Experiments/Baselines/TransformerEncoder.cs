@@ -28,20 +28,23 @@ public sealed class TransformerEncoder : nn.Module<Tensor, Tensor>, IPrefixModel
     /// <param name="dropoutAtEvaluation">Keep dropout on in eval mode too, as the reference does.</param>
     /// <param name="device">Where the parameters live.</param>
     /// <param name="dtype">The parameters' type.</param>
-    public TransformerEncoder(long inputSize, int layerCount = 2, long modelSize = 64, long headCount = 8, double dropout = 0.1, bool dropoutAtEvaluation = true, Device? device = null, ScalarType? dtype = null)
+    public TransformerEncoder(long inputSize, int layerCount = 2, long modelSize = 64, long headCount = 8, double dropout = 0.1,
+        bool dropoutAtEvaluation = true, Device? device = null, ScalarType? dtype = null)
         : base(nameof(TransformerEncoder))
     {
         ModelArguments.Positive(inputSize, nameof(inputSize));
         ModelArguments.Positive(layerCount, nameof(layerCount));
         if (modelSize % headCount != 0 || modelSize % 2 != 0)
-            throw new ArgumentException($"the model size {modelSize} must be even and divisible by the {headCount} heads", nameof(modelSize));
+            throw new ArgumentException($"the model size {modelSize} must be even and divisible by the {headCount} heads",
+                nameof(modelSize));
         InputSize = inputSize;
         model = modelSize;
         heads = headCount;
         this.dropout = dropout;
         this.dropoutAtEvaluation = dropoutAtEvaluation;
         embedding = nn.Linear(inputSize, modelSize, hasBias: false, device: device, dtype: dtype);
-        layers = new ModuleList<EncoderLayer>(Enumerable.Range(0, layerCount).Select(_ => new EncoderLayer(modelSize, device, dtype)).ToArray());
+        layers = new ModuleList<EncoderLayer>(Enumerable.Range(0, layerCount).Select(_ => new EncoderLayer(modelSize, device, dtype))
+            .ToArray());
         RegisterComponents();
         Initialization.ResetParameters(this);
         using var noGrad = no_grad();

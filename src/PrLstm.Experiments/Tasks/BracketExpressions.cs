@@ -67,11 +67,13 @@ public static class BracketExpressions
                 if (construct.Kind == '(')
                 {
                     if (position < text.Length && text[position] == ')') { position++; continue; }
-                    if (position >= text.Length || "+-*".IndexOf(text[position]) < 0) throw new FormatException($"an operator or ')' is missing at position {position + 1}");
+                    if (position >= text.Length || "+-*".IndexOf(text[position]) < 0) throw new FormatException($"an operator or ')' is "
+                        + $"missing at position {position + 1}");
                     open.Push(new Open('o', value, text[position++]));
                     break;
                 }
-                if (position >= text.Length || text[position] != ')') throw new FormatException($"')' is missing at position {position + 1}");
+                if (position >= text.Length
+                    || text[position] != ')') throw new FormatException($"')' is missing at position {position + 1}");
                 position++;
                 value = construct.Operator switch
                 {
@@ -83,6 +85,7 @@ public static class BracketExpressions
         }
     }
 
-    /// <summary>A construct still open: a unary '-', a '(' before its first operand, or an operator ('o') awaiting its right operand.</summary>
+    /// <summary>A construct still open: a unary '-', a '(' before its first operand, or an operator ('o') awaiting its right
+    /// operand.</summary>
     private readonly record struct Open(char Kind, int Left, char Operator);
 }

@@ -40,11 +40,13 @@ public sealed class TaskBatch : IDisposable
     public IReadOnlyList<TaskSample> Samples { get; }
 
     /// <summary>Draws a batch of length n from the task and encodes it.</summary>
-    public static TaskBatch Sample(FormalTask task, TaskRandom random, int batchSize, int n, Device? device = null, ScalarType dtype = ScalarType.Float32) =>
+    public static TaskBatch Sample(FormalTask task, TaskRandom random, int batchSize, int n, Device? device = null,
+        ScalarType dtype = ScalarType.Float32) =>
         FromSamples(task, task.SampleBatch(random, batchSize, n), device, dtype);
 
     /// <summary>Encodes samples that all have the same input length.</summary>
-    public static TaskBatch FromSamples(FormalTask task, IReadOnlyList<TaskSample> samples, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    public static TaskBatch FromSamples(FormalTask task, IReadOnlyList<TaskSample> samples, Device? device = null,
+        ScalarType dtype = ScalarType.Float32)
     {
         int batch = samples.Count, inputLength = samples[0].Input.Length;
         int outputLength = task.OutputLength(inputLength);

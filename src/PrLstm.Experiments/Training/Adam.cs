@@ -14,7 +14,8 @@ public sealed class Adam : IDisposable
     private readonly (string Name, Parameter Parameter)[] _parameters;
     private readonly Dictionary<string, Tensor> _firstMoment = new(), _secondMoment = new();
 
-    public Adam(IEnumerable<(string Name, Parameter Parameter)> parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double maxGradNorm = 1.0)
+    public Adam(IEnumerable<(string Name, Parameter Parameter)> parameters, double learningRate = 1e-3, double beta1 = 0.9,
+        double beta2 = 0.999, double epsilon = 1e-8, double maxGradNorm = 1.0)
     {
         _parameters = parameters.Where(p => p.Parameter.requires_grad).ToArray();
         LearningRate = learningRate; Beta1 = beta1; Beta2 = beta2; Epsilon = epsilon; MaxGradNorm = maxGradNorm;
@@ -73,12 +74,16 @@ public sealed class Adam : IDisposable
     public const string StatePrefix = "adam.";
 
     /// <summary>The names of a parameter's first and second moments in <see cref="StateTensors"/>.</summary>
-    private static (string First, string Second) MomentNames(string parameter) => (StatePrefix + "m." + parameter, StatePrefix + "v." + parameter);
+    private static (string First, string Second) MomentNames(string parameter)
+        => (StatePrefix + "m." + parameter, StatePrefix + "v." + parameter);
 
-    /// <summary>The names, dtypes and shapes that <see cref="StateTensors"/> has for an optimizer over these parameters, without allocating any.</summary>
-    public static IReadOnlyDictionary<string, (ScalarType DType, long[] Shape)> ExpectedState(IEnumerable<(string Name, Parameter Parameter)> parameters) =>
+    /// <summary>The names, dtypes and shapes that <see cref="StateTensors"/> has for an optimizer over these parameters, without allocating
+    /// any.</summary>
+    public static IReadOnlyDictionary<string,
+        (ScalarType DType, long[] Shape)> ExpectedState(IEnumerable<(string Name, Parameter Parameter)> parameters) =>
         parameters.Where(p => p.Parameter.requires_grad)
-            .SelectMany(p => new[] { MomentNames(p.Name).First, MomentNames(p.Name).Second }.Select(name => (name, p.Parameter.dtype, p.Parameter.shape)))
+            .SelectMany(p => new[] { MomentNames(p.Name).First, MomentNames(p.Name)
+                .Second }.Select(name => (name, p.Parameter.dtype, p.Parameter.shape)))
             .ToDictionary(e => e.name, e => (e.dtype, e.shape));
 
     /// <summary>Restores state written by <see cref="StateTensors"/>; throws if a tensor is missing or mis-shaped.</summary>
@@ -87,10 +92,12 @@ public sealed class Adam : IDisposable
         using var noGrad = no_grad();
         foreach (var (name, _) in _parameters)
         {
-            foreach (var (key, target) in new[] { (MomentNames(name).First, _firstMoment[name]), (MomentNames(name).Second, _secondMoment[name]) })
+            foreach (var (key, target) in new[] { (MomentNames(name).First, _firstMoment[name]),
+                (MomentNames(name).Second, _secondMoment[name]) })
             {
                 if (!tensors.TryGetValue(key, out var stored) || !stored.shape.SequenceEqual(target.shape))
-                    throw new InvalidDataException($"the checkpoint's optimizer state lacks '{key}' with shape [{string.Join(", ", target.shape)}]");
+                    throw new InvalidDataException($"the checkpoint's optimizer state lacks '{key}' with shape "
+                        + $"[{string.Join(", ", target.shape)}]");
                 target.copy_(stored);
             }
         }

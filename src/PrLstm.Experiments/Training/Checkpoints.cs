@@ -55,7 +55,8 @@ public sealed record CheckpointState
             long previous = 0;
             foreach (var entry in History)
             {
-                if (entry is null || entry.Step <= previous || entry.Step > Step || !double.IsFinite(entry.Loss) || !(entry.Accuracy is >= 0 and <= 1) || !(entry.StepsPerSecond >= 0))
+                if (entry is null || entry.Step <= previous || entry.Step > Step || !double.IsFinite(entry.Loss)
+                    || !(entry.Accuracy is >= 0 and <= 1) || !(entry.StepsPerSecond >= 0))
                 {
                     problems.Add($"History has an entry after step {previous} that is out of order or out of range");
                     break;
@@ -64,7 +65,8 @@ public sealed record CheckpointState
             }
         }
         var (windowSteps, lossSum, accuracySum) = OpenWindow;
-        if (windowSteps < 0 || windowSteps > Config.LogEvery || windowSteps > Step || !double.IsFinite(lossSum) || !double.IsFinite(accuracySum))
+        if (windowSteps < 0 || windowSteps > Config.LogEvery || windowSteps > Step || !double.IsFinite(lossSum)
+            || !double.IsFinite(accuracySum))
             problems.Add($"OpenWindow ({windowSteps} steps, loss sum {lossSum}, accuracy sum {accuracySum}) is out of range");
         if (!(double.IsFinite(TrainingSeconds) && TrainingSeconds >= 0))
             problems.Add($"TrainingSeconds {TrainingSeconds} is not a duration");
@@ -103,22 +105,31 @@ public static class Checkpoints
         string weightsFile = $"weights-{state.Step:D8}.safetensors";
         using var rng = torch.random.get_rng_state();
         var tensors = model.state_dict().Concat(optimizer.StateTensors()).Append(KeyValuePair.Create(TorchRngName, rng));
-        Safetensors.Write(Path.Combine(folder, weightsFile), tensors, new Dictionary<string, string> { ["task"] = state.Config.Task, ["model"] = state.Config.Model, ["step"] = state.Step.ToString() });
+        Safetensors.Write(Path.Combine(folder, weightsFile), tensors,
+            new Dictionary<string, string>
+            {
+                ["task"] = state.Config.Task,
+                ["model"] = state.Config.Model,
+                ["step"] = state.Step.ToString()
+            });
         string? previous = Exists(folder) ? TryReadWeightsFile(folder) : null;
-        AtomicFile.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(state with { WeightsFile = weightsFile, SavedUtc = DateTime.UtcNow }, Json));
+        AtomicFile.WriteAllText(Path.Combine(folder, FileName),
+            JsonSerializer.Serialize(state with { WeightsFile = weightsFile, SavedUtc = DateTime.UtcNow }, Json));
         foreach (string old in Directory.GetFiles(folder, "weights-*.safetensors"))
             if (Path.GetFileName(old) is string name && name != weightsFile && name != previous) File.Delete(old);
     }
 
     /// <summary>Whether <paramref name="name"/> is a weights file name this class writes: a plain name, never a path.</summary>
-    public static bool IsWeightsFileName(string name) => System.Text.RegularExpressions.Regex.IsMatch(name, @"^weights-[0-9]{8,19}\.safetensors\z");
+    public static bool IsWeightsFileName(string name)
+        => System.Text.RegularExpressions.Regex.IsMatch(name, @"^weights-[0-9]{8,19}\.safetensors\z");
 
     private static string? TryReadWeightsFile(string folder)
     {
         try
         {
             using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, FileName)));
-            return json.RootElement.TryGetProperty(nameof(CheckpointState.WeightsFile), out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
+            return json.RootElement.TryGetProperty(nameof(CheckpointState.WeightsFile), out var name)
+                && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
         }
         catch (Exception e) when (e is JsonException or IOException)
         {
@@ -131,12 +142,15 @@ public static class Checkpoints
     {
         string path = Path.Combine(folder, FileName);
         if (!File.Exists(path))
-            throw new FileNotFoundException(Directory.Exists(folder) ? $"'{folder}' holds no checkpoint ({FileName} is missing)." : $"There is no checkpoint folder '{folder}'.", path);
+            throw new FileNotFoundException(Directory.Exists(folder) ? $"'{folder}' holds no checkpoint ({FileName} is missing)."
+                : $"There is no checkpoint folder '{folder}'.", path);
         try
         {
-            var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path), Json) ?? throw new JsonException("the file holds null");
+            var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path), Json)
+                ?? throw new JsonException("the file holds null");
             if (state.Format != CheckpointState.CurrentFormat)
-                throw new InvalidDataException($"'{path}' has checkpoint format {state.Format}; this version reads format {CheckpointState.CurrentFormat}.");
+                throw new InvalidDataException($"'{path}' has checkpoint format {state.Format}; this version reads format "
+                    + $"{CheckpointState.CurrentFormat}.");
             var problems = state.Problems();
             if (problems.Count > 0)
                 throw new InvalidDataException($"'{path}' is not a valid checkpoint: {string.Join("; ", problems)}.");
@@ -200,7 +214,8 @@ public static class Checkpoints
     {
         string path = Path.Combine(folder, state.WeightsFile), json = Path.Combine(folder, FileName);
         if (!IsWeightsFileName(state.WeightsFile))
-            throw new InvalidDataException($"'{json}' names the weights file '{state.WeightsFile}', which is not a weights file inside the checkpoint folder.");
+            throw new InvalidDataException($"'{json}' names the weights file '{state.WeightsFile}', which is not a weights file inside "
+                + $"the checkpoint folder.");
         if (!File.Exists(path))
             throw new FileNotFoundException($"'{json}' names the weights file '{state.WeightsFile}', which is not in the folder", path);
         var target = model.state_dict();
@@ -219,12 +234,15 @@ public static class Checkpoints
         }
     }
 
-    private static void CheckWeights(string path, string json, SafetensorsHeader header, CheckpointState state, nn.Module model, IReadOnlyDictionary<string, Tensor> target, Adam? optimizer)
+    private static void CheckWeights(string path, string json, SafetensorsHeader header, CheckpointState state, nn.Module model,
+        IReadOnlyDictionary<string, Tensor> target, Adam? optimizer)
     {
         // Either file may be the wrong one, so every message names both.
-        string described = $"the {state.Config.Model} model that '{json}' describes (H = {state.Config.Hidden}, layers = {state.Config.Layers})";
+        string described = $"the {state.Config.Model} model that '{json}' describes (H = {state.Config.Hidden}, layers = "
+            + $"{state.Config.Layers})";
         var problems = new List<string>();
-        foreach (var (key, expected) in new[] { ("task", state.Config.Task), ("model", state.Config.Model), ("step", state.Step.ToString(System.Globalization.CultureInfo.InvariantCulture)) })
+        foreach (var (key, expected) in new[] { ("task", state.Config.Task), ("model", state.Config.Model),
+            ("step", state.Step.ToString(System.Globalization.CultureInfo.InvariantCulture)) })
         {
             if (!header.Metadata.TryGetValue(key, out var actual)) problems.Add($"its metadata has no '{key}'");
             else if (actual != expected) problems.Add($"its metadata says {key} '{actual}' but {FileName} says '{expected}'");
@@ -232,7 +250,8 @@ public static class Checkpoints
         if (problems.Count > 0)
             throw new InvalidDataException($"'{path}' does not belong to the checkpoint '{json}': {string.Join("; ", problems)}.");
 
-        var modelEntries = header.Tensors.Where(t => !t.Key.StartsWith(Adam.StatePrefix, StringComparison.Ordinal) && t.Key != TorchRngName).ToDictionary();
+        var modelEntries = header.Tensors.Where(t => !t.Key.StartsWith(Adam.StatePrefix, StringComparison.Ordinal)
+            && t.Key != TorchRngName).ToDictionary();
         try
         {
             Safetensors.CheckMatches(model, target, modelEntries, path);
@@ -248,7 +267,8 @@ public static class Checkpoints
         {
             using var current = torch.random.get_rng_state();
             if (rng.DType != current.dtype || !rng.Shape.SequenceEqual(current.shape))
-                problems.Add($"'{TorchRngName}' is {Safetensors.FormatName(rng.DType)} [{string.Join(", ", rng.Shape)}] but torch's random state is {Safetensors.FormatName(current.dtype)} [{string.Join(", ", current.shape)}]");
+                problems.Add($"'{TorchRngName}' is {Safetensors.FormatName(rng.DType)} [{string.Join(", ", rng.Shape)}] but torch's "
+                    + $"random state is {Safetensors.FormatName(current.dtype)} [{string.Join(", ", current.shape)}]");
         }
         else if (optimizer is not null) problems.Add($"missing '{TorchRngName}'");
         if (problems.Count > 0)

@@ -11,7 +11,8 @@ public sealed class Curriculum
 
     public Curriculum(int maxLength, ulong seed)
     {
-        if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "the longest training length must be at least 1");
+        if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "the longest training length must be at "
+            + "least 1");
         MaxLength = maxLength;
         _warmUp = new Tasks.TaskRandom(seed ^ 0x5DEECE66DUL).Permutation(Enumerable.Range(1, maxLength));
     }

@@ -33,12 +33,14 @@ public sealed record EvaluationResult(IReadOnlyList<LengthAccuracy> Lengths, str
 /// </summary>
 public static class Evaluation
 {
-    public static EvaluationResult Run(nn.Module<Tensor, Tensor> model, FormalTask task, IReadOnlyList<int> lengths, int batches = 8, int batchSize = 64,
+    public static EvaluationResult Run(nn.Module<Tensor, Tensor> model, FormalTask task, IReadOnlyList<int> lengths, int batches = 8,
+        int batchSize = 64,
         ulong seed = 1, Device? device = null, Action<LengthAccuracy>? progress = null, CancellationToken cancellation = default,
         Action<int, int>? subBatchDone = null)
     {
         if (lengths.Count == 0) throw new ArgumentException("no test lengths were given", nameof(lengths));
-        if (batches < 1 || batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batches), "batches and batchSize must be at least 1");
+        if (batches < 1 || batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batches),
+            "batches and batchSize must be at least 1");
         var random = new TaskRandom(seed);
         var results = new List<LengthAccuracy>();
         string? stopped = null;

@@ -35,9 +35,11 @@ public sealed partial class RunFolderLock : IDisposable
             Directory.CreateDirectory(folder);
             handle = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e) when (File.Exists(path) && e is not FileNotFoundException and not DirectoryNotFoundException and not PathTooLongException)
+        catch (IOException e) when (File.Exists(path) && e is not FileNotFoundException and not DirectoryNotFoundException
+            and not PathTooLongException)
         {
-            throw new IOException($"'{folder}' is being written by another prlstm process (it holds {FileName}); wait for that run to end, or choose another --out");
+            throw new IOException($"'{folder}' is being written by another prlstm process (it holds {FileName}); wait for that run to "
+                + $"end, or choose another --out");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

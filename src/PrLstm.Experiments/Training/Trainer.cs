@@ -43,7 +43,8 @@ public sealed class Trainer
     {
         if (config.Steps < 0) throw new ArgumentOutOfRangeException(nameof(config), "Steps must be 0 or more");
         if (config.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(config), "BatchSize must be at least 1");
-        if (config.LogEvery < 1 || config.CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(config), "LogEvery and CheckpointEvery must be at least 1");
+        if (config.LogEvery < 1 || config.CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(config), "LogEvery and "
+            + "CheckpointEvery must be at least 1");
         _config = config;
         _task = FormalTasks.Get(config.Task);
         _model = model;
@@ -51,7 +52,8 @@ public sealed class Trainer
     }
 
     /// <summary>Trains from scratch, or from the checkpoint in <paramref name="folder"/> when <paramref name="resume"/> is set.</summary>
-    public TrainingOutcome Run(string? folder, bool resume = false, IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    public TrainingOutcome Run(string? folder, bool resume = false, IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellation = default)
     {
         var random = new TaskRandom(_config.Seed);
         torch.random.manual_seed((long)_config.Seed);
@@ -64,8 +66,14 @@ public sealed class Trainer
         {
             if (folder is null) throw new ArgumentException("resuming needs the checkpoint folder", nameof(folder));
             var state = Checkpoints.ReadState(folder);
-            if (state.Config with { Steps = _config.Steps, LogEvery = _config.LogEvery, CheckpointEvery = _config.CheckpointEvery } != _config with { })
-                throw new InvalidOperationException($"the checkpoint in '{folder}' is of another run ({state.Config.Model} on {state.Config.Task}, H = {state.Config.Hidden}, seed {state.Config.Seed}); start a new run in another folder");
+            if (state.Config with
+            {
+                Steps = _config.Steps,
+                LogEvery = _config.LogEvery,
+                CheckpointEvery = _config.CheckpointEvery
+            } != _config with { })
+                throw new InvalidOperationException($"the checkpoint in '{folder}' is of another run ({state.Config.Model} on "
+                    + $"{state.Config.Task}, H = {state.Config.Hidden}, seed {state.Config.Seed}); start a new run in another folder");
             Checkpoints.Restore(folder, state, _model, optimizer);
             random = TaskRandom.FromState(state.SamplerState);
             step = state.Step;
@@ -102,7 +110,9 @@ public sealed class Trainer
             lastCheckpoint = step;
         }
 
-        TimeSpan Remaining() => TimeSpan.FromSeconds(Math.Min((_config.Steps - step) / Math.Max((step - startStep) / clock.Elapsed.TotalSeconds, 1e-9), 1e12));
+        TimeSpan Remaining()
+            => TimeSpan.FromSeconds(Math.Min((_config.Steps - step) / Math.Max((step - startStep) / clock.Elapsed.TotalSeconds, 1e-9),
+                1e12));
 
         var dtype = _model.parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
         while (step < _config.Steps)
@@ -137,7 +147,8 @@ public sealed class Trainer
             if (logged || (progress is not null && sinceReport.Elapsed >= TimeSpan.FromSeconds(1)))
             {
                 // The window so far: logged when it closes, reported in between as well.
-                var entry = new TrainingLogEntry(step, lossSum / windowSteps, accuracySum / windowSteps, windowSteps / window.Elapsed.TotalSeconds);
+                var entry = new TrainingLogEntry(step, lossSum / windowSteps, accuracySum / windowSteps,
+                    windowSteps / window.Elapsed.TotalSeconds);
                 progress?.Report(new TrainingProgress(step, _config.Steps, entry, clock.Elapsed, Remaining()));
                 sinceReport.Restart();
                 if (logged)

@@ -33,24 +33,28 @@ namespace PrLstm.Generators.Check
                 string? size = checker.SizeOf(assignment.Value);
                 FieldSpec field = spec.State.Field(assignment.Field)!;
                 if (size is not null && size != field.Size)
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FieldSizeMismatch, checker.Location(assignment.Value), spec.Owner,
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FieldSizeMismatch, checker.Location(assignment.Value),
+                        spec.Owner,
                         spec.State.Type.Name, field.Name, field.Size, size == Sizes.Scalar ? "1 (a constant)" : size));
             }
             foreach (FieldSpec field in spec.State.Fields)
                 if (!assigned.Contains(field.Name))
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FieldUnassigned, parsed.Locations.Result ?? parsed.Locations.Method, spec.Owner, spec.State.Type.Name, field.Name));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FieldUnassigned, parsed.Locations.Result
+                        ?? parsed.Locations.Method, spec.Owner, spec.State.Type.Name, field.Name));
 
             var used = new HashSet<string>(BodyExpressions(spec).SelectMany(Walk).OfType<GateRef>().Select(g => g.Gate));
             for (int g = 0; g < spec.Gates.Count; g++)
                 if (!used.Contains(spec.Gates[g].Name))
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnusedGate, parsed.Locations.Gates[g], spec.Gates[g].Name, spec.Type.Name));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnusedGate, parsed.Locations.Gates[g], spec.Gates[g].Name,
+                        spec.Type.Name));
 
             if (spec.Projection == ProjectionKind.Identity && spec.Kind != LayerKind.Encoder)
             {
                 var source = GateSourceSizes(spec);
                 var needed = spec.Gates.Select(g => g.Size).ToList();
                 if (!Sizes.SameSum(source, needed))
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GateSourceSizeMismatch, parsed.Locations.Attribute, GateSourceText(spec), spec.Type.Name,
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GateSourceSizeMismatch, parsed.Locations.Attribute,
+                        GateSourceText(spec), spec.Type.Name,
                         source.Count == 0 ? "0" : Sizes.Format(source), needed.Count == 0 ? "0" : Sizes.Format(needed)));
             }
 
@@ -145,7 +149,9 @@ namespace PrLstm.Generators.Check
                             string? inputSize = SizeOf(learned.Input);
                             if (inputSize == Generators.Check.Sizes.Scalar)
                             {
-                                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidProjection, Location(learned), DslFunctions.Of(learned.Op).Name, learned.Name, _spec.Owner, "is applied to a constant; apply it to a vector"));
+                                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidProjection, Location(learned),
+                                    DslFunctions.Of(learned.Op).Name, learned.Name, _spec.Owner, "is applied to a constant; apply it to a "
+                                        + "vector"));
                                 return null;
                             }
                             return inputSize;

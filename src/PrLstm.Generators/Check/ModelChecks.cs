@@ -22,8 +22,10 @@ namespace PrLstm.Generators.Check
                 if (match is not null) return match;
                 var info = LayerKinds.Of(kind);
                 var other = layers.FirstOrDefault(p => p.TypeName == typeName);
-                string what = other is null ? ShortName(typeName) : ShortName(typeName) + " (a " + LayerKinds.Of(other.Kind).DisplayName + ")";
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidModelLayer, model.Location, info.ModelArgument, model.Type.Name, what, info.AttributeName));
+                string what = other is null ? ShortName(typeName) : ShortName(typeName) + " (a " + LayerKinds.Of(other.Kind).DisplayName
+                    + ")";
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidModelLayer, model.Location, info.ModelArgument,
+                    model.Type.Name, what, info.AttributeName));
                 return null;
             }
 
@@ -33,9 +35,11 @@ namespace PrLstm.Generators.Check
 
             int refinements = model.Refinement is null && !model.RefinementsExplicit ? 0 : model.DefaultRefinements;
             if (refinements < 0 || refinements > MaxRefinements)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidRefinementCount, model.Location, model.Type.Name, refinements.ToString()));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidRefinementCount, model.Location, model.Type.Name,
+                    refinements.ToString()));
             else if (model.Refinement is null && refinements > 0)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RefinementsWithoutBlock, model.Location, model.Type.Name, refinements.ToString()));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RefinementsWithoutBlock, model.Location, model.Type.Name,
+                    refinements.ToString()));
 
             if (diagnostics.Count > 0 || encoder is null || block is null)
                 return new Result<CheckedModel?>(null, diagnostics.ToEquatableArray());
@@ -55,15 +59,19 @@ namespace PrLstm.Generators.Check
             {
                 if (layer is not null && layer.State!.Type.FullyQualifiedName != encoder.State!.Type.FullyQualifiedName)
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StateMismatch, model.Location, model.Type.Name,
-                        "Encoder", ShortName(encoder.TypeName), encoder.State.Type.Name, LayerKinds.Of(layer.Kind).ModelArgument, ShortName(layer.TypeName), layer.State.Type.Name));
+                        "Encoder", ShortName(encoder.TypeName), encoder.State.Type.Name, LayerKinds.Of(layer.Kind).ModelArgument,
+                            ShortName(layer.TypeName), layer.State.Type.Name));
             }
             if (diagnostics.Count > 0)
                 return new Result<CheckedModel?>(null, diagnostics.ToEquatableArray());
 
-            var sizes = Sizes.Distinct(encoder.Sizes.Concat(block.Sizes).Concat(refinement?.Sizes ?? EquatableArray<string>.Empty)).ToEquatableArray();
+            var sizes = Sizes.Distinct(encoder.Sizes.Concat(block.Sizes).Concat(refinement?.Sizes ?? EquatableArray<string>.Empty))
+                .ToEquatableArray();
             // Each size becomes a property of the model; C# forbids a member named like its type.
             if (sizes.Contains(model.Type.Name))
-                return new Result<CheckedModel?>(null, new[] { DiagnosticInfo.Create(DiagnosticDescriptors.SizeNamedLikeModel, model.Location, model.Type.Name, model.Type.Name) }.ToEquatableArray());
+                return new Result<CheckedModel?>(null,
+                    new[] { DiagnosticInfo.Create(DiagnosticDescriptors.SizeNamedLikeModel, model.Location, model.Type.Name,
+                        model.Type.Name) }.ToEquatableArray());
             var plan = new CheckedModel(model.Type, encoder.State!, encoder.TypeName, encoder.Sizes, block.TypeName, block.Sizes,
                 refinement?.TypeName, refinement?.Sizes ?? EquatableArray<string>.Empty, refinements, sizes, model.ScopeNames);
             return new Result<CheckedModel?>(plan, EquatableArray<DiagnosticInfo>.Empty);

@@ -18,7 +18,8 @@ namespace PrLstm.Generators.Check
             string.Join(" + ", Group(terms).Select(g => g.Count == 1 ? g.Name : g.Count + " * " + g.Name));
 
         /// <summary>Whether two sums are equal for every value of the names.</summary>
-        public static bool SameSum(IEnumerable<string> a, IEnumerable<string> b) => Format(a.OrderBy(x => x, System.StringComparer.Ordinal)) == Format(b.OrderBy(x => x, System.StringComparer.Ordinal));
+        public static bool SameSum(IEnumerable<string> a, IEnumerable<string> b)
+            => Format(a.OrderBy(x => x, System.StringComparer.Ordinal)) == Format(b.OrderBy(x => x, System.StringComparer.Ordinal));
 
         /// <summary>Names in order of first appearance, without repeats.</summary>
         public static List<string> Distinct(IEnumerable<string> names)

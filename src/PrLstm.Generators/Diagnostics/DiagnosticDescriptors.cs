@@ -53,18 +53,21 @@ namespace PrLstm.Generators.Diagnostics
             description: Help(NotPartialId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
-        /// <summary>PRL0002: "{0} contains '{1}', which a declaration body cannot hold; write local declarations followed by one return of a new state object".</summary>
+        /// <summary>PRL0002: "{0} contains '{1}', which a declaration body cannot hold; write local declarations followed by one return of
+        /// a new state object".</summary>
         public static readonly DiagnosticDescriptor UnsupportedStatement = new(
             id: UnsupportedStatementId,
             title: "Unsupported statement in a declaration body",
-            messageFormat: "{0} contains '{1}', which a declaration body cannot hold; write local declarations followed by one return of a new state object",
+            messageFormat: "{0} contains '{1}', which a declaration body cannot hold; write local declarations followed by one return of "
+                + "a new state object",
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
             description: Help(UnsupportedStatementId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
-        /// <summary>PRL0003: "'{0}' in {1} is not a PrLstm function; use Sigmoid, Tanh, Relu, Identity, Max or Min from PrLstm.Dsl.Ops".</summary>
+        /// <summary>PRL0003: "'{0}' in {1} is not a PrLstm function; use Sigmoid, Tanh, Relu, Identity, Max or Min from
+        /// PrLstm.Dsl.Ops".</summary>
         public static readonly DiagnosticDescriptor UnknownFunction = new(
             id: UnknownFunctionId,
             title: "Unknown function in a declaration body",
@@ -97,7 +100,8 @@ namespace PrLstm.Generators.Diagnostics
             description: Help(UnsupportedTypeShapeId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
-        /// <summary>PRL0006: "Member '{0}' of state {1} {2}; state fields are public instance fields of type Vec with [Size("name")]".</summary>
+        /// <summary>PRL0006: "Member '{0}' of state {1} {2}; state fields are public instance fields of type Vec with
+        /// [Size("name")]".</summary>
         public static readonly DiagnosticDescriptor InvalidStateField = new(
             id: InvalidStateFieldId,
             title: "Invalid state field",
@@ -152,11 +156,13 @@ namespace PrLstm.Generators.Diagnostics
             description: Help(InvalidModelLayerId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
-        /// <summary>PRL0011: "{0} must say which fields of {1} feed its gates: its state has several fields ({2}); set GatesFrom, e.g. GatesFrom = "{3}"".</summary>
+        /// <summary>PRL0011: "{0} must say which fields of {1} feed its gates: its state has several fields ({2}); set GatesFrom, e.g.
+        /// GatesFrom = "{3}"".</summary>
         public static readonly DiagnosticDescriptor MissingGateSource = new(
             id: MissingGateSourceId,
             title: "GatesFrom is required",
-            messageFormat: "{0} must say which fields of {1} feed its gates: its state has several fields ({2}); set GatesFrom, for example GatesFrom = \"{3}\"",
+            messageFormat: "{0} must say which fields of {1} feed its gates: its state has several fields ({2}); set GatesFrom, for "
+                + "example GatesFrom = \"{3}\"",
             category: DiagnosticCategories.Declaration,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
@@ -283,11 +289,13 @@ namespace PrLstm.Generators.Diagnostics
             description: Help(FieldSizeMismatchId),
             customTags: WellKnownDiagnosticTags.NotConfigurable);
 
-        /// <summary>PRL1009: "Gate '{0}' of {1} has no size: the state's fields have different sizes ({2}); add [Size("...")] to the gate or set GateSize".</summary>
+        /// <summary>PRL1009: "Gate '{0}' of {1} has no size: the state's fields have different sizes ({2}); add [Size("...")] to the gate
+        /// or set GateSize".</summary>
         public static readonly DiagnosticDescriptor GateSizeUnknown = new(
             id: GateSizeUnknownId,
             title: "Gate size cannot be inferred",
-            messageFormat: "Gate '{0}' of {1} has no size: the state's fields have different sizes ({2}); add [Size(\"...\")] to the gate or set GateSize",
+            messageFormat: "Gate '{0}' of {1} has no size: the state's fields have different sizes ({2}); add [Size(\"...\")] to the gate "
+                + "or set GateSize",
             category: DiagnosticCategories.Model,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,

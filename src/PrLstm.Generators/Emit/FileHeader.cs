@@ -43,6 +43,7 @@ namespace PrLstm.Generators.Emit
         }
 
         /// <summary>"partial class X" / "static partial class X" / "partial struct X", as the user declared it.</summary>
-        public static string PartialDeclaration(TypeRef type) => (type.IsStatic ? "static " : "") + "partial " + type.Keyword + " " + Names.Identifier(type.Name);
+        public static string PartialDeclaration(TypeRef type) => (type.IsStatic ? "static " : "") + "partial " + type.Keyword + " "
+            + Names.Identifier(type.Name);
     }
 }

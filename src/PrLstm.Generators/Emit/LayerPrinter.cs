@@ -38,8 +38,10 @@ namespace PrLstm.Generators.Emit
 
             // User names first: they keep their spelling; every name the generator adds is claimed after them.
             _scope = new NameScope(_spec.ScopeNames
-                .Concat(_spec.Gates.Select(g => g.Name)).Concat(_spec.Locals.Select(l => l.Name)).Concat(_spec.StateParameters).Concat(_sizes)
-                .Concat(new[] { ModelApi.InputSizeParameter, ModelApi.DeviceParameter, ModelApi.DtypeParameter, _spec.Type.Name, Names.LayerClass }));
+                .Concat(_spec.Gates.Select(g => g.Name)).Concat(_spec.Locals.Select(l => l.Name)).Concat(_spec.StateParameters)
+                    .Concat(_sizes)
+                .Concat(new[] { ModelApi.InputSizeParameter, ModelApi.DeviceParameter, ModelApi.DtypeParameter, _spec.Type.Name,
+                    Names.LayerClass }));
             _torch = _scope.Claim("torch");
             _elementwise = _scope.Claim("Elementwise");
             _state = _scope.Claim(_spec.State.Type.Name + Names.TensorsRecord);
@@ -125,7 +127,8 @@ namespace PrLstm.Generators.Emit
             if (_gatesField is not null)
             {
                 string sourceSize = _spec.Kind == LayerKind.Encoder ? "E" : Sizes.Format(LayerChecks.GateSourceSizes(_spec));
-                _w.Summary("Fused gate projection " + LayerChecks.GateSourceText(_spec) + " → [" + string.Join(" | ", _spec.Gates.Select(g => g.Name))
+                _w.Summary("Fused gate projection " + LayerChecks.GateSourceText(_spec) + " → ["
+                    + string.Join(" | ", _spec.Gates.Select(g => g.Name))
                     + "]; weight <c>[" + Sizes.Format(gateSizes) + ", " + sourceSize + "]</c>, rows in gate order.");
                 _w.Line($"private readonly global::TorchSharp.Modules.Linear {_gatesField};");
             }
@@ -137,7 +140,8 @@ namespace PrLstm.Generators.Emit
                 string kind = DslFunctions.Of(learned.Op).Name;
                 _w.Summary(learned.Op == Op.LayerNorm
                     ? $"{kind}(\"{learned.Name}\"): scale and offset <c>[{size}]</c>."
-                    : kind + "(\"" + learned.Name + "\"): weight <c>[" + size + ", " + size + "]</c>" + (learned.Bias ? " and bias" : ", no bias") + ".");
+                    : kind + "(\"" + learned.Name + "\"): weight <c>[" + size + ", " + size + "]</c>"
+                        + (learned.Bias ? " and bias" : ", no bias") + ".");
                 _w.Line($"private readonly global::TorchSharp.Modules.{kind} {_learnedFields[learned.Name]};");
             }
             foreach (var scalar in _scalarFields)
@@ -150,16 +154,19 @@ namespace PrLstm.Generators.Emit
             var gateSizes = _spec.Gates.Select(g => g.Size).ToList();
             var parameters = (_spec.Kind == LayerKind.Encoder ? new[] { $"long {ModelApi.InputSizeParameter}" } : new string[0])
                 .Concat(_sizes.Select(s => $"long {s}"))
-                .Concat(new[] { $"{_torch}.Device? {ModelApi.DeviceParameter} = null", $"{_torch}.ScalarType? {ModelApi.DtypeParameter} = null" });
+                .Concat(new[] { $"{_torch}.Device? {ModelApi.DeviceParameter} = null", $"{_torch}.ScalarType? "
+                    + $"{ModelApi.DtypeParameter} = null" });
             string on = $"device: {ModelApi.DeviceParameter}, dtype: {ModelApi.DtypeParameter}";
             _w.Summary("Creates the layer" + (_gatesField is not null ? " (its weights are initialised by the model)" : "") + ".");
             DocWriter.Write(_w, $"public {Names.LayerClass}", new CallDoc(null, "", parameters.Select(p => (Doc)new Text(p)).ToList()), "");
             _w.Open($"    : base(\"{_spec.Type.Name}\")");
             if (_gateSizesField is not null)
-                DocWriter.Write(_w, $"{_gateSizesField} = ", new ArrayDoc("new long[]", gateSizes.Select(g => (Doc)new Text(g)).ToList()), ";");
+                DocWriter.Write(_w, $"{_gateSizesField} = ", new ArrayDoc("new long[]", gateSizes.Select(g => (Doc)new Text(g)).ToList()),
+                    ";");
             if (_gatesField is not null)
             {
-                string sourceSize = _spec.Kind == LayerKind.Encoder ? ModelApi.InputSizeParameter : Sizes.ToCSharp(LayerChecks.GateSourceSizes(_spec));
+                string sourceSize = _spec.Kind == LayerKind.Encoder ? ModelApi.InputSizeParameter
+                    : Sizes.ToCSharp(LayerChecks.GateSourceSizes(_spec));
                 _w.Line($"{_gatesField} = {_torch}.nn.Linear({sourceSize}, {Sizes.ToCSharp(gateSizes)}, hasBias: true, {on});");
                 _w.Line($"register_module(\"{Names.GateWeights}\", {_gatesField});");
             }
@@ -178,14 +185,16 @@ namespace PrLstm.Generators.Emit
                 string field = _learnedFields[learned.Name];
                 _w.Line(field + (learned.Op == Op.LayerNorm
                     ? $" = {_torch}.nn.LayerNorm(new long[] {{ {size} }}, {on});"
-                    : " = " + _torch + ".nn.Linear(" + size + ", " + size + ", hasBias: " + (learned.Bias ? "true" : "false") + ", " + on + ");"));
+                    : " = " + _torch + ".nn.Linear(" + size + ", " + size + ", hasBias: " + (learned.Bias ? "true" : "false") + ", " + on
+                        + ");"));
                 _w.Line($"register_module(\"{learned.Name}\", {field});");
             }
             _w.Close();
             _w.Line();
         }
 
-        private string Arguments() => _spec.Kind == LayerKind.Encoder ? _input : string.Join(", ", _spec.StateParameters.Select(Names.Identifier));
+        private string Arguments() => _spec.Kind == LayerKind.Encoder ? _input
+            : string.Join(", ", _spec.StateParameters.Select(Names.Identifier));
 
         private void WriteForward()
         {
@@ -225,7 +234,8 @@ namespace PrLstm.Generators.Emit
                 _w.Comment($"{local.Source}  → [B, {_spec.Info.TimeAxis}, {local.Value.Size}]");
                 DocWriter.Write(_w, $"var {Names.Identifier(local.Target)} = ", Hoist(ToDoc(local.Value)), ";");
             }
-            foreach (LocalSpec folded in _spec.Locals.Where(l => plan.Statements.All(s => s.Target != l.Name || s.Kind != StatementKind.Local)))
+            foreach (LocalSpec folded in _spec.Locals.Where(l => plan.Statements.All(s => s.Target != l.Name
+                || s.Kind != StatementKind.Local)))
                 _w.Comment($"{folded.Source}  (a number: folded into its uses)");
             WriteReturn(plan);
             _w.Close();
@@ -241,12 +251,17 @@ namespace PrLstm.Generators.Emit
                     ? new Text(Names.Identifier(_spec.StateParameters[0]) + "." + Names.Identifier(_spec.GatesFrom[0]))
                     : new CallDoc(null, $"{_torch}.cat", new Doc[]
                     {
-                        new ArrayDoc("new[]", _spec.StateParameters.SelectMany(p => _spec.GatesFrom.Select(f => (Doc)new Text($"{Names.Identifier(p)}.{Names.Identifier(f)}"))).ToList()),
+                        new ArrayDoc("new[]",
+                            _spec.StateParameters
+                                .SelectMany(p => _spec.GatesFrom.Select(f => (Doc)new Text($"{Names.Identifier(p)}.{Names.Identifier(f)}")))
+                                .ToList()),
                         new Text("-1"),
                     });
-            _w.Comment("[" + string.Join(" | ", _spec.Gates.Select(g => g.Name)) + "] = " + (_gatesField is not null ? $"gates({LayerChecks.GateSourceText(_spec)})" : LayerChecks.GateSourceText(_spec))
+            _w.Comment("[" + string.Join(" | ", _spec.Gates.Select(g => g.Name)) + "] = "
+                + (_gatesField is not null ? $"gates({LayerChecks.GateSourceText(_spec)})" : LayerChecks.GateSourceText(_spec))
                 + "  → [B, " + time + ", " + Sizes.Format(gateSizes) + "]");
-            DocWriter.Write(_w, $"var {_projected} = ", _gatesField is not null ? new CallDoc(new Text(_gatesField), "forward", new[] { source }) : source, ";");
+            DocWriter.Write(_w, $"var {_projected} = ", _gatesField is not null
+                ? new CallDoc(new Text(_gatesField), "forward", new[] { source }) : source, ";");
             _w.Line($"var {_chunks} = {_projected}.split({_gateSizesField}, -1);");
             foreach (GatePlan gate in plan.Gates)
             {
@@ -260,8 +275,12 @@ namespace PrLstm.Generators.Emit
                 foreach (GatePlan gate in plan.Gates)
                     _w.Line($"var {_activationNames[gate.Name]} = {_chunks}[{gate.Index}];");
                 _w.Comment("Each gate becomes its activation in place: one pass over the projection on the CPU.");
-                Doc Gates(Op op) => new ArrayDoc($"new {_torch}.Tensor[]", plan.Gates.Where(g => g.Activation == op).Select(g => (Doc)new Text(_activationNames[g.Name])).ToList());
-                DocWriter.Write(_w, "", new CallDoc(null, $"{_elementwise}.ActivateGatesInPlace", new[] { new Text(_projected), Gates(Op.Sigmoid), Gates(Op.Tanh) }), ";");
+                Doc Gates(Op op)
+                    => new ArrayDoc($"new {_torch}.Tensor[]", plan.Gates.Where(g => g.Activation == op)
+                        .Select(g => (Doc)new Text(_activationNames[g.Name])).ToList());
+                DocWriter.Write(_w, "",
+                    new CallDoc(null, $"{_elementwise}.ActivateGatesInPlace",
+                        new[] { new Text(_projected), Gates(Op.Sigmoid), Gates(Op.Tanh) }), ";");
                 return;
             }
             foreach (ActivationRun run in plan.Runs)
@@ -269,8 +288,10 @@ namespace PrLstm.Generators.Emit
                 var gates = run.Gates.Select(g => plan.Gates[g]).ToList();
                 string function = DslFunctions.Of(run.Activation).Name;
                 _w.Comment(string.Join(", ", gates.Select(g => $"{function}({g.Name})")) + ": one call over their part of the projection.");
-                string array = _bodyScope.Claim(function.ToLowerInvariant() + "s" + Pascal(gates[0].Name) + "To" + Pascal(gates[gates.Count - 1].Name));
-                _w.Line($"var {array} = {_elementwise}.{function}OfGates({_projected}, {_gateSizesField}, first: {gates[0].Index}, count: {gates.Count});");
+                string array = _bodyScope.Claim(function.ToLowerInvariant() + "s" + Pascal(gates[0].Name) + "To"
+                    + Pascal(gates[gates.Count - 1].Name));
+                _w.Line($"var {array} = {_elementwise}.{function}OfGates({_projected}, {_gateSizesField}, first: {gates[0].Index}, "
+                    + $"count: {gates.Count});");
                 for (int k = 0; k < gates.Count; k++)
                     _w.Line("var " + _activationNames[gates[k].Name] + " = " + array + "[" + k + "];");
             }
@@ -289,7 +310,8 @@ namespace PrLstm.Generators.Emit
                 _w.Comment(field.Source);
                 Doc value = values[f];
                 if (field.Alias) value = new CallDoc(value, "alias", new Doc[0]);
-                DocWriter.Write(_w, $"{Names.Identifier(field.Target)}: ", value, f < fields.Count - 1 ? "," : ").MoveToOuterDisposeScope();");
+                DocWriter.Write(_w, $"{Names.Identifier(field.Target)}: ", value, f < fields.Count - 1 ? ","
+                    : ").MoveToOuterDisposeScope();");
             }
             _w.Indentation--;
         }
@@ -382,7 +404,8 @@ namespace PrLstm.Generators.Emit
             }
         }
 
-        private static string ActivationName(Op activation, string gate) => DslFunctions.Of(activation).Name.ToLowerInvariant() + Pascal(gate);
+        private static string ActivationName(Op activation, string gate) => DslFunctions.Of(activation).Name.ToLowerInvariant()
+            + Pascal(gate);
 
         private static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
 

@@ -16,7 +16,8 @@ namespace PrLstm.Generators.Emit
 
         private readonly CheckedModel _model;
         private readonly SourceWriter _w;
-        private readonly string _torch, _state, _encoder, _block, _refinements, _scope, _leaves, _combiner, _modelField, _merged, _refinement, _layers, _k, _x, _batch, _states;
+        private readonly string _torch, _state, _encoder, _block, _refinements, _scope, _leaves, _combiner, _modelField, _merged,
+            _refinement, _layers, _k, _x, _batch, _states;
         private readonly bool _hasRefinement;
         private readonly string _output, _outputSize, _fieldShapes;
 
@@ -45,7 +46,8 @@ namespace PrLstm.Generators.Emit
             _outputSize = model.State.Field(_output)!.Size;
             _fieldShapes = string.Join(", ", model.State.Fields.Select(f => $"{f.Name} [B, T, {f.Size}]"));
             _w = FileHeader.Begin(model.Type, $"PrLstm model {model.Type.Name}: token encoder {ModelChecks.ShortName(model.Encoder)}"
-                + ", composition block " + ModelChecks.ShortName(model.Block) + (_hasRefinement ? ", refinement " + ModelChecks.ShortName(model.Refinement!) : "") + ".",
+                + ", composition block " + ModelChecks.ShortName(model.Block)
+                    + (_hasRefinement ? ", refinement " + ModelChecks.ShortName(model.Refinement!) : "") + ".",
                 new[] { (_torch, "global::TorchSharp.torch"), (_state, $"{model.State.Type.FullyQualifiedName}.{Names.TensorsRecord}") });
         }
 
@@ -54,16 +56,20 @@ namespace PrLstm.Generators.Emit
         private string Print()
         {
             var type = _model.Type;
-            string refinementText = _hasRefinement ? " followed by K <see cref=\"" + ModelChecks.ShortName(_model.Refinement!) + "\"/> layers" : "";
+            string refinementText = _hasRefinement ? " followed by K <see cref=\"" + ModelChecks.ShortName(_model.Refinement!)
+                + "\"/> layers" : "";
             _w.Line("/// <summary>");
             _w.Comment("Parallel recursive model (PR-LSTM family, arXiv 2605.17108): every token is encoded on its own by <see cref=\""
-                + ModelChecks.ShortName(_model.Encoder) + "\"/>, then <see cref=\"" + ModelChecks.ShortName(_model.Block) + "\"/>" + refinementText
-                + " merges states over the balanced tree of a parallel prefix scan (the bracketing of jax.lax.associative_scan). Parameters, by name: "
+                + ModelChecks.ShortName(_model.Encoder) + "\"/>, then <see cref=\"" + ModelChecks.ShortName(_model.Block) + "\"/>"
+                    + refinementText
+                + " merges states over the balanced tree of a parallel prefix scan (the bracketing of jax.lax.associative_scan). "
+                    + "Parameters, by name: "
                 + "encoder.gates.*, block.gates.*" + (_hasRefinement ? ", refinements.{k}.gates.*" : "")
                 + " and the learned operations' own, as PyTorch names them (SaveWeights writes them to safetensors).", "///");
             _w.Line("/// </summary>");
             _w.Line(FileHeader.GeneratedCodeAttribute);
-            _w.Open($"{FileHeader.PartialDeclaration(type)} : {_torch}.nn.Module<{_torch}.Tensor, {_torch}.Tensor>, {Runtime}Modules.IStreamingModel");
+            _w.Open($"{FileHeader.PartialDeclaration(type)} : {_torch}.nn.Module<{_torch}.Tensor, {_torch}.Tensor>, "
+                + $"{Runtime}Modules.IStreamingModel");
             WriteMembers();
             WriteConstructor();
             foreach (ScheduleInfo schedule in Schedules.All)
@@ -99,13 +105,15 @@ namespace PrLstm.Generators.Emit
             _w.Line($"public long {ModelApi.OutputSize} => {_outputSize};");
             _w.Line();
             _w.Summary("How the schedules split their work: by default, CPU calls of at most 4 MiB of state (this model only).");
-            _w.Line($"public {Runtime}Schedule.ScanOptions {ModelApi.ScanOptions} {{ get; set; }} = {Runtime}Schedule.ScanOptions.Default;");
+            _w.Line($"public {Runtime}Schedule.ScanOptions {ModelApi.ScanOptions} {{ get; set; }} = "
+                + $"{Runtime}Schedule.ScanOptions.Default;");
             _w.Line();
         }
 
         private void WriteConstructor()
         {
-            string device = ModelApi.DeviceParameter, dtype = ModelApi.DtypeParameter, inputSize = ModelApi.InputSizeParameter, refinements = ModelApi.RefinementsParameter;
+            string device = ModelApi.DeviceParameter, dtype = ModelApi.DtypeParameter, inputSize = ModelApi.InputSizeParameter,
+                refinements = ModelApi.RefinementsParameter;
             string Args(EquatableArray<string> sizes) => string.Join(", ", sizes.Concat(new[] { device, dtype }));
             var parameters = new[] { $"long {inputSize}" }.Concat(_model.Sizes.Select(s => $"long {s}"));
             if (_hasRefinement) parameters = parameters.Concat(new[] { $"int {refinements} = {_model.DefaultRefinements}" });
@@ -154,7 +162,8 @@ namespace PrLstm.Generators.Emit
             if (schedule.OutputMethod is { } outputMethod)
             {
                 _w.Summary(string.Format(schedule.OutputSummary!, $"{_output} <c>[B, T, {_outputSize}]</c>"));
-                _w.Open("public " + (outputMethod == "forward" ? "override " : "") + _torch + ".Tensor " + outputMethod + "(" + _torch + ".Tensor " + _x + ")");
+                _w.Open("public " + (outputMethod == "forward" ? "override " : "") + _torch + ".Tensor " + outputMethod + "(" + _torch
+                    + ".Tensor " + _x + ")");
                 _w.Line($"using var {_scope} = {_torch}.NewDisposeScope();");
                 _w.Line($"return {schedule.MethodName}({_x}).{Names.Identifier(_output)}.MoveToOuterDisposeScope();");
                 _w.Close();
@@ -167,7 +176,8 @@ namespace PrLstm.Generators.Emit
             string combine = schedule.Chunked
                 ? $"{Runtime}Schedule.CpuChunking.Around({_leaves}, new {_combiner}(this), {ModelApi.ScanOptions})"
                 : $"new {_combiner}(this)";
-            Doc result = new CallDoc(null, $"{Runtime}Schedule.{schedule.RuntimeEntry}", new Doc[] { new Text(_leaves), new Text(combine) });
+            Doc result = new CallDoc(null, $"{Runtime}Schedule.{schedule.RuntimeEntry}",
+                new Doc[] { new Text(_leaves), new Text(combine) });
             DocWriter.Write(_w, $"var {_states} = ", result, ";");
             _w.Line($"return {_states}" + (schedule.SqueezeTime ? ".SqueezeTime()" : "") + ".MoveToOuterDisposeScope();");
             _w.Close();
@@ -181,11 +191,13 @@ namespace PrLstm.Generators.Emit
             _w.Line($"{Runtime}Modules.ModelInput.Validate(this, {_x}, {ModelApi.InputSize}, nameof({_x}));");
             DocWriter.Write(_w, "return ", new CallDoc(null, $"{Runtime}Schedule.CpuChunking.Encode", new Doc[]
             {
-                new Text(_x), new Text(Sizes.ToCSharp(_model.State.Fields.Select(f => f.Size))), new Text($"{_encoder}.forward"), new Text(ModelApi.ScanOptions),
+                new Text(_x), new Text(Sizes.ToCSharp(_model.State.Fields.Select(f => f.Size))), new Text($"{_encoder}.forward"),
+                    new Text(ModelApi.ScanOptions),
             }), ";");
             _w.Close();
             _w.Line();
-            _w.Summary("The combine operator f(left, right): the composition block" + (_hasRefinement ? ", then each refinement layer" : "") + ".");
+            _w.Summary("The combine operator f(left, right): the composition block"
+                + (_hasRefinement ? ", then each refinement layer" : "") + ".");
             _w.Open($"public {_state} {ModelApi.Combine}({_state} left, {_state} right)");
             if (_hasRefinement)
             {
@@ -208,14 +220,16 @@ namespace PrLstm.Generators.Emit
             string stream = $"{Runtime}Modules.";
             _w.Line("/// <summary>");
             _w.Comment($"Opens a stream that reads <paramref name=\"{_batch}\"/> sequences one token at a time: each push returns {_output}"
-                + " for the new prefix, equal to that position of <see cref=\"forward\"/>, at about two combines per token and O(log t) states.", "///");
+                + " for the new prefix, equal to that position of <see cref=\"forward\"/>, at about two combines per token and O(log t) "
+                    + "states.", "///");
             _w.Line("/// </summary>");
             _w.Line($"public {stream}ModelStream<{_state}> {ModelApi.OpenStream}(long {_batch}) =>");
             DocWriter.Write(_w, "    ", new CallDoc(null, "new", new Doc[]
             {
                 new Text("this"), new Text(_batch), new Text(ModelApi.InputSize),
                 new ArrayDoc("new long[]", _model.State.Fields.Select(f => (Doc)new Text(f.Size)).ToList()),
-                new Text(_model.State.Fields.ToList().FindIndex(f => f.Name == _output).ToString()), new Text(ModelApi.Encode), new Text($"new {_combiner}(this)"),
+                new Text(_model.State.Fields.ToList().FindIndex(f => f.Name == _output).ToString()), new Text(ModelApi.Encode),
+                    new Text($"new {_combiner}(this)"),
             }), ";");
             _w.Line();
             _w.Line($"{stream}IModelStream {stream}IStreamingModel.{ModelApi.OpenStream}(long {_batch}) =>");
@@ -227,7 +241,8 @@ namespace PrLstm.Generators.Emit
             _w.Summary($"Reads parameters saved by <see cref=\"{ModelApi.SaveWeights}\"/> (or by PyTorch with the same names and shapes).");
             _w.Line($"public void {ModelApi.LoadWeights}(string path) => {Runtime}Weights.Safetensors.Load(this, path);");
             _w.Line();
-            _w.Summary($"Adapts <see cref=\"{ModelApi.Combine}\"/> to the schedules; a struct, so the schedule code is specialised for it.");
+            _w.Summary($"Adapts <see cref=\"{ModelApi.Combine}\"/> to the schedules; "
+                + "a struct, so the schedule code is specialised for it.");
             _w.Open($"private readonly struct {_combiner} : {Runtime}Schedule.IScanCombine<{_state}>");
             _w.Line($"private readonly {Names.Identifier(_model.Type.Name)} {_modelField};");
             _w.Line();

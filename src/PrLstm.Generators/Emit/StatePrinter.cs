@@ -29,7 +29,8 @@ namespace PrLstm.Generators.Emit
             _fields = _fieldNames.Select(Names.Identifier).ToList();
             _scope = new NameScope(state.ScopeNames.Concat(_fieldNames).Concat(TensorsApi.Names).Concat(new[] { state.Type.Name }));
             _torch = _scope.Claim("torch");
-            _w = FileHeader.Begin(state.Type, $"Tensor form of the PrLstm state {state.Type.Name}.", new[] { (_torch, "global::TorchSharp.torch") });
+            _w = FileHeader.Begin(state.Type, $"Tensor form of the PrLstm state {state.Type.Name}.",
+                new[] { (_torch, "global::TorchSharp.torch") });
         }
 
         public static string Print(StateSpec state) => new StatePrinter(state).Print();
@@ -47,16 +48,20 @@ namespace PrLstm.Generators.Emit
         }
 
         /// <summary>One doc per field: <c>new(h.f(), c.f())</c>, broken over lines when long.</summary>
-        private Doc New(System.Func<string, int, string> field) => new CallDoc(null, "new", _fields.Select((f, k) => (Doc)new Text(field(f, k))).ToList());
+        private Doc New(System.Func<string, int, string> field)
+            => new CallDoc(null, "new", _fields.Select((f, k) => (Doc)new Text(field(f, k))).ToList());
 
         private void WriteDeclaration()
         {
             _w.Line("/// <summary>");
-            _w.Comment($"The tensors of a batch of <see cref=\"{_state.Type.Name}\"/> states: each field is <c>[B, T, size]</c> for T positions "
-                + "(or <c>[B, size]</c> for one state per sequence). Sizes: " + string.Join(", ", _state.Fields.Select(f => $"{f.Name}: {f.Size}")) + ".", "///");
+            _w.Comment($"The tensors of a batch of <see cref=\"{_state.Type.Name}\"/> states: each field is <c>[B, T, size]</c> for T "
+                + $"positions "
+                + "(or <c>[B, size]</c> for one state per sequence). Sizes: "
+                    + string.Join(", ", _state.Fields.Select(f => $"{f.Name}: {f.Size}")) + ".", "///");
             _w.Line("/// </summary>");
             _w.Line(FileHeader.GeneratedCodeAttribute);
-            DocWriter.Write(_w, $"public readonly record struct {Record}", new CallDoc(null, "", _fields.Select(f => (Doc)new Text($"{_torch}.Tensor {f}")).ToList()), "");
+            DocWriter.Write(_w, $"public readonly record struct {Record}",
+                new CallDoc(null, "", _fields.Select(f => (Doc)new Text($"{_torch}.Tensor {f}")).ToList()), "");
             _w.Open($"    : global::PrLstm.Runtime.Schedule.ITensorState<{Record}>");
         }
 
@@ -75,7 +80,8 @@ namespace PrLstm.Generators.Emit
                 new ArrayDoc("new[]", _fieldNames.Select(f => (Doc)new Text($"\"{f}\"")).ToList()), ";");
             _w.Line();
             _w.Summary("The fields' tensors, in declaration order.");
-            DocWriter.Write(_w, $"public {Generic}IReadOnlyList<{_torch}.Tensor> Fields => ", new ArrayDoc("new[]", _fields.Select(f => (Doc)new Text(f)).ToList()), ";");
+            DocWriter.Write(_w, $"public {Generic}IReadOnlyList<{_torch}.Tensor> Fields => ",
+                new ArrayDoc("new[]", _fields.Select(f => (Doc)new Text(f)).ToList()), ";");
             _w.Line();
             _w.Summary("A state from its fields' tensors, in declaration order.");
             _w.Line($"public static {Record} FromFields({Generic}IReadOnlyList<{_torch}.Tensor> {fields}) =>");

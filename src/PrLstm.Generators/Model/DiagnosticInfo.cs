@@ -29,7 +29,8 @@ namespace PrLstm.Generators.Model
             new(descriptor, location, arguments.ToEquatableArray());
 
         public Diagnostic ToDiagnostic() =>
-            Diagnostic.Create(Descriptor, Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None, System.Linq.Enumerable.ToArray<object>(Arguments));
+            Diagnostic.Create(Descriptor, Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None,
+                System.Linq.Enumerable.ToArray<object>(Arguments));
     }
 
     /// <summary>A value together with the diagnostics found while computing it (after CommunityToolkit's Result).</summary>

@@ -119,7 +119,8 @@ namespace PrLstm.Generators.Model
     /// <summary>A parsed layer with its locations and the diagnostics its parse found.</summary>
     /// <param name="CompilerError">The first C# error inside the body when C# itself rejects it (no PRL diagnostic is
     /// added for what C# reports), or null.</param>
-    internal sealed record ParsedLayer(LayerSpec? Spec, LayerLocations Locations, EquatableArray<DiagnosticInfo> Diagnostics, string? CompilerError)
+    internal sealed record ParsedLayer(LayerSpec? Spec, LayerLocations Locations, EquatableArray<DiagnosticInfo> Diagnostics,
+        string? CompilerError)
     {
         /// <summary>The declaration kind, known even when the parse failed.</summary>
         public LayerKind Kind { get; init; }

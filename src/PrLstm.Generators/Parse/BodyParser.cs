@@ -27,7 +27,8 @@ namespace PrLstm.Generators.Parse
         private readonly StateSpec _state;
         private readonly List<DiagnosticInfo> _diagnostics;
 
-        public BodyParser(SemanticModel model, KnownTypes known, string owner, IEnumerable<string> gates, IEnumerable<string> stateParameters, StateSpec state, List<DiagnosticInfo> diagnostics)
+        public BodyParser(SemanticModel model, KnownTypes known, string owner, IEnumerable<string> gates,
+            IEnumerable<string> stateParameters, StateSpec state, List<DiagnosticInfo> diagnostics)
         {
             _model = model;
             _known = known;
@@ -70,12 +71,14 @@ namespace PrLstm.Generators.Parse
             {
                 StatementSyntax statement = statements[s];
                 bool last = s == statements.Count - 1;
-                if (statement is LocalDeclarationStatementSyntax local && !last && local.Declaration.Variables.All(v => v.Initializer is not null))
+                if (statement is LocalDeclarationStatementSyntax local && !last
+                    && local.Declaration.Variables.All(v => v.Initializer is not null))
                 {
                     foreach (VariableDeclaratorSyntax variable in local.Declaration.Variables)
                     {
                         Expr? value = Convert(variable.Initializer!.Value);
-                        if (value is not null) Locals.Add(new LocalSpec(variable.Identifier.ValueText, value, SourceLine(local.Declaration.Variables.Count == 1 ? statement : variable)));
+                        if (value is not null) Locals.Add(new LocalSpec(variable.Identifier.ValueText, value,
+                            SourceLine(local.Declaration.Variables.Count == 1 ? statement : variable)));
                     }
                 }
                 else if (statement is ReturnStatementSyntax { Expression: { } returned } && last)
@@ -85,7 +88,8 @@ namespace PrLstm.Generators.Parse
                 else if (statement is ReturnStatementSyntax && !last)
                 {
                     // The return is fine; what follows it is not.
-                    Fail(DiagnosticDescriptors.UnsupportedStatement, statements[s + 1], _owner, Excerpt(statements[s + 1]) + "' after the return '" + Excerpt(statement));
+                    Fail(DiagnosticDescriptors.UnsupportedStatement, statements[s + 1], _owner, Excerpt(statements[s + 1])
+                        + "' after the return '" + Excerpt(statement));
                     break;
                 }
                 else if (!(last && statement is LocalDeclarationStatementSyntax))
@@ -95,7 +99,8 @@ namespace PrLstm.Generators.Parse
                 }
             }
             if (!statements.Any(s => s is ReturnStatementSyntax))
-                Fail(DiagnosticDescriptors.UnsupportedStatement, method.Identifier, _owner, "no final 'return new " + _state.Type.Name + " { ... };'");
+                Fail(DiagnosticDescriptors.UnsupportedStatement, method.Identifier, _owner, "no final 'return new " + _state.Type.Name
+                    + " { ... };'");
         }
 
         private void ParseReturn(ExpressionSyntax returned)
@@ -109,20 +114,23 @@ namespace PrLstm.Generators.Parse
             };
             if (initializer is null && returned is not (ObjectCreationExpressionSyntax or ImplicitObjectCreationExpressionSyntax))
             {
-                Fail(DiagnosticDescriptors.UnsupportedExpression, returned, Excerpt(returned), _owner, "return a new state object, e.g. 'return new " + _state.Type.Name + " { ... };'");
+                Fail(DiagnosticDescriptors.UnsupportedExpression, returned, Excerpt(returned), _owner, "return a new state object, e.g. "
+                    + "'return new " + _state.Type.Name + " { ... };'");
                 return;
             }
             if (initializer is null) return; // 'new State()' assigns nothing: the checks report every field.
             foreach (ExpressionSyntax member in initializer.Expressions)
             {
-                if (member is AssignmentExpressionSyntax { Left: IdentifierNameSyntax field } assignment && assignment.IsKind(SyntaxKind.SimpleAssignmentExpression))
+                if (member is AssignmentExpressionSyntax { Left: IdentifierNameSyntax field } assignment
+                    && assignment.IsKind(SyntaxKind.SimpleAssignmentExpression))
                 {
                     Expr? value = Convert(assignment.Right);
                     if (value is not null) Result.Add(new AssignmentSpec(field.Identifier.ValueText, value, SourceLine(assignment)));
                 }
                 else
                 {
-                    Fail(DiagnosticDescriptors.UnsupportedExpression, member, Excerpt(member), _owner, "the returned state is written as 'field = value' members");
+                    Fail(DiagnosticDescriptors.UnsupportedExpression, member, Excerpt(member), _owner, "the returned state is written as "
+                        + "'field = value' members");
                 }
             }
         }
@@ -166,7 +174,8 @@ namespace PrLstm.Generators.Parse
                     return ConvertInvocation(invocation);
 
                 default:
-                    return Fail(DiagnosticDescriptors.UnsupportedExpression, syntax, Excerpt(syntax), _owner, "bodies use + - * /, unary minus, constants, gates, state fields, locals and the PrLstm.Dsl.Ops functions");
+                    return Fail(DiagnosticDescriptors.UnsupportedExpression, syntax, Excerpt(syntax), _owner, "bodies use + - * /, unary "
+                        + "minus, constants, gates, state fields, locals and the PrLstm.Dsl.Ops functions");
             }
         }
 
@@ -178,13 +187,15 @@ namespace PrLstm.Generators.Parse
                 case IParameterSymbol when _gates.Contains(name):
                     return new GateRef(NewId(identifier), name);
                 case IParameterSymbol when _stateParameters.Contains(name):
-                    return Fail(DiagnosticDescriptors.UnsupportedExpression, identifier, name, _owner, "a whole state cannot be used as a value; use one of its fields, e.g. " + name + "." + _state.Fields[0].Name);
+                    return Fail(DiagnosticDescriptors.UnsupportedExpression, identifier, name, _owner, "a whole state cannot be used as a "
+                        + "value; use one of its fields, e.g. " + name + "." + _state.Fields[0].Name);
                 case ILocalSymbol:
                     return new LocalRef(NewId(identifier), name);
                 case null:
                     return Unbound();
                 default:
-                    return Fail(DiagnosticDescriptors.UnsupportedExpression, identifier, name, _owner, "only gates, state fields, locals and constants can be used");
+                    return Fail(DiagnosticDescriptors.UnsupportedExpression, identifier, name, _owner, "only gates, state fields, locals "
+                        + "and constants can be used");
             }
         }
 
@@ -196,11 +207,13 @@ namespace PrLstm.Generators.Parse
             {
                 string field = member.Name.Identifier.ValueText;
                 if (_state.Field(field) is null)
-                    return Fail(DiagnosticDescriptors.UnsupportedExpression, member, Excerpt(member), _owner, field + " is not a Vec field of " + _state.Type.Name);
+                    return Fail(DiagnosticDescriptors.UnsupportedExpression, member, Excerpt(member), _owner, field + " is not a Vec "
+                        + "field of " + _state.Type.Name);
                 return new FieldRef(NewId(member), parameter.Name, field);
             }
             if (_model.GetSymbolInfo(member).Symbol is null) return Unbound();
-            return Fail(DiagnosticDescriptors.UnsupportedExpression, member, Excerpt(member), _owner, "only fields of the state parameters (" + string.Join(", ", _stateParameters) + ") can be read");
+            return Fail(DiagnosticDescriptors.UnsupportedExpression, member, Excerpt(member), _owner, "only fields of the state "
+                + "parameters (" + string.Join(", ", _stateParameters) + ") can be read");
         }
 
         private Expr? ConvertInvocation(InvocationExpressionSyntax invocation)
@@ -242,22 +255,30 @@ namespace PrLstm.Generators.Parse
             var arguments = invocation.ArgumentList.Arguments;
             string Display(int i) => arguments.Count > i ? arguments[i].ToString() : "";
             var nameArgument = arguments.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == "name") ?? arguments[0];
-            var inputArgument = arguments.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == "input") ?? arguments.Where(a => a.NameColon is null).Skip(1).FirstOrDefault();
-            var biasArgument = arguments.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == "bias") ?? arguments.Where(a => a.NameColon is null).Skip(2).FirstOrDefault();
+            var inputArgument = arguments.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == "input")
+                ?? arguments.Where(a => a.NameColon is null).Skip(1).FirstOrDefault();
+            var biasArgument = arguments.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == "bias")
+                ?? arguments.Where(a => a.NameColon is null).Skip(2).FirstOrDefault();
             if (_model.GetConstantValue(nameArgument.Expression) is not { HasValue: true, Value: string name })
-                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, Display(0), _owner, "has a name that is not a constant string; write " + kind + "(\"candidate\", x)");
+                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, Display(0), _owner, "has a name that is not a "
+                    + "constant string; write " + kind + "(\"candidate\", x)");
             if (!SyntaxFacts.IsValidIdentifier(name) || name == Names.GateWeights)
                 return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, name, _owner,
-                    "needs a name that is a C# identifier other than '" + Names.GateWeights + "' (it names the parameters, and the gate projection's are '" + Names.GateWeights + ".*')");
-            if (_gates.Contains(name) || _stateParameters.Contains(name) || Locals.Any(l => l.Name == name) || DeclaresLocal(invocation, name))
-                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, name, _owner, "has the name of a gate, parameter or local of the body; give it its own name");
+                    "needs a name that is a C# identifier other than '" + Names.GateWeights + "' (it names the parameters, and the gate "
+                        + "projection's are '" + Names.GateWeights + ".*')");
+            if (_gates.Contains(name) || _stateParameters.Contains(name) || Locals.Any(l => l.Name == name)
+                || DeclaresLocal(invocation, name))
+                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, name, _owner, "has the name of a gate, parameter "
+                    + "or local of the body; give it its own name");
             if (!_learnedNames.Add(name))
-                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, name, _owner, "is declared twice; each Linear(...) and LayerNorm(...) has its own parameters and its own name");
+                return Fail(DiagnosticDescriptors.InvalidProjection, nameArgument, kind, name, _owner, "is declared twice; each "
+                    + "Linear(...) and LayerNorm(...) has its own parameters and its own name");
             bool bias = true;
             if (biasArgument is not null)
             {
                 if (_model.GetConstantValue(biasArgument.Expression) is not { HasValue: true, Value: bool constantBias })
-                    return Fail(DiagnosticDescriptors.InvalidProjection, biasArgument, kind, name, _owner, "has a bias argument that is not the constant true or false");
+                    return Fail(DiagnosticDescriptors.InvalidProjection, biasArgument, kind, name, _owner, "has a bias argument that is "
+                        + "not the constant true or false");
                 bias = constantBias;
             }
             int id = NewId(invocation);
@@ -267,7 +288,8 @@ namespace PrLstm.Generators.Parse
 
         /// <summary>Whether the method declares a local of that name anywhere (it would hide the projection's field).</summary>
         private static bool DeclaresLocal(SyntaxNode node, string name) =>
-            node.FirstAncestorOrSelf<MethodDeclarationSyntax>()?.DescendantNodes().OfType<VariableDeclaratorSyntax>().Any(v => v.Identifier.ValueText == name) == true;
+            node.FirstAncestorOrSelf<MethodDeclarationSyntax>()?.DescendantNodes().OfType<VariableDeclaratorSyntax>()
+                .Any(v => v.Identifier.ValueText == name) == true;
 
         private static Op? BinaryOp(BinaryExpressionSyntax binary) => binary.Kind() switch
         {
@@ -295,7 +317,8 @@ namespace PrLstm.Generators.Parse
         {
             if (CompilerError is null)
             {
-                var error = _method is null ? null : _model.GetDiagnostics(_method.Span).FirstOrDefault(d => d.Severity == DiagnosticSeverity.Error);
+                var error = _method is null ? null : _model.GetDiagnostics(_method.Span)
+                    .FirstOrDefault(d => d.Severity == DiagnosticSeverity.Error);
                 CompilerError = error is null ? "a C# error" : error.Id + " (" + error.GetMessage(CultureInfo.InvariantCulture) + ")";
             }
             return null;
@@ -318,7 +341,8 @@ namespace PrLstm.Generators.Parse
         {
             var bare = node.WithoutTrivia();
             var code = bare.ReplaceTrivia(bare.DescendantTrivia(),
-                (trivia, _) => trivia.IsKind(SyntaxKind.SingleLineCommentTrivia) || trivia.IsKind(SyntaxKind.MultiLineCommentTrivia) ? SyntaxFactory.Space : trivia);
+                (trivia, _) => trivia.IsKind(SyntaxKind.SingleLineCommentTrivia) || trivia.IsKind(SyntaxKind.MultiLineCommentTrivia)
+                    ? SyntaxFactory.Space : trivia);
             return System.Text.RegularExpressions.Regex.Replace(code.ToString(), @"\s+", " ").Trim();
         }
 

@@ -31,7 +31,8 @@ namespace PrLstm.Generators.Parse
             var location = LocationInfo.From(type.Locations.FirstOrDefault());
             if (type.ContainingType is not null)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedTypeShape, location, DisplayName(type), "nested in " + DisplayName(type.ContainingType)));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedTypeShape, location, DisplayName(type),
+                    "nested in " + DisplayName(type.ContainingType)));
                 return false;
             }
             if (type.IsGenericType)
@@ -43,7 +44,8 @@ namespace PrLstm.Generators.Parse
             {
                 if (reference.GetSyntax() is TypeDeclarationSyntax declaration && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, LocationInfo.From(declaration.Identifier), type.Name, adds));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, LocationInfo.From(declaration.Identifier),
+                        type.Name, adds));
                     return false;
                 }
             }
@@ -55,13 +57,15 @@ namespace PrLstm.Generators.Parse
         /// class is nested in it), and the members of its namespace that start like a generated alias (a type there
         /// would conflict with the alias). Only those, so that adding an unrelated type re-emits nothing.
         /// </summary>
-        public static EquatableArray<string> ScopeNames(INamedTypeSymbol type, System.Collections.Generic.IEnumerable<string> aliasCandidates)
+        public static EquatableArray<string> ScopeNames(INamedTypeSymbol type,
+            System.Collections.Generic.IEnumerable<string> aliasCandidates)
         {
             var candidates = aliasCandidates.ToList();
             // Models alias their state's Tensors record without knowing the state at parse time: any name ending in Tensors.
             return type.GetMembers().Select(m => m.Name)
                 .Concat(type.ContainingNamespace.GetMembers().Select(m => m.Name)
-                    .Where(n => candidates.Any(c => n.StartsWith(c, System.StringComparison.Ordinal)) || n.EndsWith(Names.TensorsRecord, System.StringComparison.Ordinal)))
+                    .Where(n => candidates.Any(c => n.StartsWith(c, System.StringComparison.Ordinal))
+                        || n.EndsWith(Names.TensorsRecord, System.StringComparison.Ordinal)))
                 .Distinct().OrderBy(n => n, System.StringComparer.Ordinal).ToEquatableArray();
         }
 
@@ -71,8 +75,10 @@ namespace PrLstm.Generators.Parse
             if (string.IsNullOrEmpty(name)) return "it is empty";
             if (!SyntaxFacts.IsValidIdentifier(name) || SyntaxFacts.GetKeywordKind(name!) != SyntaxKind.None)
                 return "sizes become constructor parameters, so a size must be a C# identifier such as \"H\"";
-            if (ModelApi.Names.Contains(name)) return "the generated model already has a public member or constructor parameter of that name";
-            if (known.ModuleMemberNames.Contains(name!)) return "the generated model inherits a member of that name from TorchSharp's Module";
+            if (ModelApi.Names.Contains(name)) return "the generated model already has a public member or constructor parameter of that "
+                + "name";
+            if (known.ModuleMemberNames.Contains(name!)) return "the generated model inherits a member of that name from TorchSharp's "
+                + "Module";
             return null;
         }
 

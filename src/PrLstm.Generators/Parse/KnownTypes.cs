@@ -18,10 +18,12 @@ namespace PrLstm.Generators.Parse
             OpsType = compilation.GetTypeByMetadataName(Ops);
             var names = new System.Collections.Generic.HashSet<string>();
             // Module and the generic Module<T..., TResult> that generated layers and models derive from (forward lives there).
-            foreach (string module in new[] { "TorchSharp.torch+nn+Module", "TorchSharp.torch+nn+Module`2", "TorchSharp.torch+nn+Module`3", "TorchSharp.torch+nn+Module`4" })
+            foreach (string module in new[] { "TorchSharp.torch+nn+Module", "TorchSharp.torch+nn+Module`2", "TorchSharp.torch+nn+Module`3",
+                "TorchSharp.torch+nn+Module`4" })
                 for (ITypeSymbol? type = compilation.GetTypeByMetadataName(module); type is not null; type = type.BaseType)
                     foreach (ISymbol member in type.GetMembers())
-                        if (member.DeclaredAccessibility is not Accessibility.Private and not Accessibility.Internal && member.CanBeReferencedByName)
+                        if (member.DeclaredAccessibility is not Accessibility.Private and not Accessibility.Internal
+                            && member.CanBeReferencedByName)
                             names.Add(member.Name);
             ModuleMemberNames = names;
         }

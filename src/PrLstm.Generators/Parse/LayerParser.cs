@@ -13,7 +13,8 @@ namespace PrLstm.Generators.Parse
     /// <summary>Reads a [TokenEncoder], [CompositionBlock] or [RefinementBlock] class into a <see cref="ParsedLayer"/>.</summary>
     internal static class LayerParser
     {
-        public static ParsedLayer Parse(INamedTypeSymbol type, AttributeData attribute, LayerKind kind, SemanticModel semanticModel, CancellationToken cancellationToken)
+        public static ParsedLayer Parse(INamedTypeSymbol type, AttributeData attribute, LayerKind kind, SemanticModel semanticModel,
+            CancellationToken cancellationToken)
         {
             LayerKindInfo info = LayerKinds.Of(kind);
             var known = new KnownTypes(semanticModel.Compilation);
@@ -21,7 +22,8 @@ namespace PrLstm.Generators.Parse
             string typeName = Declarations.FullName(type);
             LocationInfo? typeLocation = LocationInfo.From(type.Locations.FirstOrDefault());
             LocationInfo? attributeLocation = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken));
-            var emptyLocations = new LayerLocations(typeLocation, null, attributeLocation, null, EquatableArray<LocationInfo?>.Empty, EquatableArray<LocationInfo?>.Empty);
+            var emptyLocations = new LayerLocations(typeLocation, null, attributeLocation, null, EquatableArray<LocationInfo?>.Empty,
+                EquatableArray<LocationInfo?>.Empty);
             ParsedLayer Failed(string? compilerError = null) =>
                 new(null, emptyLocations, diagnostics.ToEquatableArray(), compilerError) { Kind = kind, TypeName = typeName };
 
@@ -37,7 +39,8 @@ namespace PrLstm.Generators.Parse
             // The one method that defines the layer.
             string methodName = info.MethodName;
             var candidates = type.GetMembers(methodName).OfType<IMethodSymbol>().ToList();
-            IMethodSymbol? method = candidates.Count == 1 && candidates[0].IsStatic && candidates[0].DeclaredAccessibility == Accessibility.Public && !candidates[0].IsGenericMethod ? candidates[0] : null;
+            IMethodSymbol? method = candidates.Count == 1 && candidates[0].IsStatic
+                && candidates[0].DeclaredAccessibility == Accessibility.Public && !candidates[0].IsGenericMethod ? candidates[0] : null;
             var syntax = method?.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) as MethodDeclarationSyntax;
             if (method is null || syntax is null)
             {
@@ -54,7 +57,8 @@ namespace PrLstm.Generators.Parse
             if (stateParameters.Count != info.StateArity || misplaced is not null)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongArity, LocationInfo.From(syntax.ParameterList), owner,
-                    (misplaced is null ? stateParameters.Count : stateParameters.Count + 1).ToString(), info.DisplayName, info.StateArity.ToString()));
+                    (misplaced is null ? stateParameters.Count : stateParameters.Count + 1).ToString(), info.DisplayName,
+                        info.StateArity.ToString()));
                 return Failed();
             }
 
@@ -63,18 +67,23 @@ namespace PrLstm.Generators.Parse
             string stateRole = kind == LayerKind.Encoder ? "The return type" : "Parameter '" + stateParameters[0].Name + "'";
             if (stateType is not INamedTypeSymbol stateSymbol || !KnownTypes.HasAttribute(stateSymbol, KnownTypes.StateAttribute))
             {
-                var where = kind == LayerKind.Encoder ? LocationInfo.From(syntax.ReturnType) : LocationInfo.From(syntax.ParameterList.Parameters[0].Type);
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotAState, where, stateRole, owner, Declarations.DisplayName(stateType)));
+                var where = kind == LayerKind.Encoder ? LocationInfo.From(syntax.ReturnType)
+                    : LocationInfo.From(syntax.ParameterList.Parameters[0].Type);
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotAState, where, stateRole, owner,
+                    Declarations.DisplayName(stateType)));
                 return Failed();
             }
             if (kind == LayerKind.Block && !SymbolEqualityComparer.Default.Equals(stateParameters[1].Type, stateType))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ChildStateMismatch, LocationInfo.From(syntax.ParameterList.Parameters[1].Type), owner, Declarations.DisplayName(stateType), Declarations.DisplayName(stateParameters[1].Type)));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ChildStateMismatch,
+                    LocationInfo.From(syntax.ParameterList.Parameters[1].Type), owner, Declarations.DisplayName(stateType),
+                        Declarations.DisplayName(stateParameters[1].Type)));
                 return Failed();
             }
             if (kind != LayerKind.Encoder && !SymbolEqualityComparer.Default.Equals(method.ReturnType, stateType))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongReturnType, LocationInfo.From(syntax.ReturnType), owner, Declarations.DisplayName(stateType), Declarations.DisplayName(method.ReturnType)));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrongReturnType, LocationInfo.From(syntax.ReturnType), owner,
+                    Declarations.DisplayName(stateType), Declarations.DisplayName(method.ReturnType)));
                 return Failed();
             }
             StateSpec? state = StateParser.Parse(stateSymbol, known).Value;
@@ -92,15 +101,18 @@ namespace PrLstm.Generators.Parse
             {
                 IParameterSymbol gate = gateParameters[g];
                 var location = LocationInfo.From(syntax.ParameterList.Parameters[stateParameters.Count + g].Identifier);
-                string? size = Declarations.SizeOf(gate) ?? defaultGateSize ?? (distinctFieldSizes.Count == 1 ? distinctFieldSizes[0] : null);
+                string? size = Declarations.SizeOf(gate) ?? defaultGateSize
+                    ?? (distinctFieldSizes.Count == 1 ? distinctFieldSizes[0] : null);
                 if (size is null)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GateSizeUnknown, location, gate.Name, owner, string.Join(", ", state.Fields.Select(f => f.Name + ": " + f.Size))));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GateSizeUnknown, location, gate.Name, owner,
+                        string.Join(", ", state.Fields.Select(f => f.Name + ": " + f.Size))));
                     continue;
                 }
                 if (Declarations.SizeNameProblem(size, known) is { } problem)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSizeName, location, size, owner + " gate '" + gate.Name + "'", problem));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSizeName, location, size, owner + " gate '"
+                        + gate.Name + "'", problem));
                     continue;
                 }
                 gates.Add(new GateSpec(gate.Name, size));
@@ -120,16 +132,19 @@ namespace PrLstm.Generators.Parse
                 {
                     if (state.Fields.Count == 1) gatesFrom.Add(state.Fields[0].Name);
                     else if (gates.Count > 0)
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingGateSource, attributeLocation, type.Name, state.Type.Name, string.Join(", ", state.Fields.Select(f => f.Name)), state.OutputField));
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingGateSource, attributeLocation, type.Name,
+                            state.Type.Name, string.Join(", ", state.Fields.Select(f => f.Name)), state.OutputField));
                 }
                 else
                 {
                     foreach (string name in declared!.Split(',').Select(n => n.Trim()).Where(n => n.Length > 0))
                     {
                         if (state.Field(name) is null)
-                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownGateSource, attributeLocation, type.Name, name, state.Type.Name, string.Join(", ", state.Fields.Select(f => f.Name))));
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownGateSource, attributeLocation, type.Name,
+                                name, state.Type.Name, string.Join(", ", state.Fields.Select(f => f.Name))));
                         else if (gatesFrom.Contains(name))
-                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation, "GatesFrom", type.Name, "\"" + declared + "\"",
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation,
+                                "GatesFrom", type.Name, "\"" + declared + "\"",
                                 "a list that names each field at most once ('" + name + "' is named twice)"));
                         else
                             gatesFrom.Add(name);
@@ -138,20 +153,29 @@ namespace PrLstm.Generators.Parse
             }
             var projection = (ProjectionKind)Declarations.NamedArgument<int>(attribute, "Projection");
             if (projection is not (ProjectionKind.Linear or ProjectionKind.Identity))
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation, "Projection", type.Name, ((int)projection).ToString(), "GateProjection.Linear or GateProjection.Identity"));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation, "Projection",
+                    type.Name, ((int)projection).ToString(), "GateProjection.Linear or GateProjection.Identity"));
 
             // The body. Only the gates that were read above are gates; a gate dropped by an error above is not reported again.
-            var body = new BodyParser(semanticModel, known, owner, gateParameters.Select(g => g.Name), stateParameters.Select(p => p.Name), state, diagnostics);
+            var body = new BodyParser(semanticModel, known, owner, gateParameters.Select(g => g.Name), stateParameters.Select(p => p.Name),
+                state, diagnostics);
             body.Parse(syntax);
 
-            var locations = new LayerLocations(typeLocation, methodLocation, attributeLocation, body.ResultLocation, gateLocations.ToEquatableArray(), body.Locations.ToEquatableArray());
+            var locations = new LayerLocations(typeLocation, methodLocation, attributeLocation, body.ResultLocation,
+                gateLocations.ToEquatableArray(), body.Locations.ToEquatableArray());
             bool ok = body.CompilerError is null && !diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
             LayerSpec? spec = ok
-                ? new LayerSpec(kind, Declarations.ToTypeRef(type), state, stateParameters.Select(p => p.Name).ToEquatableArray(), gates.ToEquatableArray(),
+                ? new LayerSpec(kind, Declarations.ToTypeRef(type), state, stateParameters.Select(p => p.Name).ToEquatableArray(),
+                    gates.ToEquatableArray(),
                     projection, gatesFrom.ToEquatableArray(), body.Locals.ToEquatableArray(), body.Result.ToEquatableArray(),
-                    Declarations.ScopeNames(type, Names.AliasCandidates(state.Type.Name)).Concat(known.ModuleMemberNames).Distinct().OrderBy(n => n, System.StringComparer.Ordinal).ToEquatableArray())
+                    Declarations.ScopeNames(type, Names.AliasCandidates(state.Type.Name)).Concat(known.ModuleMemberNames).Distinct()
+                        .OrderBy(n => n, System.StringComparer.Ordinal).ToEquatableArray())
                 : null;
-            return new ParsedLayer(spec, locations, diagnostics.ToEquatableArray(), body.CompilerError) { Kind = kind, TypeName = typeName };
+            return new ParsedLayer(spec, locations, diagnostics.ToEquatableArray(), body.CompilerError)
+            {
+                Kind = kind,
+                TypeName = typeName
+            };
         }
     }
 }

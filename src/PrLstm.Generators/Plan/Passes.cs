@@ -54,7 +54,8 @@ namespace PrLstm.Generators.Plan
             }
 
             var gates = spec.Gates.Select((g, i) => new GatePlan(g.Name, g.Size, i, ReadRaw: true, Activation: null)).ToEquatableArray();
-            return new LayerPlan(layer, inPlace, gates, EquatableArray<ActivationRun>.Empty, ActivateAllInPlace: false, statements.ToEquatableArray());
+            return new LayerPlan(layer, inPlace, gates, EquatableArray<ActivationRun>.Empty, ActivateAllInPlace: false,
+                statements.ToEquatableArray());
 
             Node LowerExpr(Expr expr)
             {
@@ -164,12 +165,14 @@ namespace PrLstm.Generators.Plan
             if (named.Count == 0) return plan;
 
             Node Replace(Node node) =>
-                node.Op is Op.Sigmoid or Op.Tanh && node.Inputs[0].Op == Op.Gate && named.TryGetValue(node.Inputs[0].Name, out var activation) && activation == node.Op
+                node.Op is Op.Sigmoid or Op.Tanh && node.Inputs[0].Op == Op.Gate
+                    && named.TryGetValue(node.Inputs[0].Name, out var activation) && activation == node.Op
                     ? Node.Leaf(Op.GateActivation, node.Size) with { Name = node.Inputs[0].Name, Activation = node.Op }
                     : node;
             return plan with
             {
-                Gates = plan.Gates.Select(g => named.TryGetValue(g.Name, out var a) ? g with { ReadRaw = false, Activation = a } : g).ToEquatableArray(),
+                Gates = plan.Gates.Select(g => named.TryGetValue(g.Name, out var a) ? g with { ReadRaw = false, Activation = a } : g)
+                    .ToEquatableArray(),
                 Runs = runs.ToEquatableArray(),
                 ActivateAllInPlace = allInPlace,
                 Statements = plan.Statements.Select(s => s with { Value = Rewrite(s.Value, Replace) }).ToEquatableArray(),
@@ -186,8 +189,10 @@ namespace PrLstm.Generators.Plan
             foreach (GatePlan gate in plan.Gates)
             {
                 int uses = nodes.Count(n => n.Op == Op.Gate && n.Name == gate.Name);
-                var calls = nodes.Where(n => n.Op is Op.Sigmoid or Op.Tanh && n.Inputs[0].Op == Op.Gate && n.Inputs[0].Name == gate.Name).ToList();
-                bool single = uses > 0 && calls.Count == uses && !calls.Any(wholeValues.Contains) && calls.Select(c => c.Op).Distinct().Count() == 1;
+                var calls = nodes.Where(n => n.Op is Op.Sigmoid or Op.Tanh && n.Inputs[0].Op == Op.Gate && n.Inputs[0].Name == gate.Name)
+                    .ToList();
+                bool single = uses > 0 && calls.Count == uses && !calls.Any(wholeValues.Contains) && calls.Select(c => c.Op).Distinct()
+                    .Count() == 1;
                 result[gate.Name] = single ? calls[0].Op : null;
             }
             return result;
@@ -208,7 +213,8 @@ namespace PrLstm.Generators.Plan
             bool OwnedTensor(int i) => node.Inputs.Count > i && node.Inputs[i].Owned && !node.Inputs[i].IsScalar;
             switch (node.Op)
             {
-                case Op.Add or Op.Subtract or Op.Multiply or Op.Divide or Op.Negate or Op.Sigmoid or Op.Tanh or Op.Relu or Op.AddProduct when OwnedTensor(0):
+                case Op.Add or Op.Subtract or Op.Multiply or Op.Divide or Op.Negate or Op.Sigmoid or Op.Tanh or Op.Relu
+                    or Op.AddProduct when OwnedTensor(0):
                     return node with { InPlace = true };
                 case Op.Add or Op.Multiply when OwnedTensor(1):
                     return node with { Inputs = new[] { node.Inputs[1], node.Inputs[0] }.ToEquatableArray(), InPlace = true };

@@ -34,13 +34,16 @@ namespace PrLstm.Generators.Tables
     /// kind without a row does not compile.</summary>
     internal static class LayerKinds
     {
-        private static readonly LayerKindInfo Encoder = new(LayerKind.Encoder, "PrLstm.Dsl.TokenEncoderAttribute", "TokenEncoder", "Encoder",
+        private static readonly LayerKindInfo Encoder = new(LayerKind.Encoder, "PrLstm.Dsl.TokenEncoderAttribute", "TokenEncoder",
+            "Encoder",
             "Encode", 0, "token encoder", "T", "Encodes every token on its own");
 
-        private static readonly LayerKindInfo Block = new(LayerKind.Block, "PrLstm.Dsl.CompositionBlockAttribute", "CompositionBlock", "Block",
+        private static readonly LayerKindInfo Block = new(LayerKind.Block, "PrLstm.Dsl.CompositionBlockAttribute", "CompositionBlock",
+            "Block",
             "Compose", 2, "composition block", "N", "Merges N pairs of segments at once (left = earlier, right = later)");
 
-        private static readonly LayerKindInfo Refinement = new(LayerKind.Refinement, "PrLstm.Dsl.RefinementBlockAttribute", "RefinementBlock", "Refinement",
+        private static readonly LayerKindInfo Refinement = new(LayerKind.Refinement, "PrLstm.Dsl.RefinementBlockAttribute",
+            "RefinementBlock", "Refinement",
             "Refine", 1, "refinement block", "N", "Refines N states at once");
 
         public static IReadOnlyList<LayerKindInfo> All { get; } = new[] { Encoder, Block, Refinement };

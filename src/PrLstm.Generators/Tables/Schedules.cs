@@ -11,7 +11,8 @@ namespace PrLstm.Generators.Tables
     /// <param name="OutputSummary">The doc comment of <see cref="OutputMethod"/>, {0} standing for "field [B, T, size]".</param>
     /// <param name="Chunked">Whether its combines run in CPU-sized calls (CpuChunking.Around); the sequential fold combines one
     /// position at a time.</param>
-    internal sealed record ScheduleInfo(string MethodName, string RuntimeEntry, string Summary, bool SqueezeTime, string? OutputMethod, string? OutputSummary,
+    internal sealed record ScheduleInfo(string MethodName, string RuntimeEntry, string Summary, bool SqueezeTime, string? OutputMethod,
+        string? OutputSummary,
         bool Chunked);
 
     /// <summary>The one table of the schedules a generated model exposes.</summary>
@@ -20,12 +21,15 @@ namespace PrLstm.Generators.Tables
         public static IReadOnlyList<ScheduleInfo> All { get; } = new[]
         {
             new ScheduleInfo("ScanStates", "TreeScan.Prefix", "Every field of every prefix state by the tree scan", SqueezeTime: false,
-                "forward", "All prefix outputs by the tree scan: x <c>[B, T, E]</c> → {0}; position t depends on tokens 0..t only.", Chunked: true),
+                "forward", "All prefix outputs by the tree scan: x <c>[B, T, E]</c> → {0}; position t depends on tokens 0..t only.",
+                    Chunked: true),
             new ScheduleInfo("FinalState", "Reduce.Final",
-                "The state of each whole sequence, equal to the last position of <see cref=\"ScanStates\"/> (same bracketing), computing only the tree nodes it needs",
+                "The state of each whole sequence, equal to the last position of <see cref=\"ScanStates\"/> (same bracketing), computing "
+                    + "only the tree nodes it needs",
                 SqueezeTime: true, null, null, Chunked: true),
             new ScheduleInfo("ScanStatesSequential", "SequentialFold.Prefix",
-                "Every field of every prefix state of the sequential baseline: the same layers applied left to right, s_t = f(s_{t-1}, leaf_t)",
+                "Every field of every prefix state of the sequential baseline: the same layers applied left to right, s_t = f(s_{t-1}, "
+                    + "leaf_t)",
                 SqueezeTime: false, "ForwardSequential", "The sequential baseline's prefix outputs: {0}.", Chunked: false),
         };
     }

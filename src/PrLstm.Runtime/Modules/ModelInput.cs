@@ -18,7 +18,8 @@ public static class ModelInput
         if (x.dim() != 3)
             throw new ArgumentException($"{name} must have shape [B, T, E] (rank 3), but has shape {Shape(x)}.", name);
         if (x.shape[2] != inputSize)
-            throw new ArgumentException($"{name} has {x.shape[2]} features per token (shape {Shape(x)}), but the model's input size E is {inputSize}.", name);
+            throw new ArgumentException($"{name} has {x.shape[2]} features per token (shape {Shape(x)}), but the model's input size E is "
+                + $"{inputSize}.", name);
         if (x.shape[0] == 0)
             throw new ArgumentException($"{name} is an empty batch (shape {Shape(x)}); B must be at least 1.", name);
         if (x.shape[1] == 0)
@@ -50,7 +51,8 @@ public static class ModelInput
     /// <see cref="ArgumentException"/> for a model without parameters.
     /// </summary>
     public static (ScalarType DType, Device Device) StreamedParameters(nn.Module model, string name) =>
-        ParameterTypeAndDevice(model) ?? throw new ArgumentException("A streamed model needs parameters (they fix its dtype and device).", name);
+        ParameterTypeAndDevice(model)
+            ?? throw new ArgumentException("A streamed model needs parameters (they fix its dtype and device).", name);
 
     /// <summary>
     /// Throws <see cref="ArgumentException"/> unless <paramref name="x"/> is floating-point, of the parameters' dtype
@@ -61,9 +63,11 @@ public static class ModelInput
         if (!is_floating_point(x))
             throw NotFloatingPoint(x, name);
         if (x.dtype != dtype)
-            throw new ArgumentException($"{name} has dtype {x.dtype} but the model's parameters are {dtype}; convert one to match (x.to_type(...) or model.to(...)).", name);
+            throw new ArgumentException($"{name} has dtype {x.dtype} but the model's parameters are {dtype}; convert one to match "
+                + $"(x.to_type(...) or model.to(...)).", name);
         if (x.device_type != device.type || x.device_index != device.index)
-            throw new ArgumentException($"{name} is on {x.device} but the model's parameters are on {device}; move one to match (x.to(device) or model.to(device)).", name);
+            throw new ArgumentException($"{name} is on {x.device} but the model's parameters are on {device}; move one to match "
+                + $"(x.to(device) or model.to(device)).", name);
     }
 
     private static ArgumentException NotFloatingPoint(Tensor x, string name) =>
@@ -79,11 +83,14 @@ public static class ModelInput
         if (x.IsInvalid)
             throw new ArgumentException($"{name} has been disposed.", name);
         if (x.dim() is not (2 or 3))
-            throw new ArgumentException($"{name} has shape {Shape(x)}; a stream reads [B = {batch}, E = {inputSize}] (one token per row) or [B = {batch}, N, E = {inputSize}].", name);
+            throw new ArgumentException($"{name} has shape {Shape(x)}; a stream reads [B = {batch}, E = {inputSize}] (one token per row) "
+                + $"or [B = {batch}, N, E = {inputSize}].", name);
         if (x.shape[0] != batch)
-            throw new ArgumentException($"{name} has {x.shape[0]} rows (shape {Shape(x)}) but the stream was opened for a batch of {batch}; rows advance together.", name);
+            throw new ArgumentException($"{name} has {x.shape[0]} rows (shape {Shape(x)}) but the stream was opened for a batch of "
+                + $"{batch}; rows advance together.", name);
         if (x.shape[^1] != inputSize)
-            throw new ArgumentException($"{name} has {x.shape[^1]} features per token (shape {Shape(x)}), but the model's input size E is {inputSize}.", name);
+            throw new ArgumentException($"{name} has {x.shape[^1]} features per token (shape {Shape(x)}), but the model's input size E "
+                + $"is {inputSize}.", name);
         if (x.dim() == 3 && x.shape[1] == 0)
             throw new ArgumentException($"{name} has no tokens (shape {Shape(x)}); push at least one.", name);
         MatchesParameters(x, dtype, device, name);

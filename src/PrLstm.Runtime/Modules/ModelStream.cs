@@ -41,7 +41,8 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
         ArgumentNullException.ThrowIfNull(model);
         ModelArguments.Positive(batch, nameof(batch));
         if (fieldSizes.Count != TState.FieldNames.Count)
-            throw new ArgumentException($"{TState.FieldNames.Count} fields need {TState.FieldNames.Count} sizes, not {fieldSizes.Count}.", nameof(fieldSizes));
+            throw new ArgumentException($"{TState.FieldNames.Count} fields need {TState.FieldNames.Count} sizes, not {fieldSizes.Count}.",
+                nameof(fieldSizes));
         ArgumentOutOfRangeException.ThrowIfNegative(outputField);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(outputField, fieldSizes.Count);
         this.model = model;
@@ -217,13 +218,15 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
         using var scope = NewDisposeScope();
         long position = 0;
         IReadOnlyDictionary<string, string> metadata = new Dictionary<string, string>();
-        var stored = Safetensors.Read(path, header => (position, metadata) = (CheckHeader(path, header.Metadata, header.Tensors), header.Metadata));
+        var stored = Safetensors.Read(path,
+            header => (position, metadata) = (CheckHeader(path, header.Metadata, header.Tensors), header.Metadata));
         var names = TState.FieldNames;
         var blocks = ImmutableArray.CreateBuilder<StreamBlock<TState>>();
         var sizes = PrefixStream.BlockSizes(position);
         for (int i = 0; i < sizes.Length; i++)
         {
-            TState State(string part) => TState.FromFields(names.Select(n => stored[$"blocks.{i}.{part}.{n}"].to(Device).unsqueeze(1)).ToArray());
+            TState State(string part)
+                => TState.FromFields(names.Select(n => stored[$"blocks.{i}.{part}.{n}"].to(Device).unsqueeze(1)).ToArray());
             blocks.Add(new StreamBlock<TState>(State("tree"), sizes[i], i == 0 ? default! : State("fold"), HasFold: i > 0, i));
         }
         var next = new StreamStack<TState>(blocks.ToImmutable(), position, sizes.Length);
@@ -234,7 +237,8 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
     }
 
     /// <summary>Validates a saved stream as a whole against this one; returns its position.</summary>
-    private long CheckHeader(string path, IReadOnlyDictionary<string, string> metadata, IReadOnlyDictionary<string, SafetensorsEntry> stored)
+    private long CheckHeader(string path, IReadOnlyDictionary<string, string> metadata,
+        IReadOnlyDictionary<string, SafetensorsEntry> stored)
     {
         InvalidDataException Refuse(string why) => new($"'{path}' cannot be restored into this stream: {why}.");
         string Get(string key) => metadata.TryGetValue(key, out var value) ? value : throw Refuse($"its header has no '{key}'");

@@ -77,11 +77,13 @@ public sealed class RecomputingStream : IModelStream
 
     /// <inheritdoc/>
     public void Save(string path, IReadOnlyDictionary<string, string>? notes = null) =>
-        throw new NotSupportedException($"A stream of {model.GetType().Name} cannot be saved: only generated (pr-*) models keep a state that can.");
+        throw new NotSupportedException($"A stream of {model.GetType().Name} cannot be saved: only generated (pr-*) models keep a state "
+            + $"that can.");
 
     /// <inheritdoc/>
     public IReadOnlyDictionary<string, string> Restore(string path) =>
-        throw new NotSupportedException($"A stream of {model.GetType().Name} cannot be restored: only generated (pr-*) models keep a state that can.");
+        throw new NotSupportedException($"A stream of {model.GetType().Name} cannot be restored: only generated (pr-*) models keep a "
+            + $"state that can.");
 
     /// <inheritdoc/>
     public void Dispose()

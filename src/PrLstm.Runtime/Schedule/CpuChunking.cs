@@ -50,7 +50,8 @@ public static class CpuChunking
     public static long CpuBytesPerPosition(IReadOnlyList<Tensor> fields) =>
         fields.Count == 0 ? 0 : CpuBytes(fields[0], fields.Sum(field => field.shape[^1]));
 
-    /// <summary>Bytes of <paramref name="width"/> values per batch row of <paramref name="lead"/>'s type, on the CPU; 0 elsewhere.</summary>
+    /// <summary>Bytes of <paramref name="width"/> values per batch row of <paramref name="lead"/>'s type, on the CPU; 0
+    /// elsewhere.</summary>
     private static long CpuBytes(Tensor lead, long width) =>
         lead.device_type == TorchSharp.DeviceType.CPU ? lead.shape[0] * width * lead.ElementSize : 0;
 

@@ -10,7 +10,8 @@ public sealed record ScanOptions
 
     /// <summary>
     /// The most state bytes (both operands, all fields, the whole batch) one combine or encoder call takes on the CPU;
-    /// 4 MiB by default (of 1 to 16 MiB, the fastest for a PR-LSTM tree level at B = 64, T = 512 on a 2-core CPU). Tests lower it to exercise the split.
+    /// 4 MiB by default (of 1 to 16 MiB, the fastest for a PR-LSTM tree level at B = 64, T = 512 on a 2-core CPU). Tests lower it to
+    /// exercise the split.
     /// </summary>
     public long CpuBudgetBytes
     {

@@ -16,7 +16,8 @@ public static class TimeAxis
             throw new ArgumentException("Interleave needs at least one part of even positions.", nameof(evenParts));
         long evenLength = evenParts.Sum(p => p.shape[1]), oddLength = odd.shape[1];
         if (evenLength != oddLength && evenLength != oddLength + 1)
-            throw new ArgumentException($"Interleave needs as many even positions as odd ones, or one more; got {evenLength} and {oddLength}.");
+            throw new ArgumentException($"Interleave needs as many even positions as odd ones, or one more; got {evenLength} and "
+                + $"{oddLength}.");
         long[] shape = odd.shape;
         shape[1] = evenLength + oddLength;
         using var scope = NewDisposeScope();

@@ -59,7 +59,8 @@ public static class Safetensors
     public static void LoadInto(nn.Module module, IReadOnlyDictionary<string, Tensor> stored, string source)
     {
         var target = module.state_dict();
-        CheckMatches(module, target, stored.ToDictionary(kv => kv.Key, kv => new SafetensorsEntry(kv.Key, kv.Value.dtype, kv.Value.shape, 0, 0)), source);
+        CheckMatches(module, target,
+            stored.ToDictionary(kv => kv.Key, kv => new SafetensorsEntry(kv.Key, kv.Value.dtype, kv.Value.shape, 0, 0)), source);
         CopyInto(target, stored);
     }
 
@@ -71,12 +72,15 @@ public static class Safetensors
             tensor.copy_(stored[name]);
     }
 
-    /// <summary>Throws an <see cref="InvalidDataException"/> listing every name, shape or dtype in which the stored tensors differ from the module's.</summary>
-    public static void CheckMatches(nn.Module module, IReadOnlyDictionary<string, Tensor> target, IReadOnlyDictionary<string, SafetensorsEntry> stored, string source)
+    /// <summary>Throws an <see cref="InvalidDataException"/> listing every name, shape or dtype in which the stored tensors differ from the
+    /// module's.</summary>
+    public static void CheckMatches(nn.Module module, IReadOnlyDictionary<string, Tensor> target,
+        IReadOnlyDictionary<string, SafetensorsEntry> stored, string source)
     {
         var problems = Differences(target.ToDictionary(kv => kv.Key, kv => (kv.Value.dtype, kv.Value.shape)), stored, "the model");
         if (problems.Count > 0)
-            throw new InvalidDataException($"The weights in '{source}' do not match this {module.GetName()} model: {string.Join("; ", problems)}.");
+            throw new InvalidDataException($"The weights in '{source}' do not match this {module.GetName()} model: "
+                + $"{string.Join("; ", problems)}.");
     }
 
     /// <summary>
@@ -84,7 +88,8 @@ public static class Safetensors
     /// <paramref name="expected"/>, each as a phrase naming the tensor; <paramref name="holder"/> ("the model") is
     /// what the expected layout belongs to.
     /// </summary>
-    public static List<string> Differences(IReadOnlyDictionary<string, (ScalarType DType, long[] Shape)> expected, IReadOnlyDictionary<string, SafetensorsEntry> stored, string holder)
+    public static List<string> Differences(IReadOnlyDictionary<string, (ScalarType DType, long[] Shape)> expected,
+        IReadOnlyDictionary<string, SafetensorsEntry> stored, string holder)
     {
         var problems = new List<string>();
         foreach (var name in expected.Keys.Except(stored.Keys).Order(StringComparer.Ordinal))
@@ -94,9 +99,11 @@ public static class Safetensors
         foreach (var name in expected.Keys.Intersect(stored.Keys).Order(StringComparer.Ordinal))
         {
             if (!expected[name].Shape.SequenceEqual(stored[name].Shape))
-                problems.Add($"'{name}' has shape [{string.Join(", ", stored[name].Shape)}] in the file but [{string.Join(", ", expected[name].Shape)}] in {holder}");
+                problems.Add($"'{name}' has shape [{string.Join(", ", stored[name].Shape)}] in the file but "
+                    + $"[{string.Join(", ", expected[name].Shape)}] in {holder}");
             if (expected[name].DType != stored[name].DType)
-                problems.Add($"'{name}' is {FormatName(stored[name].DType)} in the file but {FormatName(expected[name].DType)} in {holder}");
+                problems.Add(
+                    $"'{name}' is {FormatName(stored[name].DType)} in the file but {FormatName(expected[name].DType)} in {holder}");
         }
         return problems;
     }
@@ -105,11 +112,13 @@ public static class Safetensors
     public static string FormatName(ScalarType dtype) => Formats.TryGetValue(dtype, out var format) ? format.Name : dtype.ToString();
 
     /// <summary>Writes named tensors to <paramref name="path"/> atomically.</summary>
-    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
     {
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
-            header["__metadata__"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))));
+            header["__metadata__"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key,
+                (JsonNode?)JsonValue.Create(kv.Value))));
         var blobs = new List<byte[]>();
         long offset = 0;
         foreach (var (name, tensor) in tensors)
@@ -182,7 +191,8 @@ public static class Safetensors
         return result;
     }
 
-    /// <summary>The largest header accepted, as in the format's reference implementation (a guard against a length field that asks for gigabytes).</summary>
+    /// <summary>The largest header accepted, as in the format's reference implementation (a guard against a length field that asks for
+    /// gigabytes).</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
     private static SafetensorsHeader ReadHeader(FileStream file, string path)
@@ -228,7 +238,8 @@ public static class Safetensors
         {
             if (entry.Start != next)
                 throw Corrupt(path, entry.Start < next
-                    ? $"tensor '{entry.Name}' has byte range [{entry.Start}, {entry.End}], which overlaps the tensor before it (ending at {next})"
+                    ? $"tensor '{entry.Name}' has byte range [{entry.Start}, {entry.End}], which overlaps the tensor before it (ending "
+                        + $"at {next})"
                     : $"tensor '{entry.Name}' has byte range [{entry.Start}, {entry.End}], which leaves a hole after byte {next}");
             next = entry.End;
         }
@@ -260,7 +271,8 @@ public static class Safetensors
             foreach (long size in shape) count = checked(count * size);
             long bytes = checked(count * format.Bytes);
             if (range[1] < range[0] || checked(range[1] - range[0]) != bytes)
-                throw Bad($"has byte range [{range[0]}, {range[1]}], but its shape [{string.Join(", ", shape)}] of {dtypeName} takes {bytes} bytes");
+                throw Bad($"has byte range [{range[0]}, {range[1]}], but its shape [{string.Join(", ", shape)}] of {dtypeName} takes "
+                    + $"{bytes} bytes");
         }
         catch (OverflowException)
         {
@@ -277,14 +289,16 @@ public static class Safetensors
             var numbers = new long[array.Count];
             for (int i = 0; i < array.Count; i++)
                 if (array[i] is not JsonValue number || !number.TryGetValue(out long v) || v < 0)
-                    throw Bad($"has {field} [{string.Join(", ", array.Select(a => a?.ToJsonString() ?? "null"))}], which are not all non-negative integers");
+                    throw Bad($"has {field} [{string.Join(", ", array.Select(a => a?.ToJsonString() ?? "null"))}], which are not all "
+                        + $"non-negative integers");
                 else
                     numbers[i] = v;
             return numbers;
         }
     }
 
-    /// <summary>Reads one tensor's bytes straight into a new tensor, in pieces of at most 1 GiB (a span cannot be longer than 2 GiB).</summary>
+    /// <summary>Reads one tensor's bytes straight into a new tensor, in pieces of at most 1 GiB (a span cannot be longer than 2
+    /// GiB).</summary>
     private static Tensor ReadTensor(FileStream file, long dataStart, SafetensorsEntry entry, string path)
     {
         var tensor = empty(entry.Shape, entry.DType);
@@ -340,4 +354,5 @@ public static class Safetensors
 public sealed record SafetensorsEntry(string Name, ScalarType DType, long[] Shape, long Start, long End);
 
 /// <summary>A safetensors file's checked header: its tensors by name, its <c>__metadata__</c> strings, where the data starts.</summary>
-public sealed record SafetensorsHeader(IReadOnlyDictionary<string, SafetensorsEntry> Tensors, IReadOnlyDictionary<string, string> Metadata, long DataStart);
+public sealed record SafetensorsHeader(IReadOnlyDictionary<string, SafetensorsEntry> Tensors, IReadOnlyDictionary<string, string> Metadata,
+    long DataStart);

@@ -9,7 +9,8 @@ namespace PrLstm.Generators.Tests.Infrastructure;
 public static class GeneratorHarness
 {
     private static readonly ImmutableArray<MetadataReference> References = Net100.References.All
-        .Concat(new[] { typeof(PrLstm.Dsl.Vec), typeof(TorchSharp.torch), typeof(PrLstm.Runtime.Schedule.TreeScan), typeof(PrLstm.Experiments.TaskModel) }
+        .Concat(new[] { typeof(PrLstm.Dsl.Vec), typeof(TorchSharp.torch), typeof(PrLstm.Runtime.Schedule.TreeScan),
+            typeof(PrLstm.Experiments.TaskModel) }
             .Select(t => (MetadataReference)MetadataReference.CreateFromFile(t.Assembly.Location)))
         .ToImmutableArray();
 

@@ -21,7 +21,8 @@ public static partial class Snapshot
 {
     private static bool Accepting => Environment.GetEnvironmentVariable("PRLSTM_ACCEPT_SNAPSHOTS") == "1";
 
-    public static void Verify(GeneratorRun run, string? parameters = null, [CallerFilePath] string file = "", [CallerMemberName] string method = "")
+    public static void Verify(GeneratorRun run, string? parameters = null, [CallerFilePath] string file = "",
+        [CallerMemberName] string method = "")
     {
         string folder = Path.Combine(Path.GetDirectoryName(file)!, "_snapshots");
         string prefix = Path.GetFileNameWithoutExtension(file) + "." + method + (parameters is null ? "" : "_" + parameters);
@@ -60,7 +61,8 @@ public static partial class Snapshot
         }
 
         // Stale snapshots: files of this test that the generator no longer produces.
-        foreach (string stale in Directory.GetFiles(folder, prefix + "*.verified.*").Select(Path.GetFileName).Where(n => IsOwnSnapshot(n!, prefix) && !expected.ContainsKey(n!))!)
+        foreach (string stale in Directory.GetFiles(folder, prefix + "*.verified.*").Select(Path.GetFileName)
+            .Where(n => IsOwnSnapshot(n!, prefix) && !expected.ContainsKey(n!))!)
         {
             if (Accepting) File.Delete(Path.Combine(folder, stale));
             else failures.Add($"stale snapshot {stale}: the generator no longer produces it (accept with PRLSTM_ACCEPT_SNAPSHOTS=1)");
@@ -83,10 +85,12 @@ public static partial class Snapshot
             var tree = run.Input.SyntaxTrees.FirstOrDefault(t => t.FilePath == span.Path);
             if (tree is not null)
             {
-                text.Append($"Span: ({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1})-({span.EndLinePosition.Line + 1},{span.EndLinePosition.Character + 1})\n");
+                var (first, last) = (span.StartLinePosition, span.EndLinePosition);
+                text.Append($"Span: ({first.Line + 1},{first.Character + 1})-({last.Line + 1},{last.Character + 1})\n");
                 var line = tree.GetText().Lines[span.StartLinePosition.Line].ToString();
                 int start = span.StartLinePosition.Character;
-                int length = Math.Max(1, (span.StartLinePosition.Line == span.EndLinePosition.Line ? span.EndLinePosition.Character : line.Length) - start);
+                int length = Math.Max(1,
+                    (span.StartLinePosition.Line == span.EndLinePosition.Line ? span.EndLinePosition.Character : line.Length) - start);
                 text.Append("    ").Append(line).Append('\n');
                 text.Append("    ").Append(' ', start).Append('^', length).Append('\n');
             }
@@ -107,9 +111,12 @@ public static partial class Snapshot
         var report = new StringBuilder($"{name} differs at line {line + 1}:\n");
         for (int i = Math.Max(0, line - 2); i < Math.Min(line + 3, Math.Max(expectedLines.Length, actualLines.Length)); i++)
         {
-            if (i < expectedLines.Length && (i >= actualLines.Length || expectedLines[i] != actualLines[i])) report.Append("  - ").Append(expectedLines[i]).Append('\n');
-            if (i < actualLines.Length && (i >= expectedLines.Length || expectedLines[i] != actualLines[i])) report.Append("  + ").Append(actualLines[i]).Append('\n');
-            if (i < expectedLines.Length && i < actualLines.Length && expectedLines[i] == actualLines[i]) report.Append("    ").Append(actualLines[i]).Append('\n');
+            if (i < expectedLines.Length && (i >= actualLines.Length || expectedLines[i] != actualLines[i])) report.Append("  - ")
+                .Append(expectedLines[i]).Append('\n');
+            if (i < actualLines.Length && (i >= expectedLines.Length || expectedLines[i] != actualLines[i])) report.Append("  + ")
+                .Append(actualLines[i]).Append('\n');
+            if (i < expectedLines.Length && i < actualLines.Length && expectedLines[i] == actualLines[i]) report.Append("    ")
+                .Append(actualLines[i]).Append('\n');
         }
         report.Append($"verified: {verified}\nreceived: {received}");
         return report.ToString();
