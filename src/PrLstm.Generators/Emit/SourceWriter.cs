@@ -56,10 +56,32 @@ namespace PrLstm.Generators.Emit
 
         public override string ToString() => _text.ToString();
 
+        /// <summary>The words of a text, an XML tag such as <c>&lt;see cref="X"/&gt;</c> counting as one.</summary>
+        private static IEnumerable<string> Words(string text)
+        {
+            var word = new StringBuilder();
+            int depth = 0;
+            foreach (char c in text)
+            {
+                if (c == '<') depth++;
+                else if (c == '>' && depth > 0) depth--;
+                if (c == ' ' && depth == 0)
+                {
+                    yield return word.ToString();
+                    word.Clear();
+                }
+                else
+                {
+                    word.Append(c);
+                }
+            }
+            yield return word.ToString();
+        }
+
         private static IEnumerable<string> Wrap(string text, int width)
         {
             var line = new StringBuilder();
-            foreach (string whole in text.Split(' '))
+            foreach (string whole in Words(text))
             {
                 // A word longer than a line (a deeply nested call) is cut where it must be.
                 string word = whole;

@@ -10,9 +10,9 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning restore CS8981
 
     /// <summary>
-    /// Parallel recursive model (PR-LSTM family, arXiv 2605.17108): every token is encoded on its own by <see cref="LstmLeaf"/>, then <see
-    /// cref="LstmMerge"/> followed by K <see cref="LstmRefine"/> layers merges states over the balanced tree of a parallel prefix scan (the
-    /// bracketing of jax.lax.associative_scan). Parameters, by name: encoder.gates.*, block.gates.*, refinements.{k}.gates.* and the
+    /// Parallel recursive model (PR-LSTM family, arXiv 2605.17108): every token is encoded on its own by <see cref="LstmLeaf"/>, then
+    /// <see cref="LstmMerge"/> followed by K <see cref="LstmRefine"/> layers merges states over the balanced tree of a parallel prefix scan
+    /// (the bracketing of jax.lax.associative_scan). Parameters, by name: encoder.gates.*, block.gates.*, refinements.{k}.gates.* and the
     /// learned operations' own, as PyTorch names them (SaveWeights writes them to safetensors).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]

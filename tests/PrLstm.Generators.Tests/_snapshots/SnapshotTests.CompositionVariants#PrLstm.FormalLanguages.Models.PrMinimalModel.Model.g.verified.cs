@@ -10,8 +10,8 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning restore CS8981
 
     /// <summary>
-    /// Parallel recursive model (PR-LSTM family, arXiv 2605.17108): every token is encoded on its own by <see cref="MinLeaf"/>, then <see
-    /// cref="MinMerge"/> merges states over the balanced tree of a parallel prefix scan (the bracketing of jax.lax.associative_scan).
+    /// Parallel recursive model (PR-LSTM family, arXiv 2605.17108): every token is encoded on its own by <see cref="MinLeaf"/>, then
+    /// <see cref="MinMerge"/> merges states over the balanced tree of a parallel prefix scan (the bracketing of jax.lax.associative_scan).
     /// Parameters, by name: encoder.gates.*, block.gates.* and the learned operations' own, as PyTorch names them (SaveWeights writes them
     /// to safetensors).
     /// </summary>
