@@ -56,6 +56,7 @@ public readonly record struct CountingState(long Length) : IScanState<CountingSt
 {
     public CountingState Slice(long start, long stop, long step) => new(Math.Max(0, (Math.Min(stop, Length) - start + step - 1) / step));
     public CountingState MoveToOuterDisposeScope() => this;
+    public CountingState Select(IReadOnlyList<long> positions) => new(positions.Count);
     public static CountingState Interleave(IReadOnlyList<CountingState> evenParts, CountingState odd)
         => new(evenParts.Sum(p => p.Length) + odd.Length);
     public static CountingState Concat(IReadOnlyList<CountingState> parts) => new(parts.Sum(p => p.Length));

@@ -42,6 +42,33 @@ public sealed class TaskModel : nn.Module<Tensor, Tensor>
         return Readout(core.forward(x)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// When true, <see cref="ForwardAt"/> computes every prefix and takes the positions asked for (the reference path,
+    /// for tests and comparisons); by default the core computes only the positions asked for.
+    /// </summary>
+    public bool ComputeEveryPosition { get; set; }
+
+    /// <summary>
+    /// The logits at <paramref name="positions"/> alone (ascending, distinct): <c>[B, P, C]</c>, equal to those positions
+    /// of <see cref="forward"/>. What a loss reads that looks at some positions only: a generated core computes only the
+    /// tree nodes they need (<see cref="IPrefixModel.ForwardAt"/>).
+    /// </summary>
+    public Tensor ForwardAt(Tensor x, IReadOnlyList<long> positions)
+    {
+        using var scope = NewDisposeScope();
+        Tensor hidden;
+        if (ComputeEveryPosition)
+        {
+            using var index = tensor(positions.ToArray(), device: x.device);
+            hidden = core.forward(x).index_select(1, index);
+        }
+        else
+        {
+            hidden = ((IPrefixModel)core).ForwardAt(x, positions);
+        }
+        return Readout(hidden).MoveToOuterDisposeScope();
+    }
+
     /// <summary>The readout alone: the core's outputs <c>[..., H]</c> → logits <c>[..., C]</c>.</summary>
     public Tensor Readout(Tensor hidden)
     {

@@ -21,6 +21,12 @@ public readonly record struct SymbolicState(string[] Items) : IScanState<Symboli
 
     public SymbolicState MoveToOuterDisposeScope() => this;
 
+    public SymbolicState Select(IReadOnlyList<long> positions)
+    {
+        var items = Items;
+        return this with { Items = positions.Select(p => items[p]).ToArray() };
+    }
+
     public static SymbolicState Interleave(IReadOnlyList<SymbolicState> evenParts, SymbolicState odd)
     {
         var even = Concat(evenParts);

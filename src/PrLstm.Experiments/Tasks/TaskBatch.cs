@@ -79,6 +79,16 @@ public sealed class TaskBatch : IDisposable
             inputLength, samples);
     }
 
+    /// <summary>The positions the loss and the accuracy read: the L output slots after the n' input tokens.</summary>
+    public long[] OutputPositions => Enumerable.Range(InputLength, OutputLength).Select(t => (long)t).ToArray();
+
+    /// <summary>
+    /// The logits of the output slots, <c>[B, L, C]</c>: a <see cref="TaskModel"/> computes only those positions
+    /// (<see cref="TaskModel.ForwardAt"/>); any other model computes every position and they are taken.
+    /// </summary>
+    public Tensor OutputLogitsOf(nn.Module<Tensor, Tensor> model) =>
+        model is TaskModel taskModel ? taskModel.ForwardAt(Input, OutputPositions) : OutputLogits(model.forward(Input));
+
     /// <summary>The logits of the output slots: <c>[B, T, C]</c> → <c>[B, L, C]</c>.</summary>
     public Tensor OutputLogits(Tensor logits) => logits.slice(1, InputLength, InputLength + OutputLength, 1);
 

@@ -60,7 +60,7 @@ public static class Evaluation
                         cancellation.ThrowIfCancellationRequested();
                         using var scope = NewDisposeScope();
                         using var batch = TaskBatch.Sample(task, random, batchSize, length, device, dtype);
-                        sum += batch.Accuracy(batch.OutputLogits(model.forward(batch.Input)));
+                        sum += batch.Accuracy(batch.OutputLogitsOf(model));
                         subBatchDone?.Invoke(length, b + 1);
                     }
                 }

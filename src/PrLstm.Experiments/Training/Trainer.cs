@@ -122,7 +122,7 @@ public sealed class Trainer
             {
                 int length = curriculum.Length(step, random);
                 using var batch = TaskBatch.Sample(_task, random, _config.BatchSize, length, _device, dtype);
-                var logits = batch.OutputLogits(_model.forward(batch.Input));
+                var logits = batch.OutputLogitsOf(_model);
                 var loss = batch.Loss(logits);
                 double lossValue = loss.ToDouble();
                 if (!double.IsFinite(lossValue))

@@ -17,7 +17,7 @@ namespace PrLstm.Generators.Emit
         private readonly CheckedModel _model;
         private readonly SourceWriter _w;
         private readonly string _torch, _state, _encoder, _block, _refinements, _scope, _leaves, _combiner, _modelField, _merged,
-            _refinement, _layers, _k, _x, _batch, _states;
+            _refinement, _layers, _k, _x, _batch, _states, _positions;
         private readonly bool _hasRefinement;
         private readonly string _output, _outputSize, _fieldShapes;
 
@@ -42,6 +42,7 @@ namespace PrLstm.Generators.Emit
             _x = scope.Claim("x");
             _batch = scope.Claim("batch");
             _states = scope.Claim("states");
+            _positions = scope.Claim("positions");
             _output = model.State.OutputField;
             _outputSize = model.State.Field(_output)!.Size;
             _fieldShapes = string.Join(", ", model.State.Fields.Select(f => $"{f.Name} [B, T, {f.Size}]"));
@@ -163,26 +164,35 @@ namespace PrLstm.Generators.Emit
             {
                 _w.Summary(string.Format(schedule.OutputSummary!, $"{_output} <c>[B, T, {_outputSize}]</c>"));
                 _w.Open("public " + (outputMethod == "forward" ? "override " : "") + _torch + ".Tensor " + outputMethod + "(" + _torch
-                    + ".Tensor " + _x + ")");
+                    + ".Tensor " + _x + Positions(schedule, declare: true) + ")");
                 _w.Line($"using var {_scope} = {_torch}.NewDisposeScope();");
-                _w.Line($"return {schedule.MethodName}({_x}).{Names.Identifier(_output)}.MoveToOuterDisposeScope();");
+                _w.Line($"return {schedule.MethodName}({_x}{Positions(schedule, declare: false)}).{Names.Identifier(_output)}"
+                    + ".MoveToOuterDisposeScope();");
                 _w.Close();
                 _w.Line();
             }
             _w.Summary(schedule.Summary + ": " + (schedule.SqueezeTime ? "fields <c>[B, size]</c>." : $"{_fieldShapes}."));
-            _w.Open($"public {_state} {schedule.MethodName}({_torch}.Tensor {_x})");
+            _w.Open($"public {_state} {schedule.MethodName}({_torch}.Tensor {_x}{Positions(schedule, declare: true)})");
             _w.Line($"using var {_scope} = {_torch}.NewDisposeScope();");
             _w.Line($"var {_leaves} = {ModelApi.Encode}({_x});");
             string combine = schedule.Chunked
                 ? $"{Runtime}Schedule.CpuChunking.Around({_leaves}, new {_combiner}(this), {ModelApi.ScanOptions})"
                 : $"new {_combiner}(this)";
-            Doc result = new CallDoc(null, $"{Runtime}Schedule.{schedule.RuntimeEntry}",
-                new Doc[] { new Text(_leaves), new Text(combine) });
+            var arguments = schedule.AtPositions
+                ? new Doc[] { new Text(_leaves), new Text(_positions), new Text(combine) }
+                : new Doc[] { new Text(_leaves), new Text(combine) };
+            Doc result = new CallDoc(null, $"{Runtime}Schedule.{schedule.RuntimeEntry}", arguments);
             DocWriter.Write(_w, $"var {_states} = ", result, ";");
             _w.Line($"return {_states}" + (schedule.SqueezeTime ? ".SqueezeTime()" : "") + ".MoveToOuterDisposeScope();");
             _w.Close();
             _w.Line();
         }
+
+        /// <summary>", IReadOnlyList&lt;long&gt; positions" (declared) or ", positions" (passed) for a schedule at positions.</summary>
+        private string Positions(ScheduleInfo schedule, bool declare) =>
+            !schedule.AtPositions ? ""
+            : declare ? $", global::System.Collections.Generic.IReadOnlyList<long> {_positions}"
+            : $", {_positions}";
 
         private void WriteEncodeAndCombine()
         {

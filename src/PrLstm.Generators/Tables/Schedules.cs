@@ -11,9 +11,10 @@ namespace PrLstm.Generators.Tables
     /// <param name="OutputSummary">The doc comment of <see cref="OutputMethod"/>, {0} standing for "field [B, T, size]".</param>
     /// <param name="Chunked">Whether its combines run in CPU-sized calls (CpuChunking.Around); the sequential fold combines one
     /// position at a time.</param>
+    /// <param name="AtPositions">Whether it takes the prefix positions to compute (<c>IReadOnlyList&lt;long&gt; positions</c>),
+    /// passed to the runtime entry between the leaves and the combiner.</param>
     internal sealed record ScheduleInfo(string MethodName, string RuntimeEntry, string Summary, bool SqueezeTime, string? OutputMethod,
-        string? OutputSummary,
-        bool Chunked);
+        string? OutputSummary, bool Chunked, bool AtPositions = false);
 
     /// <summary>The one table of the schedules a generated model exposes.</summary>
     internal static class Schedules
@@ -27,6 +28,13 @@ namespace PrLstm.Generators.Tables
                 "The state of each whole sequence, equal to the last position of <see cref=\"ScanStates\"/> (same bracketing), computing "
                     + "only the tree nodes it needs",
                 SqueezeTime: true, null, null, Chunked: true),
+            new ScheduleInfo("ScanAt", "TreeScan.At",
+                "The prefix states at <paramref name=\"positions\"/> alone (ascending, distinct), equal to those positions of "
+                    + "<see cref=\"ScanStates\"/> (same bracketing), computing only the tree nodes they need",
+                SqueezeTime: false, "ForwardAt",
+                "The prefix outputs at <paramref name=\"positions\"/> alone (what a loss that reads only those positions needs): "
+                    + "x <c>[B, T, E]</c> → {0} with one position per requested one.",
+                Chunked: true, AtPositions: true),
             new ScheduleInfo("ScanStatesSequential", "SequentialFold.Prefix",
                 "Every field of every prefix state of the sequential baseline: the same layers applied left to right, s_t = f(s_{t-1}, "
                     + "leaf_t)",

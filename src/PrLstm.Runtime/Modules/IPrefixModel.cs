@@ -16,4 +16,16 @@ public interface IPrefixModel
 
     /// <summary>x <c>[B, T, E]</c> → <c>[B, T, OutputSize]</c>; position t depends on tokens 0..t.</summary>
     Tensor forward(Tensor x);
+
+    /// <summary>
+    /// The outputs at <paramref name="positions"/> alone (ascending, distinct): <c>[B, P, OutputSize]</c>, equal to those
+    /// positions of <see cref="forward"/>. By default every position is computed and these are taken; generated models
+    /// compute only the tree nodes the positions need.
+    /// </summary>
+    Tensor ForwardAt(Tensor x, IReadOnlyList<long> positions)
+    {
+        using var scope = NewDisposeScope();
+        using var index = tensor(positions.ToArray(), device: x.device);
+        return forward(x).index_select(1, index).MoveToOuterDisposeScope();
+    }
 }

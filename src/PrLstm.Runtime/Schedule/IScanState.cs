@@ -13,6 +13,9 @@ public interface IScanState<TSelf> where TSelf : IScanState<TSelf>
     /// <summary>Positions start, start + step, ... below stop (a view where possible).</summary>
     TSelf Slice(long start, long stop, long step);
 
+    /// <summary>The given positions, in that order (a copy).</summary>
+    TSelf Select(IReadOnlyList<long> positions);
+
     /// <summary>Moves the state's tensors to the enclosing dispose scope (a no-op for non-tensor states).</summary>
     TSelf MoveToOuterDisposeScope();
 

@@ -36,4 +36,116 @@ public static class TreeScan
             even.AddRange(f.CombineParts(odd.Slice(0, evenRest.Length, 1), evenRest));
         return TState.Interleave(even, odd).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The prefix states at <paramref name="positions"/> alone (ascending, distinct), with exactly the bracketing of
+    /// <see cref="Prefix"/>, computing only the tree nodes they need: for the last position alone that is
+    /// <see cref="Reduce.Final"/>'s T - 1 combines. Position k of the result is the prefix ending at positions[k].
+    /// </summary>
+    /// <remarks>
+    /// The scan's nodes are level elements (level 0 the leaves; element j of level l + 1 is f(2j, 2j + 1) of level l)
+    /// and level prefixes (prefix t of level l is element 0 at t = 0, prefix (t - 1) / 2 of level l + 1 at odd t, and
+    /// f(prefix t / 2 - 1 of level l + 1, element t) at even t). The requested prefixes decide, level by level going
+    /// up, which prefixes and elements are needed; elements are then computed going up and prefixes coming down, one
+    /// batched combine call per level and kind.
+    /// </remarks>
+    public static TState At<TState, TCombine>(TState elements, IReadOnlyList<long> positions, TCombine f)
+        where TState : IScanState<TState>
+        where TCombine : IScanCombine<TState>
+    {
+        long length = elements.Length;
+        for (int k = 0; k < positions.Count; k++)
+            if (positions[k] < 0 || positions[k] >= length || (k > 0 && positions[k] <= positions[k - 1]))
+                throw new ArgumentException(
+                    $"positions must be ascending, distinct and below the length {length}; got [{string.Join(", ", positions)}]",
+                    nameof(positions));
+        using var scope = NewDisposeScope();
+
+        // Going up: the prefixes each level needs, and the lengths of the levels.
+        var wanted = new List<long[]> { positions.ToArray() };
+        var lengths = new List<long> { length };
+        while (lengths[^1] >= 2)
+        {
+            var next = new SortedSet<long>();
+            foreach (long t in wanted[^1])
+                if (t % 2 == 1) next.Add((t - 1) / 2);
+                else if (t > 0) next.Add(t / 2 - 1);
+            wanted.Add(next.ToArray());
+            lengths.Add(lengths[^1] / 2);
+        }
+        // Coming down: the elements each level needs (those of even requested prefixes, and the pairs of the level above).
+        var needed = new long[wanted.Count][];
+        needed[^1] = wanted[^1];
+        for (int level = wanted.Count - 2; level >= 0; level--)
+        {
+            var elementsHere = new SortedSet<long>(wanted[level].Where(t => t % 2 == 0));
+            foreach (long j in needed[level + 1]) { elementsHere.Add(2 * j); elementsHere.Add(2 * j + 1); }
+            needed[level] = elementsHere.ToArray();
+        }
+
+        // Elements, going up: level l + 1's needed elements combine pairs of level l's (one call per level).
+        var levelElements = new TState[wanted.Count];
+        levelElements[0] = elements.Select(needed[0]);
+        for (int level = 1; level < wanted.Count; level++)
+        {
+            if (needed[level].Length == 0) { levelElements[level] = levelElements[level - 1].Select(Array.Empty<long>()); continue; }
+            var row = RowsOf(needed[level - 1]);
+            var left = levelElements[level - 1].Select(needed[level].Select(j => row[2 * j]).ToArray());
+            var right = levelElements[level - 1].Select(needed[level].Select(j => row[2 * j + 1]).ToArray());
+            levelElements[level] = f.Combine(left, right);
+        }
+
+        // Prefixes, coming down: odd ones are the level above's, even ones (but 0) combine it with an element.
+        TState prefixes = levelElements[^1].Select(wanted[^1].Select(t => RowsOf(needed[^1])[t]).ToArray());
+        for (int level = wanted.Count - 2; level >= 0; level--)
+        {
+            var above = RowsOf(wanted[level + 1]);
+            var elementRow = RowsOf(needed[level]);
+            var odd = wanted[level].Where(t => t % 2 == 1).ToArray();
+            var even = wanted[level].Where(t => t % 2 == 0 && t > 0).ToArray();
+            var parts = new List<TState>();
+            var order = new List<long>();
+            if (wanted[level].Length > 0 && wanted[level][0] == 0)
+            {
+                parts.Add(levelElements[level].Select(new[] { elementRow[0] }));
+                order.Add(0);
+            }
+            if (odd.Length > 0)
+            {
+                parts.Add(prefixes.Select(odd.Select(t => above[(t - 1) / 2]).ToArray()));
+                order.AddRange(odd);
+            }
+            if (even.Length > 0)
+            {
+                parts.Add(f.Combine(prefixes.Select(even.Select(t => above[t / 2 - 1]).ToArray()),
+                    levelElements[level].Select(even.Select(t => elementRow[t]).ToArray())));
+                order.AddRange(even);
+            }
+            if (parts.Count == 0)
+            {
+                prefixes = levelElements[level].Select(Array.Empty<long>());
+                continue;
+            }
+            // Back into ascending order of position.
+            var gathered = parts.Count == 1 ? parts[0] : TState.Concat(parts);
+            var rank = order.Select((t, i) => (t, i)).OrderBy(p => p.t).Select(p => (long)p.i).ToArray();
+            prefixes = IsIdentity(rank) ? gathered : gathered.Select(rank);
+        }
+        return prefixes.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Row of each position in a state holding the given ascending positions.</summary>
+    private static Dictionary<long, long> RowsOf(long[] positions)
+    {
+        var rows = new Dictionary<long, long>(positions.Length);
+        for (long i = 0; i < positions.Length; i++) rows[positions[i]] = i;
+        return rows;
+    }
+
+    private static bool IsIdentity(long[] order)
+    {
+        for (long i = 0; i < order.Length; i++)
+            if (order[i] != i) return false;
+        return true;
+    }
 }

@@ -97,6 +97,31 @@ namespace PrLstm.FormalLanguages.Models
             return states.SqueezeTime().MoveToOuterDisposeScope();
         }
 
+        /// <summary>
+        /// The prefix outputs at <paramref name="positions"/> alone (what a loss that reads only those positions needs): x <c>[B, T, E]</c>
+        /// → s <c>[B, T, H]</c> with one position per requested one.
+        /// </summary>
+        public torch.Tensor ForwardAt(torch.Tensor x, global::System.Collections.Generic.IReadOnlyList<long> positions)
+        {
+            using var scope = torch.NewDisposeScope();
+            return ScanAt(x, positions).s.MoveToOuterDisposeScope();
+        }
+
+        /// <summary>
+        /// The prefix states at <paramref name="positions"/> alone (ascending, distinct), equal to those positions of
+        /// <see cref="ScanStates"/> (same bracketing), computing only the tree nodes they need: s [B, T, H].
+        /// </summary>
+        public RnnStateTensors ScanAt(torch.Tensor x, global::System.Collections.Generic.IReadOnlyList<long> positions)
+        {
+            using var scope = torch.NewDisposeScope();
+            var leaves = Encode(x);
+            var states = global::PrLstm.Runtime.Schedule.TreeScan.At(
+                leaves,
+                positions,
+                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions));
+            return states.MoveToOuterDisposeScope();
+        }
+
         /// <summary>The sequential baseline's prefix outputs: s <c>[B, T, H]</c>.</summary>
         public torch.Tensor ForwardSequential(torch.Tensor x)
         {

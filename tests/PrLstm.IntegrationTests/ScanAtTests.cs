@@ -1,0 +1,139 @@
+using PrLstm.FormalLanguages.Models;
+using PrLstm.Runtime.Schedule;
+using static TorchSharp.torch;
+
+namespace PrLstm.IntegrationTests;
+
+/// <summary>
+/// The scan at chosen positions only (TreeScan.At, the generated ScanAt): the same trees as the full scan, with the
+/// same bracketing, from fewer combines.
+/// </summary>
+public class ScanAtTests
+{
+    private static IEnumerable<long[]> PositionSets(int length, Random random)
+    {
+        yield return new[] { (long)length - 1 };
+        yield return new long[] { 0 };
+        yield return Enumerable.Range(0, length).Select(t => (long)t).ToArray();
+        for (int k = 0; k < 3; k++)
+            yield return Enumerable.Range(0, length).Where(_ => random.NextDouble() < 0.3).Select(t => (long)t).ToArray();
+        yield return Enumerable.Range(length / 2, length - length / 2).Select(t => (long)t).ToArray(); // the answer slots of a task
+    }
+
+    [Fact]
+    public void EveryPositionSetGivesTheFullScansTreesForEveryLengthUpTo300()
+    {
+        var random = new Random(7);
+        for (int length = 1; length <= 300; length++)
+        {
+            var full = TreeScan.Prefix(SymbolicState.Leaves(length), new SymbolicCombine()).Items;
+            foreach (var positions in PositionSets(length, random))
+            {
+                var combine = new SymbolicCombine();
+                var at = TreeScan.At(SymbolicState.Leaves(length), positions, combine).Items;
+                Assert.Equal(positions.Select(t => full[t]), at);
+                // Never more work than the full scan; and the last position alone costs what the final state does.
+                var fullCombine = new SymbolicCombine();
+                TreeScan.Prefix(SymbolicState.Leaves(length), fullCombine);
+                Assert.True(combine.Applications <= fullCombine.Applications,
+                    $"T = {length}: {combine.Applications} > {fullCombine.Applications}");
+            }
+            var last = new SymbolicCombine();
+            TreeScan.At(SymbolicState.Leaves(length), new[] { (long)length - 1 }, last);
+            var final = new SymbolicCombine();
+            PrLstm.Runtime.Schedule.Reduce.Final(SymbolicState.Leaves(length), final);
+            Assert.Equal(final.Applications, last.Applications);
+        }
+    }
+
+    [Theory]
+    [InlineData(new long[] { 5, 4 })]
+    [InlineData(new long[] { 3, 3 })]
+    [InlineData(new long[] { -1 })]
+    [InlineData(new long[] { 9 })]
+    public void PositionsMustBeAscendingDistinctAndInRange(long[] positions)
+    {
+        var error = Assert.Throws<ArgumentException>(() => TreeScan.At(SymbolicState.Leaves(9), positions, new SymbolicCombine()));
+        Assert.Contains("positions must be ascending, distinct and below the length 9", error.Message);
+    }
+
+    [Fact]
+    public void TheGeneratedScanAtMatchesScanStatesWithAndWithoutAGradient()
+    {
+        manual_seed(3);
+        using var model = new PrLstmModel(inputSize: 3, H: 8, refinements: 1, dtype: ScalarType.Float64);
+        var random = new Random(11);
+        foreach (int length in new[] { 1, 2, 7, 40, 65 })
+        {
+            using var scope = NewDisposeScope();
+            var x = randn(new long[] { 2, length, 3 }, dtype: ScalarType.Float64);
+            var all = model.ScanStates(x);
+            foreach (var positions in PositionSets(length, random).Where(p => p.Length > 0))
+            {
+                using var index = tensor(positions);
+                using (no_grad())
+                {
+                    var at = model.ScanAt(x, positions);
+                    TestModels.AssertClose(at.h, all.h.index_select(1, index), 1e-12, 1e-12, $"h, T = {length}");
+                    TestModels.AssertClose(at.c, all.c.index_select(1, index), 1e-12, 1e-12, $"c, T = {length}");
+                }
+                var output = model.ForwardAt(x, positions);
+                TestModels.AssertClose(output, all.h.index_select(1, index), 1e-12, 1e-12, $"ForwardAt, T = {length}");
+                Assert.True(output.requires_grad);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The trainer and the evaluator compute only the output slots the loss reads (TaskBatch.OutputPositions): for every
+/// task, 20 steps in float64 give the losses, accuracies and scores of the reference path that computes every prefix.
+/// </summary>
+public class ComputeOnlyWhatTheLossReadsTests
+{
+    public static TheoryData<string> Tasks()
+    {
+        var data = new TheoryData<string>();
+        foreach (var task in PrLstm.Experiments.Tasks.FormalTasks.All) data.Add(task.Name);
+        return data;
+    }
+
+    private static PrLstm.Experiments.TaskModel Model(PrLstm.Experiments.Tasks.FormalTask task, bool everyPosition)
+    {
+        manual_seed(5);
+        var core = new PrLstmModel(task.InputSize + 1, H: 8, refinements: 1, dtype: ScalarType.Float64);
+        return new PrLstm.Experiments.TaskModel(core, task.OutputSize) { ComputeEveryPosition = everyPosition };
+    }
+
+    [Theory]
+    [MemberData(nameof(Tasks))]
+    public void TrainingAndEvaluationMatchTheFullScan(string name)
+    {
+        var task = PrLstm.Experiments.Tasks.FormalTasks.Get(name);
+        var config = new PrLstm.Experiments.Training.RunConfig
+        {
+            Task = name,
+            Model = "pr-lstm",
+            Hidden = 8,
+            Steps = 20,
+            BatchSize = 6,
+            MaxTrainLength = 12,
+            LogEvery = 5,
+            Seed = 3,
+        };
+        using var reference = Model(task, everyPosition: true);
+        using var slots = Model(task, everyPosition: false);
+        var expected = new PrLstm.Experiments.Training.Trainer(config, reference).Run(folder: null).History;
+        var actual = new PrLstm.Experiments.Training.Trainer(config, slots).Run(folder: null).History;
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Loss, actual[i].Loss, 1e-6);
+            Assert.Equal(expected[i].Accuracy, actual[i].Accuracy, 1e-6);
+        }
+        var lengths = new[] { 13, 17 };
+        var expectedScore = PrLstm.Experiments.Training.Evaluation.Run(reference, task, lengths, batches: 2, batchSize: 4);
+        var actualScore = PrLstm.Experiments.Training.Evaluation.Run(slots, task, lengths, batches: 2, batchSize: 4);
+        Assert.Equal(expectedScore.Lengths.Select(l => l.Accuracy), actualScore.Lengths.Select(l => l.Accuracy));
+    }
+}
