@@ -16,14 +16,19 @@ public class BenchTests
         Assert.Equal("matmul-peak", records[0].impl);
         Assert.True(records[0].gflops > 0);
         foreach (string impl in Bench.Implementations.Where(i => i != "stream")) // per token: StreamBench
-            foreach (string mode in impl == "tree-matmuls" ? new[] { "forward" } : new[] { "forward", "train" })
+            foreach (string mode in impl switch
+            {
+                "tree-matmuls" => new[] { "forward" },
+                "train-matmuls" => new[] { "train" },
+                _ => new[] { "forward", "train" },
+            })
                 foreach (long b in settings.Batches)
                     foreach (long t in settings.Lengths)
                     {
                         var record = Assert.Single(records, r => r.impl == impl && r.mode == mode && r.B == b && r.T == t);
                         Assert.True(record.median_ms > 0 && record.gflops >= 0, $"{impl} {mode} B={b} T={t}: {record}");
                     }
-        Assert.Equal(1 + 7 * 2 * 2 * 2 + 2 * 2, records.Count);
+        Assert.Equal(1 + 7 * 2 * 2 * 2 + 2 * 2 + 2 * 2, records.Count);
 
         string path = Path.Combine(Path.GetTempPath(), $"prlstm-bench-{Guid.NewGuid():N}.json");
         try

@@ -15,7 +15,8 @@ namespace PrLstm.FormalLanguages.Cli;
 public static class Bench
 {
     public static readonly string[] Implementations = { "tree", "final", "sequential", "handwritten-tree", "naive", "nn.LSTM",
-        "transformer", "tree-matmuls", "stream" };
+        "transformer", "tree-matmuls", "train-matmuls",
+        "stream" };
 
     public sealed record Settings(long[] Hidden, long[] Batches, long[] Lengths, string[] Modes, string[] Impls, int Repeats,
         double LimitMs, long NaiveMaxLength);
@@ -63,14 +64,14 @@ public static class Bench
                                 "naive" => x => NaiveScan.Prefix(model.Encode(x), model.Combine).h,
                                 "nn.LSTM" => x => lstm.call(x).Item1,
                                 "transformer" => x => transformer.forward(x),
-                                "tree-matmuls" => x => x,
+                                "tree-matmuls" or "train-matmuls" => x => x,
                                 _ => throw new ArgumentException($"unknown implementation '{impl}'; use "
                                     + $"{string.Join(", ", Implementations)}"),
                             };
                             double flops = impl switch
                             {
                                 "tree" or "handwritten-tree" or "naive" => b * (CountingCombine.Tree(t) * combineFlops + t * leafFlops),
-                                "tree-matmuls" => b * CountingCombine.Tree(t) * combineFlops,
+                                "tree-matmuls" or "train-matmuls" => b * CountingCombine.Tree(t) * combineFlops,
                                 "final" => b * (CountingCombine.Final(t) * combineFlops + t * leafFlops),
                                 "sequential" => b * ((t - 1) * combineFlops + t * leafFlops),
                                 "nn.LSTM" => b * t * 2.0 * 4 * h * (inputSize + h),
@@ -87,10 +88,12 @@ public static class Bench
                                 break;
                             }
                             using var x = randn(b, t, inputSize);
-                            // tree-matmuls is the floor under the tree: its block and refinement matmuls alone (forward only).
+                            // tree-matmuls is the floor under the tree's forward: its block and refinement matmuls alone;
+                            // train-matmuls the floor under its training step: the same forward products and both backward ones.
                             if (impl == "tree-matmuls" && mode != "forward") break;
-                            using var matmuls = impl == "tree-matmuls" ? TreeMatmuls(model, b, t) : null;
-                            Action call = matmuls is not null ? matmuls.Run : () =>
+                            if (impl == "train-matmuls" && mode != "train") break;
+                            using var matmuls = impl is "tree-matmuls" or "train-matmuls" ? TreeMatmuls(model, b, t) : null;
+                            Action call = matmuls is not null ? (impl == "train-matmuls" ? matmuls.RunTraining : matmuls.Run) : () =>
                             {
                                 using var scope = NewDisposeScope();
                                 if (mode == "forward")
@@ -180,6 +183,9 @@ public static class Bench
                 + $"{PerPosition("transformer", 64)} (constant = linear growth); train-vs-forward ratio to nn.LSTM at T=512: tree "
                     + $"{Time(Find("tree", "train", 64, 512), Find("nn.LSTM", "train", 64, 512))} vs forward "
                         + $"{Time(tree64, Find("nn.LSTM", "forward", 64, 512))} (target: train within 2x of forward)",
+            $"7. training step / its matmuls alone (train-matmuls), B=64 H=256: T=64 "
+                + $"{Time(Find("tree", "train", 64, 64), Find("train-matmuls", "train", 64, 64))}, T=512 "
+                    + $"{Time(Find("tree", "train", 64, 512), Find("train-matmuls", "train", 64, 512))} (target ≤ 1.15)",
         };
         return lines;
     }
