@@ -265,7 +265,7 @@ namespace PrLstm.Generators.Emit
             _w.Line($"var {_chunks} = {_projected}.split({_gateSizesField}, -1);");
             foreach (GatePlan gate in plan.Gates)
             {
-                if (gate.ReadRaw && plan.Statements.SelectMany(s => Passes.Walk(s.Value)).Any(n => n.Op == Op.Gate && n.Name == gate.Name))
+                if (gate.ReadRaw)
                     _w.Line($"var {Names.Identifier(gate.Name)} = {_chunks}[{gate.Index}];");
                 if (gate.Activation is { } activation)
                     _activationNames[gate.Name] = _bodyScope.Claim(ActivationName(activation, gate.Name));

@@ -53,9 +53,9 @@ namespace PrLstm.Generators.Plan
                 statements.Add(new Statement(StatementKind.Field, field.Name, value, assignment.Source, alias));
             }
 
-            var gates = spec.Gates.Select((g, i) => new GatePlan(g.Name, g.Size, i, ReadRaw: true, Activation: null)).ToEquatableArray();
-            return new LayerPlan(layer, inPlace, gates, EquatableArray<ActivationRun>.Empty, ActivateAllInPlace: false,
-                statements.ToEquatableArray());
+            var gates = spec.Gates.Select((g, i) => new GatePlan(g.Name, g.Size, i, ReadRaw: false, Activation: null)).ToEquatableArray();
+            return WithRawReads(new LayerPlan(layer, inPlace, gates, EquatableArray<ActivationRun>.Empty, ActivateAllInPlace: false,
+                statements.ToEquatableArray()));
 
             Node LowerExpr(Expr expr)
             {
@@ -169,14 +169,20 @@ namespace PrLstm.Generators.Plan
                     && named.TryGetValue(node.Inputs[0].Name, out var activation) && activation == node.Op
                     ? Node.Leaf(Op.GateActivation, node.Size) with { Name = node.Inputs[0].Name, Activation = node.Op }
                     : node;
-            return plan with
+            return WithRawReads(plan with
             {
-                Gates = plan.Gates.Select(g => named.TryGetValue(g.Name, out var a) ? g with { ReadRaw = false, Activation = a } : g)
-                    .ToEquatableArray(),
+                Gates = plan.Gates.Select(g => named.TryGetValue(g.Name, out var a) ? g with { Activation = a } : g).ToEquatableArray(),
                 Runs = runs.ToEquatableArray(),
                 ActivateAllInPlace = allInPlace,
                 Statements = plan.Statements.Select(s => s with { Value = Rewrite(s.Value, Replace) }).ToEquatableArray(),
-            };
+            });
+        }
+
+        /// <summary>Each gate's <see cref="GatePlan.ReadRaw"/>, from the statements: whether the gate itself is still read.</summary>
+        private static LayerPlan WithRawReads(LayerPlan plan)
+        {
+            var raw = new HashSet<string>(plan.Statements.SelectMany(s => Walk(s.Value)).Where(n => n.Op == Op.Gate).Select(n => n.Name));
+            return plan with { Gates = plan.Gates.Select(g => g with { ReadRaw = raw.Contains(g.Name) }).ToEquatableArray() };
         }
 
         /// <summary>For each gate, Sigmoid or Tanh when every use of it is that function of the gate alone and none of
