@@ -55,10 +55,12 @@ namespace PrLstm.Generators.Parse
         /// <summary>
         /// Names the generated file could bind to instead of its own: every member of the user's type (the generated
         /// class is nested in it), and the members of its namespace that start like a generated alias (a type there
-        /// would conflict with the alias). Only those, so that adding an unrelated type re-emits nothing.
+        /// would conflict with the alias). Only those, so that adding an unrelated type re-emits nothing. Plus
+        /// <paramref name="inherited"/>: the members the generated class inherits (TorchSharp's Module for layers and models).
         /// </summary>
         public static EquatableArray<string> ScopeNames(INamedTypeSymbol type,
-            System.Collections.Generic.IEnumerable<string> aliasCandidates)
+            System.Collections.Generic.IEnumerable<string> aliasCandidates,
+            System.Collections.Generic.IEnumerable<string>? inherited = null)
         {
             var candidates = aliasCandidates.ToList();
             // Models alias their state's Tensors record without knowing the state at parse time: any name ending in Tensors.
@@ -66,6 +68,7 @@ namespace PrLstm.Generators.Parse
                 .Concat(type.ContainingNamespace.GetMembers().Select(m => m.Name)
                     .Where(n => candidates.Any(c => n.StartsWith(c, System.StringComparison.Ordinal))
                         || n.EndsWith(Names.TensorsRecord, System.StringComparison.Ordinal)))
+                .Concat(inherited ?? Enumerable.Empty<string>())
                 .Distinct().OrderBy(n => n, System.StringComparer.Ordinal).ToEquatableArray();
         }
 

@@ -16,6 +16,19 @@ namespace PrLstm.Generators.Parse
         {
             VecType = compilation.GetTypeByMetadataName(Vec);
             OpsType = compilation.GetTypeByMetadataName(Ops);
+            moduleMemberNames = new System.Lazy<System.Collections.Generic.HashSet<string>>(() => InheritedNames(compilation));
+        }
+
+        private readonly System.Lazy<System.Collections.Generic.HashSet<string>> moduleMemberNames;
+
+        /// <summary>
+        /// Names that generated layers and models inherit from TorchSharp's Module (forward, train, name, ...); read only when
+        /// a size or a generated name is checked, once per parse.
+        /// </summary>
+        public System.Collections.Generic.IReadOnlyCollection<string> ModuleMemberNames => moduleMemberNames.Value;
+
+        private static System.Collections.Generic.HashSet<string> InheritedNames(Compilation compilation)
+        {
             var names = new System.Collections.Generic.HashSet<string>();
             // Module and the generic Module<T..., TResult> that generated layers and models derive from (forward lives there).
             foreach (string module in new[] { "TorchSharp.torch+nn+Module", "TorchSharp.torch+nn+Module`2", "TorchSharp.torch+nn+Module`3",
@@ -25,11 +38,8 @@ namespace PrLstm.Generators.Parse
                         if (member.DeclaredAccessibility is not Accessibility.Private and not Accessibility.Internal
                             && member.CanBeReferencedByName)
                             names.Add(member.Name);
-            ModuleMemberNames = names;
+            return names;
         }
-
-        /// <summary>Names that generated layers and models inherit from TorchSharp's Module (forward, train, name, ...).</summary>
-        public System.Collections.Generic.IReadOnlyCollection<string> ModuleMemberNames { get; }
 
         public INamedTypeSymbol? VecType { get; }
 

@@ -168,8 +168,7 @@ namespace PrLstm.Generators.Parse
                 ? new LayerSpec(kind, Declarations.ToTypeRef(type), state, stateParameters.Select(p => p.Name).ToEquatableArray(),
                     gates.ToEquatableArray(),
                     projection, gatesFrom.ToEquatableArray(), body.Locals.ToEquatableArray(), body.Result.ToEquatableArray(),
-                    Declarations.ScopeNames(type, Names.AliasCandidates(state.Type.Name)).Concat(known.ModuleMemberNames).Distinct()
-                        .OrderBy(n => n, System.StringComparer.Ordinal).ToEquatableArray())
+                    Declarations.ScopeNames(type, Names.AliasCandidates(state.Type.Name), known.ModuleMemberNames))
                 : null;
             return new ParsedLayer(spec, locations, diagnostics.ToEquatableArray(), body.CompilerError)
             {

@@ -48,8 +48,7 @@ namespace PrLstm.Generators.Parse
             bool refinementsExplicit = Declarations.HasNamedArgument(attribute, "Refinements");
             int refinements = refinementsExplicit ? Declarations.NamedArgument<int>(attribute, "Refinements") : 1;
             var spec = new ModelSpec(Declarations.ToTypeRef(type), encoder, block, refinement, refinements, refinementsExplicit, location,
-                Declarations.ScopeNames(type, new[] { "torch" }).Concat(known.ModuleMemberNames).Distinct()
-                    .OrderBy(n => n, System.StringComparer.Ordinal).ToEquatableArray());
+                Declarations.ScopeNames(type, new[] { "torch" }, known.ModuleMemberNames));
             return new Result<ModelSpec?>(diagnostics.Count == 0 ? spec : null, diagnostics.ToEquatableArray());
         }
     }
