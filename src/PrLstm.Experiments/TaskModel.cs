@@ -56,16 +56,9 @@ public sealed class TaskModel : nn.Module<Tensor, Tensor>
     public Tensor ForwardAt(Tensor x, IReadOnlyList<long> positions)
     {
         using var scope = NewDisposeScope();
-        Tensor hidden;
-        if (ComputeEveryPosition)
-        {
-            using var index = tensor(positions.ToArray(), device: x.device);
-            hidden = core.forward(x).index_select(1, index);
-        }
-        else
-        {
-            hidden = ((IPrefixModel)core).ForwardAt(x, positions);
-        }
+        Tensor hidden = ComputeEveryPosition
+            ? PrLstm.Runtime.Schedule.TimeAxis.Select(core.forward(x), positions)
+            : ((IPrefixModel)core).ForwardAt(x, positions);
         return Readout(hidden).MoveToOuterDisposeScope();
     }
 

@@ -25,7 +25,6 @@ public interface IPrefixModel
     Tensor ForwardAt(Tensor x, IReadOnlyList<long> positions)
     {
         using var scope = NewDisposeScope();
-        using var index = tensor(positions.ToArray(), device: x.device);
-        return forward(x).index_select(1, index).MoveToOuterDisposeScope();
+        return Schedule.TimeAxis.Select(forward(x), positions).MoveToOuterDisposeScope();
     }
 }

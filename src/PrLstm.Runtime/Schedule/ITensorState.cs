@@ -34,11 +34,7 @@ public interface ITensorState<TSelf> : IScanState<TSelf>, IDisposable where TSel
 
     /// <summary>The given positions of every field, in that order.</summary>
     TSelf IScanState<TSelf>.Select(IReadOnlyList<long> positions)
-    {
-        var fields = Fields;
-        using var index = tensor(positions.ToArray(), device: fields[0].device);
-        return TSelf.FromFields(fields.Select(field => field.index_select(1, index)).ToArray());
-    }
+        => TSelf.FromFields(Fields.Select(field => TimeAxis.Select(field, positions)).ToArray());
 
     /// <summary>result[2k] = even[k], result[2k + 1] = odd[k] for every field (<see cref="TimeAxis.Interleave"/>).</summary>
     static TSelf IScanState<TSelf>.Interleave(IReadOnlyList<TSelf> evenParts, TSelf odd)

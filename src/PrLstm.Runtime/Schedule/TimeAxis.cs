@@ -5,6 +5,13 @@ namespace PrLstm.Runtime.Schedule;
 /// <summary>Operations on the time axis (dimension 1) of <c>[B, T, ...]</c> tensors.</summary>
 public static class TimeAxis
 {
+    /// <summary>The given positions of <paramref name="values"/>, in that order: <c>[B, P, ...]</c> (a copy).</summary>
+    public static Tensor Select(Tensor values, IReadOnlyList<long> positions)
+    {
+        using var index = tensor(positions.ToArray(), device: values.device);
+        return values.index_select(1, index);
+    }
+
     /// <summary>
     /// result[:, 2k] = even[:, k] and result[:, 2k + 1] = odd[:, k], where <c>even</c> is <paramref name="evenParts"/>
     /// one after the other. The even positions are as many as the odd ones, or one more (then they also fill the

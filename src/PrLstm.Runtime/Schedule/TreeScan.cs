@@ -96,7 +96,8 @@ public static class TreeScan
         }
 
         // Prefixes, coming down: odd ones are the level above's, even ones (but 0) combine it with an element.
-        TState prefixes = levelElements[^1].Select(wanted[^1].Select(t => RowsOf(needed[^1])[t]).ToArray());
+        var topRow = RowsOf(needed[^1]);
+        TState prefixes = levelElements[^1].Select(wanted[^1].Select(t => topRow[t]).ToArray());
         for (int level = wanted.Count - 2; level >= 0; level--)
         {
             var above = RowsOf(wanted[level + 1]);
