@@ -43,9 +43,10 @@ namespace PrLstm.Generators.Emit
     }
 
     /// <summary>Unary minus; a compound operand (even another minus) is parenthesised, so <c>-(-x)</c> never reads <c>--x</c>.</summary>
-    internal sealed record NegateDoc(Doc Operand_) : Doc
+    internal sealed record NegateDoc(Doc Value) : Doc
     {
-        private Doc Inner => Operand_ is Text or CallDoc ? Operand_ : new ParenDoc(Operand_);
+        /// <summary>What follows the minus: the value, parenthesised unless it is a name, literal or call.</summary>
+        public Doc Inner => Value is Text or CallDoc ? Value : new ParenDoc(Value);
 
         public override string Flat => "-" + Inner.Flat;
 
@@ -104,8 +105,8 @@ namespace PrLstm.Generators.Emit
                 case ParenDoc paren:
                     Write(w, prefix + "(", paren.Inner, ")" + suffix);
                     break;
-                case NegateDoc negate when negate.Operand_ is not (Text or CallDoc):
-                    Write(w, prefix + "-(", negate.Operand_, ")" + suffix);
+                case NegateDoc negate:
+                    Write(w, prefix + "-", negate.Inner, suffix);
                     break;
                 default:
                     w.Line(flat);

@@ -338,7 +338,7 @@ namespace PrLstm.Generators.Emit
                         return depth >= MaxDepth ? Local(hoisted) : hoisted;
                     }
                 case NegateDoc negate:
-                    return new NegateDoc(Hoist(negate.Operand_, depth + 1));
+                    return new NegateDoc(Hoist(negate.Value, depth + 1));
                 case ParenDoc paren:
                     return new ParenDoc(Hoist(paren.Inner, depth));
                 default:
