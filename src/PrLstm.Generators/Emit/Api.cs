@@ -19,6 +19,7 @@ namespace PrLstm.Generators.Emit
         public const string SaveWeights = "SaveWeights";
         public const string LoadWeights = "LoadWeights";
         public const string ScanOptions = "ScanOptions";
+        public const string KernelPath = "KernelPath";
 
         // Constructor parameters (callers may name them).
         public const string InputSizeParameter = "inputSize";
@@ -28,7 +29,7 @@ namespace PrLstm.Generators.Emit
 
         /// <summary>Every public member and constructor parameter name.</summary>
         public static IReadOnlyCollection<string> Names { get; } = new HashSet<string>(
-            new[] { InputSize, OutputSize, Refinements, Encode, Combine, OpenStream, SaveWeights, LoadWeights, ScanOptions,
+            new[] { InputSize, OutputSize, Refinements, Encode, Combine, OpenStream, SaveWeights, LoadWeights, ScanOptions, KernelPath,
                     InputSizeParameter, RefinementsParameter, DeviceParameter, DtypeParameter }
                 .Concat(Schedules.All.Select(s => s.MethodName))
                 .Concat(Schedules.All.Select(s => s.OutputMethod).OfType<string>()));

@@ -26,6 +26,9 @@ namespace PrLstm.Generators.Emit
         private readonly Dictionary<string, string> _activationNames = new();
         private NameScope _bodyScope;
         private readonly string _disposeScope, _projected, _chunks, _input, _differentiable, _inPlace;
+        private readonly string _fusedForward, _fusedMath, _fusedKernel;
+        private readonly FusedLayerPlan _fused;
+        private readonly List<(string Class, string Field)> _regionNames = new();
         private readonly List<string> _sizes;
         private readonly bool _learnedProjection;
 
@@ -44,6 +47,8 @@ namespace PrLstm.Generators.Emit
                     Names.LayerClass }));
             _torch = _scope.Claim("torch");
             _elementwise = _scope.Claim("Elementwise");
+            _fusedMath = _scope.Claim("FusedMath");
+            _fusedKernel = _scope.Claim("FusedKernel");
             _state = _scope.Claim(_spec.State.Type.Name + Names.TensorsRecord);
             if (_spec.Gates.Count > 0)
             {
@@ -58,11 +63,22 @@ namespace PrLstm.Generators.Emit
             _input = _scope.Claim("x");
             _differentiable = _scope.Claim("ForwardDifferentiable");
             _inPlace = _scope.Claim("ForwardInPlace");
+            _fusedForward = _scope.Claim("ForwardFused");
+            _scope.Reserve(new[] { ModelApi.KernelPath });
+            _fused = Fusion.Plan(layer, new[] { _torch, _elementwise, _fusedMath, _fusedKernel, _state });
+            foreach (FusedRegion region in _fused.Stages.Select(s => s.Region).OfType<FusedRegion>())
+            {
+                bool single = _fused.Stages.Count(s => s.Region is not null) == 1;
+                string suffix = single ? "" : region.Index.ToString(CultureInfo.InvariantCulture);
+                _regionNames.Add((_scope.Claim("BodyKernel" + suffix), _scope.Claim("bodyKernel" + suffix)));
+            }
             _bodyScope = _scope.Nested();
             _w = FileHeader.Begin(_spec.Type, $"TorchSharp layer of the PrLstm {_spec.Info.DisplayName} {_spec.Owner}.", new[]
             {
                 (_torch, "global::TorchSharp.torch"),
                 (_elementwise, "global::PrLstm.Runtime.CompilerServices.Elementwise"),
+                (_fusedMath, "global::PrLstm.Runtime.CompilerServices.FusedMath"),
+                (_fusedKernel, "global::PrLstm.Runtime.CompilerServices.FusedKernel"),
                 (_state, $"{_spec.State.Type.FullyQualifiedName}.{Names.TensorsRecord}"),
             });
         }
@@ -98,6 +114,14 @@ namespace PrLstm.Generators.Emit
             _w.Line();
             _w.Summary("The forward pass without a gradient: operations write into the temporaries they own (the same values).");
             WriteBody(_inPlace, inPlace);
+            _w.Line();
+            WriteFusedBody();
+            foreach (FusedRegion region in _fused.Stages.Select(s => s.Region).OfType<FusedRegion>())
+            {
+                _w.Line();
+                KernelPrinter.Write(_w, _fused, region, _regionNames[region.Index].Class, _spec.Owner, _fusedKernel, _fusedMath,
+                    _gateSizesField ?? "gateSizes");
+            }
             _w.Close();
             _w.Close();
             return FileHeader.End(_spec.Type, _w);
@@ -146,6 +170,11 @@ namespace PrLstm.Generators.Emit
             }
             foreach (var scalar in _scalarFields)
                 _w.Line($"private static readonly global::TorchSharp.Scalar {scalar.Value} = {Literal(scalar.Key)};");
+            foreach (var (type, field) in _regionNames)
+                _w.Line($"private readonly {type} {field};");
+            _w.Line();
+            _w.Summary("Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.");
+            _w.Line($"public global::PrLstm.Runtime.Modules.KernelPath {ModelApi.KernelPath} {{ get; set; }}");
             _w.Line();
         }
 
@@ -189,6 +218,12 @@ namespace PrLstm.Generators.Emit
                         + ");"));
                 _w.Line($"register_module(\"{learned.Name}\", {field});");
             }
+            foreach (FusedRegion region in _fused.Stages.Select(s => s.Region).OfType<FusedRegion>())
+            {
+                bool readsGates = region.Inputs.Any(i => i.Gate >= 0);
+                var arguments = (readsGates ? new[] { _gateSizesField! } : new string[0]).Concat(Sizes.Distinct(new[] { region.Size }));
+                _w.Line($"{_regionNames[region.Index].Field} = new {_regionNames[region.Index].Class}({string.Join(", ", arguments)});");
+            }
             _w.Close();
             _w.Line();
         }
@@ -205,19 +240,81 @@ namespace PrLstm.Generators.Emit
             _w.Summary($"{_spec.Info.ForwardSummary}: {shapes} → fields <c>[B, {time}, size]</c>.");
             DocWriter.Write(_w, "", Signature($"public override {_state} forward"), " =>");
             _w.Indentation++;
-            string choice = $"{_torch}.is_grad_enabled() ? {_differentiable}({Arguments()}) : {_inPlace}({Arguments()});";
-            if (_w.Fits(choice))
-            {
-                _w.Line(choice);
-            }
-            else
-            {
-                _w.Line($"{_torch}.is_grad_enabled()");
-                _w.Line($"    ? {_differentiable}({Arguments()})");
-                _w.Line($"    : {_inPlace}({Arguments()});");
-            }
+            string probe = _spec.Kind == LayerKind.Encoder ? _input
+                : Names.Identifier(_spec.StateParameters[0]) + "." + Names.Identifier(_spec.State.Fields[0].Name);
+            _w.Line($"{_fusedKernel}.Chooses(this.{ModelApi.KernelPath}, {probe}, \"{_spec.Owner}\")");
+            _w.Line($"    ? {_fusedForward}({Arguments()})");
+            _w.Line($"    : {_torch}.is_grad_enabled()");
+            _w.Line($"        ? {_differentiable}({Arguments()})");
+            _w.Line($"        : {_inPlace}({Arguments()});");
             _w.Indentation--;
         }
+
+        /// <summary>
+        /// The fused path: the projection as before, then each stage of the fused plan (a region's kernel, or a learned
+        /// operation's module), then the fields from the regions' outputs.
+        /// </summary>
+        private void WriteFusedBody()
+        {
+            _w.Summary("The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one "
+                + "backward (one autograd node that saves only the region's inputs).");
+            DocWriter.Write(_w, "", Signature($"private {_state} {_fusedForward}"), "");
+            _w.Line("{");
+            _w.Indentation++;
+            _w.Line($"using var {_disposeScope} = {_torch}.NewDisposeScope();");
+            _bodyScope = _scope.Nested();
+            if (_spec.Gates.Count > 0)
+                WriteProjection();
+            var tensors = new Dictionary<int, string>();
+            string Tensor(int value)
+            {
+                if (tensors.TryGetValue(value, out var known)) return known;
+                BodyValue v = _fused.Values[value];
+                return v.Op switch
+                {
+                    Op.Field => $"{Names.Identifier(v.Name)}.{Names.Identifier(v.Field)}",
+                    Op.Gate => $"{_projected}.narrow(-1, {GateOffset(v.Name)}, {_gateSizesField}[{GateIndex(v.Name)}])",
+                    _ => throw new System.InvalidOperationException($"No tensor holds value {value} yet"),
+                };
+            }
+            foreach (FusedStage stage in _fused.Stages)
+            {
+                if (stage.Region is { } region)
+                {
+                    var (_, field) = _regionNames[region.Index];
+                    string index = _regionNames.Count == 1 ? "" : region.Index.ToString(CultureInfo.InvariantCulture);
+                    string result = _bodyScope.Claim("fused" + index);
+                    var arguments = region.Arguments.Select(a => (Doc)new Text(a.IsProjection ? _projected : Tensor(a.Value))).ToList();
+                    DocWriter.Write(_w, $"var {result} = ", new CallDoc(new Text(field), "Apply", arguments), ";");
+                    for (int o = 0; o < region.Outputs.Count; o++)
+                        tensors[region.Outputs[o]] = $"{result}[{o}]";
+                }
+                else
+                {
+                    BodyValue learned = stage.Learned!;
+                    string result = _bodyScope.Claim(learned.Name + "Output");
+                    DocWriter.Write(_w, $"var {result} = ", new CallDoc(new Text(_learnedFields[learned.Name]), "forward",
+                        new Doc[] { new Text(Tensor(learned.Inputs[0])) }), ";");
+                    tensors[learned.Id] = result;
+                }
+            }
+            _w.Line($"return new {_state}(");
+            _w.Indentation++;
+            for (int f = 0; f < _fused.Fields.Count; f++)
+            {
+                FusedField field = _fused.Fields[f];
+                _w.Comment(field.Source);
+                string value = Tensor(field.Value) + (field.Alias ? ".alias()" : "");
+                _w.Line($"{Names.Identifier(field.Field)}: {value}" + (f < _fused.Fields.Count - 1 ? "," : ").MoveToOuterDisposeScope();"));
+            }
+            _w.Indentation--;
+            _w.Close();
+        }
+
+        private int GateIndex(string gate) => _spec.Gates.Select(g => g.Name).ToList().IndexOf(gate);
+
+        private string GateOffset(string gate) => GateIndex(gate) == 0 ? "0"
+            : string.Join(" + ", Enumerable.Range(0, GateIndex(gate)).Select(k => $"{_gateSizesField}[{k}]"));
 
         private void WriteBody(string name, LayerPlan plan)
         {
@@ -243,6 +340,14 @@ namespace PrLstm.Generators.Emit
 
         private void WriteGates(LayerPlan plan)
         {
+            WriteProjection();
+            _w.Line($"var {_chunks} = {_projected}.split({_gateSizesField}, -1);");
+            WriteGateReads(plan);
+        }
+
+        /// <summary>The gate projection, all gates in one tensor: <c>var projected = gates.forward(...)</c>.</summary>
+        private void WriteProjection()
+        {
             string time = _spec.Info.TimeAxis;
             var gateSizes = _spec.Gates.Select(g => g.Size).ToList();
             Doc source = _spec.Kind == LayerKind.Encoder
@@ -262,7 +367,10 @@ namespace PrLstm.Generators.Emit
                 + "  → [B, " + time + ", " + Sizes.Format(gateSizes) + "]");
             DocWriter.Write(_w, $"var {_projected} = ", _gatesField is not null
                 ? new CallDoc(new Text(_gatesField), "forward", new[] { source }) : source, ";");
-            _w.Line($"var {_chunks} = {_projected}.split({_gateSizesField}, -1);");
+        }
+
+        private void WriteGateReads(LayerPlan plan)
+        {
             foreach (GatePlan gate in plan.Gates)
             {
                 if (gate.ReadRaw)

@@ -109,6 +109,26 @@ namespace PrLstm.Generators.Emit
             _w.Line($"public {Runtime}Schedule.ScanOptions {ModelApi.ScanOptions} {{ get; set; }} = "
                 + $"{Runtime}Schedule.ScanOptions.Default;");
             _w.Line();
+            _w.Summary("How every layer runs its body: fused CPU kernels where they run (the default, for CPU tensors of float32 and "
+                + "float64), or one libtorch call per operation. Both compute the same values and gradients to float rounding.");
+            _w.Line($"public {Runtime}Modules.KernelPath {ModelApi.KernelPath}");
+            _w.Line("{");
+            _w.Indentation++;
+            _w.Line($"get => {_encoder}.{ModelApi.KernelPath};");
+            _w.Line("set");
+            _w.Line("{");
+            _w.Indentation++;
+            _w.Line($"{_encoder}.{ModelApi.KernelPath} = value;");
+            _w.Line($"{_block}.{ModelApi.KernelPath} = value;");
+            if (_hasRefinement)
+            {
+                _w.Line($"foreach (var layer in {_refinements}) layer.{ModelApi.KernelPath} = value;");
+            }
+            _w.Indentation--;
+            _w.Line("}");
+            _w.Indentation--;
+            _w.Line("}");
+            _w.Line();
         }
 
         private void WriteConstructor()

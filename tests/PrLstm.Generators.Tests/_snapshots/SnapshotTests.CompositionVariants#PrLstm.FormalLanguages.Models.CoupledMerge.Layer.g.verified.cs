@@ -7,6 +7,8 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
+    using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
     #pragma warning restore CS8981
 
@@ -25,6 +27,12 @@ namespace PrLstm.FormalLanguages.Models
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
             private static readonly global::TorchSharp.Scalar one = 1.0;
+            private readonly BodyKernel bodyKernel;
+
+            /// <summary>
+            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// </summary>
+            public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -33,6 +41,7 @@ namespace PrLstm.FormalLanguages.Models
                 gateSizes = new long[] { H, H, H, H };
                 gates = torch.nn.Linear(2 * H, 4 * H, hasBias: true, device: device, dtype: dtype);
                 register_module("gates", gates);
+                bodyKernel = new BodyKernel(gateSizes, H);
             }
 
             /// <summary>
@@ -40,7 +49,11 @@ namespace PrLstm.FormalLanguages.Models
             /// <c>[B, N, size]</c>.
             /// </summary>
             public override LstmStateTensors forward(LstmStateTensors left, LstmStateTensors right) =>
-                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+                FusedKernel.Chooses(this.KernelPath, left.h, "CoupledMerge.Compose")
+                    ? ForwardFused(left, right)
+                    : torch.is_grad_enabled()
+                        ? ForwardDifferentiable(left, right)
+                        : ForwardInPlace(left, right);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
             private LstmStateTensors ForwardDifferentiable(LstmStateTensors left, LstmStateTensors right)
@@ -94,6 +107,171 @@ namespace PrLstm.FormalLanguages.Models
                     h: torch.sigmoid(o).mul_(Elementwise.Tanh(c)),
                     // c = c
                     c: c).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one backward (one
+            /// autograd node that saves only the region's inputs).
+            /// </summary>
+            private LstmStateTensors ForwardFused(LstmStateTensors left, LstmStateTensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                // [i | g | o | mix] = gates([left.h ; right.h])  → [B, N, 4·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var fused = bodyKernel.Apply(projected, left.c, right.c);
+                return new LstmStateTensors(
+                    // h = Sigmoid(o) * Tanh(c)
+                    h: fused[0],
+                    // c = c
+                    c: fused[1]).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of CoupledMerge.Compose's values of size H: i, mix, g, left.c, right.c, o → h, c. The backward kernel
+            /// is the forward one's derivative: it recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel : FusedKernel
+            {
+                public BodyKernel(long[] gateSizes, long H)
+                    : base(
+                        "CoupledMerge.Compose",
+                        H,
+                        new (int, long)[]
+                        {
+                            (0, Column(gateSizes, 0)),
+                            (0, Column(gateSizes, 3)),
+                            (0, Column(gateSizes, 1)),
+                            (1, 0),
+                            (2, 0),
+                            (0, Column(gateSizes, 2)),
+                        },
+                        outputs: 2,
+                        forwardTemporaries: 5,
+                        backwardTemporaries: 13)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> i = slots[0];
+                    global::System.Span<T> mix = slots[1];
+                    global::System.Span<T> g = slots[2];
+                    global::System.Span<T> leftC = slots[3];
+                    global::System.Span<T> rightC = slots[4];
+                    global::System.Span<T> o = slots[5];
+                    global::System.Span<T> h = slots[6];
+                    global::System.Span<T> c = slots[7];
+                    global::System.Span<T> write = slots[8];
+                    global::System.Span<T> share = slots[9];
+                    global::System.Span<T> tanhG = slots[10];
+                    global::System.Span<T> t = slots[10];
+                    global::System.Span<T> one = slots[11];
+                    global::System.Span<T> t2 = slots[8];
+                    global::System.Span<T> t3 = slots[12];
+                    global::System.Span<T> t4 = slots[9];
+                    global::System.Span<T> t5 = slots[9];
+                    global::System.Span<T> sigmoidO = slots[8];
+                    global::System.Span<T> tanhC = slots[9];
+                    // var write = Sigmoid(i);
+                    FusedMath.Sigmoid<T>(i, write);
+                    // var share = Sigmoid(mix);
+                    FusedMath.Sigmoid<T>(mix, share);
+                    // var c = write * Tanh(g) + (1 - write) * (share * left.c + (1 - share) * right.c);
+                    FusedMath.Tanh<T>(g, tanhG);
+                    FusedMath.Multiply<T>(write, tanhG, t);
+                    FusedMath.Fill<T>(1.0, one);
+                    FusedMath.Subtract<T>(one, write, t2);
+                    FusedMath.Multiply<T>(share, leftC, t3);
+                    FusedMath.Subtract<T>(one, share, t4);
+                    FusedMath.AddProduct<T>(t3, t4, rightC, t5);
+                    FusedMath.AddProduct<T>(t, t2, t5, c);
+                    // h = Sigmoid(o) * Tanh(c)
+                    FusedMath.Sigmoid<T>(o, sigmoidO);
+                    FusedMath.Tanh<T>(c, tanhC);
+                    FusedMath.Multiply<T>(sigmoidO, tanhC, h);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> i = slots[0];
+                    global::System.Span<T> mix = slots[1];
+                    global::System.Span<T> g = slots[2];
+                    global::System.Span<T> leftC = slots[3];
+                    global::System.Span<T> rightC = slots[4];
+                    global::System.Span<T> o = slots[5];
+                    global::System.Span<T> write = slots[14];
+                    global::System.Span<T> share = slots[15];
+                    global::System.Span<T> tanhG = slots[16];
+                    global::System.Span<T> t = slots[17];
+                    global::System.Span<T> one = slots[18];
+                    global::System.Span<T> t2 = slots[19];
+                    global::System.Span<T> t3 = slots[20];
+                    global::System.Span<T> t4 = slots[18];
+                    global::System.Span<T> t5 = slots[20];
+                    global::System.Span<T> c = slots[17];
+                    global::System.Span<T> sigmoidO = slots[21];
+                    global::System.Span<T> tanhC = slots[17];
+                    global::System.Span<T> dH = slots[6];
+                    global::System.Span<T> dC = slots[7];
+                    global::System.Span<T> dI = slots[8];
+                    global::System.Span<T> dMix = slots[9];
+                    global::System.Span<T> dG = slots[10];
+                    global::System.Span<T> dLeftC = slots[11];
+                    global::System.Span<T> dRightC = slots[12];
+                    global::System.Span<T> dO = slots[13];
+                    global::System.Span<T> dSigmoidO = slots[22];
+                    global::System.Span<T> dTanhC = slots[23];
+                    global::System.Span<T> dT = slots[22];
+                    global::System.Span<T> dT2 = slots[23];
+                    global::System.Span<T> dT5 = slots[24];
+                    global::System.Span<T> dT3 = slots[25];
+                    global::System.Span<T> dT4 = slots[26];
+                    global::System.Span<T> dShare = slots[24];
+                    global::System.Span<T> dWrite = slots[25];
+                    global::System.Span<T> dTanhG = slots[23];
+                    // Recomputed: var write = Sigmoid(i);
+                    FusedMath.Sigmoid<T>(i, write);
+                    // Recomputed: var share = Sigmoid(mix);
+                    FusedMath.Sigmoid<T>(mix, share);
+                    // Recomputed: var c = write * Tanh(g) + (1 - write) * (share * left.c + (1 - share) * right.c);
+                    FusedMath.Tanh<T>(g, tanhG);
+                    FusedMath.Multiply<T>(write, tanhG, t);
+                    FusedMath.Fill<T>(1.0, one);
+                    FusedMath.Subtract<T>(one, write, t2);
+                    FusedMath.Multiply<T>(share, leftC, t3);
+                    FusedMath.Subtract<T>(one, share, t4);
+                    FusedMath.AddProduct<T>(t3, t4, rightC, t5);
+                    FusedMath.AddProduct<T>(t, t2, t5, c);
+                    // Recomputed: h = Sigmoid(o) * Tanh(c)
+                    FusedMath.Sigmoid<T>(o, sigmoidO);
+                    FusedMath.Tanh<T>(c, tanhC);
+                    // Adjoints of h = Sigmoid(o) * Tanh(c)
+                    FusedMath.ProductGradient<T>(dH, tanhC, dSigmoidO, accumulate: false);
+                    FusedMath.ProductGradient<T>(dH, sigmoidO, dTanhC, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhC, tanhC, dC, accumulate: true);
+                    FusedMath.SigmoidGradient<T>(dSigmoidO, sigmoidO, dO, accumulate: false);
+                    // Adjoints of var c = write * Tanh(g) + (1 - write) * (share * left.c + (1 - share) * right.c);
+                    FusedMath.Pass<T>(dC, dT, accumulate: false);
+                    FusedMath.ProductGradient<T>(dC, t5, dT2, accumulate: false);
+                    FusedMath.ProductGradient<T>(dC, t2, dT5, accumulate: false);
+                    FusedMath.Pass<T>(dT5, dT3, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT5, rightC, dT4, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT5, t4, dRightC, accumulate: false);
+                    FusedMath.PassNegated<T>(dT4, dShare, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT3, leftC, dShare, accumulate: true);
+                    FusedMath.ProductGradient<T>(dT3, share, dLeftC, accumulate: false);
+                    FusedMath.PassNegated<T>(dT2, dWrite, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT, tanhG, dWrite, accumulate: true);
+                    FusedMath.ProductGradient<T>(dT, write, dTanhG, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhG, tanhG, dG, accumulate: false);
+                    // Adjoints of var share = Sigmoid(mix);
+                    FusedMath.SigmoidGradient<T>(dShare, share, dMix, accumulate: false);
+                    // Adjoints of var write = Sigmoid(i);
+                    FusedMath.SigmoidGradient<T>(dWrite, write, dI, accumulate: false);
+                }
             }
         }
     }

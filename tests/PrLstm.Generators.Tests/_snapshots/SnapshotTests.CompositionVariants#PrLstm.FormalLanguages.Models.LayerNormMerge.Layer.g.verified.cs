@@ -7,6 +7,8 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
+    using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
     #pragma warning restore CS8981
 
@@ -36,6 +38,13 @@ namespace PrLstm.FormalLanguages.Models
             private readonly global::TorchSharp.Modules.LayerNorm normO;
             /// <summary>LayerNorm("normC"): scale and offset <c>[H]</c>.</summary>
             private readonly global::TorchSharp.Modules.LayerNorm normC;
+            private readonly BodyKernel0 bodyKernel0;
+            private readonly BodyKernel1 bodyKernel1;
+
+            /// <summary>
+            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// </summary>
+            public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -56,6 +65,8 @@ namespace PrLstm.FormalLanguages.Models
                 register_module("normO", normO);
                 normC = torch.nn.LayerNorm(new long[] { H }, device: device, dtype: dtype);
                 register_module("normC", normC);
+                bodyKernel0 = new BodyKernel0(H);
+                bodyKernel1 = new BodyKernel1(H);
             }
 
             /// <summary>
@@ -63,7 +74,11 @@ namespace PrLstm.FormalLanguages.Models
             /// <c>[B, N, size]</c>.
             /// </summary>
             public override LstmStateTensors forward(LstmStateTensors left, LstmStateTensors right) =>
-                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+                FusedKernel.Chooses(this.KernelPath, left.h, "LayerNormMerge.Compose")
+                    ? ForwardFused(left, right)
+                    : torch.is_grad_enabled()
+                        ? ForwardDifferentiable(left, right)
+                        : ForwardInPlace(left, right);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
             private LstmStateTensors ForwardDifferentiable(LstmStateTensors left, LstmStateTensors right)
@@ -119,6 +134,253 @@ namespace PrLstm.FormalLanguages.Models
                     h: normO.forward(o).sigmoid_().mul_(Elementwise.TanhInPlace(normC.forward(c))),
                     // c = c
                     c: c).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one backward (one
+            /// autograd node that saves only the region's inputs).
+            /// </summary>
+            private LstmStateTensors ForwardFused(LstmStateTensors left, LstmStateTensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                // [i | g | o | fLeft | fRight] = gates([left.h ; right.h])  → [B, N, 5·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var normIOutput = normI.forward(projected.narrow(-1, 0, gateSizes[0]));
+                var normGOutput = normG.forward(projected.narrow(-1, gateSizes[0], gateSizes[1]));
+                var normFLeftOutput = normFLeft.forward(projected.narrow(-1, gateSizes[0] + gateSizes[1] + gateSizes[2], gateSizes[3]));
+                var normFRightOutput = normFRight.forward(
+                    projected.narrow(-1, gateSizes[0] + gateSizes[1] + gateSizes[2] + gateSizes[3], gateSizes[4]));
+                var normOOutput = normO.forward(projected.narrow(-1, gateSizes[0] + gateSizes[1], gateSizes[2]));
+                var fused0 = bodyKernel0.Apply(normIOutput, normGOutput, normFLeftOutput, left.c, normFRightOutput, right.c);
+                var normCOutput = normC.forward(fused0[0]);
+                var fused1 = bodyKernel1.Apply(
+                    normIOutput,
+                    normGOutput,
+                    normFLeftOutput,
+                    left.c,
+                    normFRightOutput,
+                    right.c,
+                    normOOutput,
+                    normCOutput);
+                return new LstmStateTensors(
+                    // h = Sigmoid(LayerNorm("normO", o)) * Tanh(LayerNorm("normC", c))
+                    h: fused1[0],
+                    // c = c
+                    c: fused1[1]).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of LayerNormMerge.Compose's values of size H: normI, normG, normFLeft, left.c, normFRight, right.c →
+            /// c. The backward kernel is the forward one's derivative: it recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel0 : FusedKernel
+            {
+                public BodyKernel0(long H)
+                    : base(
+                        "LayerNormMerge.Compose",
+                        H,
+                        new (int, long)[] { (0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (5, 0) },
+                        outputs: 1,
+                        forwardTemporaries: 2,
+                        backwardTemporaries: 7)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> normI = slots[0];
+                    global::System.Span<T> normG = slots[1];
+                    global::System.Span<T> normFLeft = slots[2];
+                    global::System.Span<T> leftC = slots[3];
+                    global::System.Span<T> normFRight = slots[4];
+                    global::System.Span<T> rightC = slots[5];
+                    global::System.Span<T> c = slots[6];
+                    global::System.Span<T> sigmoidNormI = slots[7];
+                    global::System.Span<T> tanhNormG = slots[8];
+                    global::System.Span<T> t = slots[7];
+                    global::System.Span<T> sigmoidNormFLeft = slots[8];
+                    global::System.Span<T> t2 = slots[7];
+                    global::System.Span<T> sigmoidNormFRight = slots[8];
+                    // var c = Sigmoid(LayerNorm("normI", i)) * Tanh(LayerNorm("normG", g)) + Sigmoid(LayerNorm("normFLeft", fLeft)) *
+                    // left.c + Sigmoid(LayerNorm("normFRight", fRight)) * right.c;
+                    FusedMath.Sigmoid<T>(normI, sigmoidNormI);
+                    FusedMath.Tanh<T>(normG, tanhNormG);
+                    FusedMath.Multiply<T>(sigmoidNormI, tanhNormG, t);
+                    FusedMath.Sigmoid<T>(normFLeft, sigmoidNormFLeft);
+                    FusedMath.AddProduct<T>(t, sigmoidNormFLeft, leftC, t2);
+                    FusedMath.Sigmoid<T>(normFRight, sigmoidNormFRight);
+                    FusedMath.AddProduct<T>(t2, sigmoidNormFRight, rightC, c);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> normI = slots[0];
+                    global::System.Span<T> normG = slots[1];
+                    global::System.Span<T> normFLeft = slots[2];
+                    global::System.Span<T> leftC = slots[3];
+                    global::System.Span<T> normFRight = slots[4];
+                    global::System.Span<T> rightC = slots[5];
+                    global::System.Span<T> sigmoidNormI = slots[13];
+                    global::System.Span<T> tanhNormG = slots[14];
+                    global::System.Span<T> sigmoidNormFLeft = slots[15];
+                    global::System.Span<T> sigmoidNormFRight = slots[16];
+                    global::System.Span<T> dC = slots[6];
+                    global::System.Span<T> dNormI = slots[7];
+                    global::System.Span<T> dNormG = slots[8];
+                    global::System.Span<T> dNormFLeft = slots[9];
+                    global::System.Span<T> dLeftC = slots[10];
+                    global::System.Span<T> dNormFRight = slots[11];
+                    global::System.Span<T> dRightC = slots[12];
+                    global::System.Span<T> dT2 = slots[17];
+                    global::System.Span<T> dSigmoidNormFRight = slots[18];
+                    global::System.Span<T> dT = slots[18];
+                    global::System.Span<T> dSigmoidNormFLeft = slots[19];
+                    global::System.Span<T> dSigmoidNormI = slots[17];
+                    global::System.Span<T> dTanhNormG = slots[19];
+                    // Recomputed: var c = Sigmoid(LayerNorm("normI", i)) * Tanh(LayerNorm("normG", g)) + Sigmoid(LayerNorm("normFLeft",
+                    // fLeft)) * left.c + Sigmoid(LayerNorm("normFRight", fRight)) * right.c;
+                    FusedMath.Sigmoid<T>(normI, sigmoidNormI);
+                    FusedMath.Tanh<T>(normG, tanhNormG);
+                    FusedMath.Sigmoid<T>(normFLeft, sigmoidNormFLeft);
+                    FusedMath.Sigmoid<T>(normFRight, sigmoidNormFRight);
+                    // Adjoints of var c = Sigmoid(LayerNorm("normI", i)) * Tanh(LayerNorm("normG", g)) + Sigmoid(LayerNorm("normFLeft",
+                    // fLeft)) * left.c + Sigmoid(LayerNorm("normFRight", fRight)) * right.c;
+                    FusedMath.Pass<T>(dC, dT2, accumulate: false);
+                    FusedMath.ProductGradient<T>(dC, rightC, dSigmoidNormFRight, accumulate: false);
+                    FusedMath.ProductGradient<T>(dC, sigmoidNormFRight, dRightC, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidNormFRight, sigmoidNormFRight, dNormFRight, accumulate: false);
+                    FusedMath.Pass<T>(dT2, dT, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT2, leftC, dSigmoidNormFLeft, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT2, sigmoidNormFLeft, dLeftC, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidNormFLeft, sigmoidNormFLeft, dNormFLeft, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT, tanhNormG, dSigmoidNormI, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT, sigmoidNormI, dTanhNormG, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhNormG, tanhNormG, dNormG, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidNormI, sigmoidNormI, dNormI, accumulate: false);
+                }
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of LayerNormMerge.Compose's values of size H: normI, normG, normFLeft, left.c, normFRight, right.c,
+            /// normO, normC → h, c. The backward kernel is the forward one's derivative: it recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel1 : FusedKernel
+            {
+                public BodyKernel1(long H)
+                    : base(
+                        "LayerNormMerge.Compose",
+                        H,
+                        new (int, long)[] { (0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (6, 0), (7, 0) },
+                        outputs: 2,
+                        forwardTemporaries: 2,
+                        backwardTemporaries: 9)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> normI = slots[0];
+                    global::System.Span<T> normG = slots[1];
+                    global::System.Span<T> normFLeft = slots[2];
+                    global::System.Span<T> leftC = slots[3];
+                    global::System.Span<T> normFRight = slots[4];
+                    global::System.Span<T> rightC = slots[5];
+                    global::System.Span<T> normO = slots[6];
+                    global::System.Span<T> normC = slots[7];
+                    global::System.Span<T> h = slots[8];
+                    global::System.Span<T> c = slots[9];
+                    global::System.Span<T> sigmoidNormI = slots[10];
+                    global::System.Span<T> tanhNormG = slots[11];
+                    global::System.Span<T> t = slots[10];
+                    global::System.Span<T> sigmoidNormFLeft = slots[11];
+                    global::System.Span<T> t2 = slots[10];
+                    global::System.Span<T> sigmoidNormFRight = slots[11];
+                    global::System.Span<T> sigmoidNormO = slots[10];
+                    global::System.Span<T> tanhNormC = slots[11];
+                    // var c = Sigmoid(LayerNorm("normI", i)) * Tanh(LayerNorm("normG", g)) + Sigmoid(LayerNorm("normFLeft", fLeft)) *
+                    // left.c + Sigmoid(LayerNorm("normFRight", fRight)) * right.c;
+                    FusedMath.Sigmoid<T>(normI, sigmoidNormI);
+                    FusedMath.Tanh<T>(normG, tanhNormG);
+                    FusedMath.Multiply<T>(sigmoidNormI, tanhNormG, t);
+                    FusedMath.Sigmoid<T>(normFLeft, sigmoidNormFLeft);
+                    FusedMath.AddProduct<T>(t, sigmoidNormFLeft, leftC, t2);
+                    FusedMath.Sigmoid<T>(normFRight, sigmoidNormFRight);
+                    FusedMath.AddProduct<T>(t2, sigmoidNormFRight, rightC, c);
+                    // h = Sigmoid(LayerNorm("normO", o)) * Tanh(LayerNorm("normC", c))
+                    FusedMath.Sigmoid<T>(normO, sigmoidNormO);
+                    FusedMath.Tanh<T>(normC, tanhNormC);
+                    FusedMath.Multiply<T>(sigmoidNormO, tanhNormC, h);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> normI = slots[0];
+                    global::System.Span<T> normG = slots[1];
+                    global::System.Span<T> normFLeft = slots[2];
+                    global::System.Span<T> leftC = slots[3];
+                    global::System.Span<T> normFRight = slots[4];
+                    global::System.Span<T> rightC = slots[5];
+                    global::System.Span<T> normO = slots[6];
+                    global::System.Span<T> normC = slots[7];
+                    global::System.Span<T> sigmoidNormI = slots[18];
+                    global::System.Span<T> tanhNormG = slots[19];
+                    global::System.Span<T> sigmoidNormFLeft = slots[20];
+                    global::System.Span<T> sigmoidNormFRight = slots[21];
+                    global::System.Span<T> sigmoidNormO = slots[22];
+                    global::System.Span<T> tanhNormC = slots[23];
+                    global::System.Span<T> dH = slots[8];
+                    global::System.Span<T> dC = slots[9];
+                    global::System.Span<T> dNormI = slots[10];
+                    global::System.Span<T> dNormG = slots[11];
+                    global::System.Span<T> dNormFLeft = slots[12];
+                    global::System.Span<T> dLeftC = slots[13];
+                    global::System.Span<T> dNormFRight = slots[14];
+                    global::System.Span<T> dRightC = slots[15];
+                    global::System.Span<T> dNormO = slots[16];
+                    global::System.Span<T> dNormC = slots[17];
+                    global::System.Span<T> dSigmoidNormO = slots[24];
+                    global::System.Span<T> dTanhNormC = slots[25];
+                    global::System.Span<T> dT2 = slots[24];
+                    global::System.Span<T> dSigmoidNormFRight = slots[25];
+                    global::System.Span<T> dT = slots[25];
+                    global::System.Span<T> dSigmoidNormFLeft = slots[26];
+                    global::System.Span<T> dSigmoidNormI = slots[24];
+                    global::System.Span<T> dTanhNormG = slots[26];
+                    // Recomputed: var c = Sigmoid(LayerNorm("normI", i)) * Tanh(LayerNorm("normG", g)) + Sigmoid(LayerNorm("normFLeft",
+                    // fLeft)) * left.c + Sigmoid(LayerNorm("normFRight", fRight)) * right.c;
+                    FusedMath.Sigmoid<T>(normI, sigmoidNormI);
+                    FusedMath.Tanh<T>(normG, tanhNormG);
+                    FusedMath.Sigmoid<T>(normFLeft, sigmoidNormFLeft);
+                    FusedMath.Sigmoid<T>(normFRight, sigmoidNormFRight);
+                    // Recomputed: h = Sigmoid(LayerNorm("normO", o)) * Tanh(LayerNorm("normC", c))
+                    FusedMath.Sigmoid<T>(normO, sigmoidNormO);
+                    FusedMath.Tanh<T>(normC, tanhNormC);
+                    // Adjoints of h = Sigmoid(LayerNorm("normO", o)) * Tanh(LayerNorm("normC", c))
+                    FusedMath.ProductGradient<T>(dH, tanhNormC, dSigmoidNormO, accumulate: false);
+                    FusedMath.ProductGradient<T>(dH, sigmoidNormO, dTanhNormC, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhNormC, tanhNormC, dNormC, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidNormO, sigmoidNormO, dNormO, accumulate: false);
+                    // Adjoints of var c = Sigmoid(LayerNorm("normI", i)) * Tanh(LayerNorm("normG", g)) + Sigmoid(LayerNorm("normFLeft",
+                    // fLeft)) * left.c + Sigmoid(LayerNorm("normFRight", fRight)) * right.c;
+                    FusedMath.Pass<T>(dC, dT2, accumulate: false);
+                    FusedMath.ProductGradient<T>(dC, rightC, dSigmoidNormFRight, accumulate: false);
+                    FusedMath.ProductGradient<T>(dC, sigmoidNormFRight, dRightC, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidNormFRight, sigmoidNormFRight, dNormFRight, accumulate: false);
+                    FusedMath.Pass<T>(dT2, dT, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT2, leftC, dSigmoidNormFLeft, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT2, sigmoidNormFLeft, dLeftC, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidNormFLeft, sigmoidNormFLeft, dNormFLeft, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT, tanhNormG, dSigmoidNormI, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT, sigmoidNormI, dTanhNormG, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhNormG, tanhNormG, dNormG, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidNormI, sigmoidNormI, dNormI, accumulate: false);
+                }
             }
         }
     }

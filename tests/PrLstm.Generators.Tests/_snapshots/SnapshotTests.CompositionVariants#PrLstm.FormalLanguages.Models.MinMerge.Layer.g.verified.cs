@@ -7,6 +7,8 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
+    using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using MinStateTensors = global::PrLstm.FormalLanguages.Models.MinState.Tensors;
     #pragma warning restore CS8981
 
@@ -25,6 +27,12 @@ namespace PrLstm.FormalLanguages.Models
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
             private static readonly global::TorchSharp.Scalar one = 1.0;
+            private readonly BodyKernel bodyKernel;
+
+            /// <summary>
+            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// </summary>
+            public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -33,6 +41,7 @@ namespace PrLstm.FormalLanguages.Models
                 gateSizes = new long[] { H, H };
                 gates = torch.nn.Linear(2 * H, 2 * H, hasBias: true, device: device, dtype: dtype);
                 register_module("gates", gates);
+                bodyKernel = new BodyKernel(gateSizes, H);
             }
 
             /// <summary>
@@ -40,7 +49,11 @@ namespace PrLstm.FormalLanguages.Models
             /// <c>[B, N, size]</c>.
             /// </summary>
             public override MinStateTensors forward(MinStateTensors left, MinStateTensors right) =>
-                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+                FusedKernel.Chooses(this.KernelPath, left.h, "MinMerge.Compose")
+                    ? ForwardFused(left, right)
+                    : torch.is_grad_enabled()
+                        ? ForwardDifferentiable(left, right)
+                        : ForwardInPlace(left, right);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
             private MinStateTensors ForwardDifferentiable(MinStateTensors left, MinStateTensors right)
@@ -72,6 +85,92 @@ namespace PrLstm.FormalLanguages.Models
                 return new MinStateTensors(
                     // h = (1 - z) * right.h + z * candidate
                     h: Elementwise.AddProductInPlace(Elementwise.Subtract(one, z).mul_(right.h), z, candidate)).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one backward (one
+            /// autograd node that saves only the region's inputs).
+            /// </summary>
+            private MinStateTensors ForwardFused(MinStateTensors left, MinStateTensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                // [update | candidate] = gates([left.h ; right.h])  → [B, N, 2·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var fused = bodyKernel.Apply(projected, right.h);
+                return new MinStateTensors(
+                    // h = (1 - z) * right.h + z * candidate
+                    h: fused[0]).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of MinMerge.Compose's values of size H: update, right.h, candidate → h. The backward kernel is the
+            /// forward one's derivative: it recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel : FusedKernel
+            {
+                public BodyKernel(long[] gateSizes, long H)
+                    : base(
+                        "MinMerge.Compose",
+                        H,
+                        new (int, long)[] { (0, Column(gateSizes, 0)), (1, 0), (0, Column(gateSizes, 1)) },
+                        outputs: 1,
+                        forwardTemporaries: 2,
+                        backwardTemporaries: 5)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> update = slots[0];
+                    global::System.Span<T> rightH = slots[1];
+                    global::System.Span<T> candidate = slots[2];
+                    global::System.Span<T> h = slots[3];
+                    global::System.Span<T> z = slots[4];
+                    global::System.Span<T> one = slots[5];
+                    global::System.Span<T> t = slots[5];
+                    global::System.Span<T> t2 = slots[5];
+                    // var z = Sigmoid(update);
+                    FusedMath.Sigmoid<T>(update, z);
+                    // h = (1 - z) * right.h + z * candidate
+                    FusedMath.Fill<T>(1.0, one);
+                    FusedMath.Subtract<T>(one, z, t);
+                    FusedMath.Multiply<T>(t, rightH, t2);
+                    FusedMath.AddProduct<T>(t2, z, candidate, h);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> update = slots[0];
+                    global::System.Span<T> rightH = slots[1];
+                    global::System.Span<T> candidate = slots[2];
+                    global::System.Span<T> z = slots[7];
+                    global::System.Span<T> one = slots[8];
+                    global::System.Span<T> t = slots[8];
+                    global::System.Span<T> dH = slots[3];
+                    global::System.Span<T> dUpdate = slots[4];
+                    global::System.Span<T> dRightH = slots[5];
+                    global::System.Span<T> dCandidate = slots[6];
+                    global::System.Span<T> dT2 = slots[9];
+                    global::System.Span<T> dZ = slots[10];
+                    global::System.Span<T> dT = slots[11];
+                    // Recomputed: var z = Sigmoid(update);
+                    FusedMath.Sigmoid<T>(update, z);
+                    // Recomputed: h = (1 - z) * right.h + z * candidate
+                    FusedMath.Fill<T>(1.0, one);
+                    FusedMath.Subtract<T>(one, z, t);
+                    // Adjoints of h = (1 - z) * right.h + z * candidate
+                    FusedMath.Pass<T>(dH, dT2, accumulate: false);
+                    FusedMath.ProductGradient<T>(dH, candidate, dZ, accumulate: false);
+                    FusedMath.ProductGradient<T>(dH, z, dCandidate, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT2, rightH, dT, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT2, t, dRightH, accumulate: false);
+                    FusedMath.PassNegated<T>(dT, dZ, accumulate: true);
+                    // Adjoints of var z = Sigmoid(update);
+                    FusedMath.SigmoidGradient<T>(dZ, z, dUpdate, accumulate: false);
+                }
             }
         }
     }

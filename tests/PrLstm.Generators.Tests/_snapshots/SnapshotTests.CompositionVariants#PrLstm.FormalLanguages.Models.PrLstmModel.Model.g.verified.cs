@@ -37,6 +37,21 @@ namespace PrLstm.FormalLanguages.Models
         /// <summary>How the schedules split their work: by default, CPU calls of at most 4 MiB of state (this model only).</summary>
         public global::PrLstm.Runtime.Schedule.ScanOptions ScanOptions { get; set; } = global::PrLstm.Runtime.Schedule.ScanOptions.Default;
 
+        /// <summary>
+        /// How every layer runs its body: fused CPU kernels where they run (the default, for CPU tensors of float32 and float64), or one
+        /// libtorch call per operation. Both compute the same values and gradients to float rounding.
+        /// </summary>
+        public global::PrLstm.Runtime.Modules.KernelPath KernelPath
+        {
+            get => encoder.KernelPath;
+            set
+            {
+                encoder.KernelPath = value;
+                block.KernelPath = value;
+                foreach (var layer in refinementLayers) layer.KernelPath = value;
+            }
+        }
+
         /// <summary>Creates the model with freshly initialised weights (truncated normal, std 1/sqrt(fan_in), zero biases).</summary>
         /// <param name="inputSize">Size E of each token's input vector.</param>
         /// <param name="H">The size H.</param>

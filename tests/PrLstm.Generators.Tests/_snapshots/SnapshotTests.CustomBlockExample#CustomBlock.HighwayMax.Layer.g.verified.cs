@@ -7,6 +7,8 @@ namespace CustomBlock
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
+    using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using MaxStateTensors = global::CustomBlock.MaxState.Tensors;
     #pragma warning restore CS8981
 
@@ -25,6 +27,12 @@ namespace CustomBlock
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
             private static readonly global::TorchSharp.Scalar one = 1.0;
+            private readonly BodyKernel bodyKernel;
+
+            /// <summary>
+            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// </summary>
+            public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -33,6 +41,7 @@ namespace CustomBlock
                 gateSizes = new long[] { H, H };
                 gates = torch.nn.Linear(2 * H, 2 * H, hasBias: true, device: device, dtype: dtype);
                 register_module("gates", gates);
+                bodyKernel = new BodyKernel(gateSizes, H);
             }
 
             /// <summary>
@@ -40,7 +49,11 @@ namespace CustomBlock
             /// <c>[B, N, size]</c>.
             /// </summary>
             public override MaxStateTensors forward(MaxStateTensors left, MaxStateTensors right) =>
-                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+                FusedKernel.Chooses(this.KernelPath, left.h, "HighwayMax.Compose")
+                    ? ForwardFused(left, right)
+                    : torch.is_grad_enabled()
+                        ? ForwardDifferentiable(left, right)
+                        : ForwardInPlace(left, right);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
             private MaxStateTensors ForwardDifferentiable(MaxStateTensors left, MaxStateTensors right)
@@ -78,6 +91,108 @@ namespace CustomBlock
                         torch.maximum(left.h, right.h).mul_(t),
                         Elementwise.Subtract(one, t),
                         Elementwise.Tanh(candidate))).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one backward (one
+            /// autograd node that saves only the region's inputs).
+            /// </summary>
+            private MaxStateTensors ForwardFused(MaxStateTensors left, MaxStateTensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                // [carry | candidate] = gates([left.h ; right.h])  → [B, N, 2·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var fused = bodyKernel.Apply(projected, left.h, right.h);
+                return new MaxStateTensors(
+                    // h = t * Max(left.h, right.h) + (1 - t) * Tanh(candidate)
+                    h: fused[0]).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of HighwayMax.Compose's values of size H: carry, left.h, right.h, candidate → h. The backward kernel
+            /// is the forward one's derivative: it recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel : FusedKernel
+            {
+                public BodyKernel(long[] gateSizes, long H)
+                    : base(
+                        "HighwayMax.Compose",
+                        H,
+                        new (int, long)[] { (0, Column(gateSizes, 0)), (1, 0), (2, 0), (0, Column(gateSizes, 1)) },
+                        outputs: 1,
+                        forwardTemporaries: 3,
+                        backwardTemporaries: 7)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> carry = slots[0];
+                    global::System.Span<T> leftH = slots[1];
+                    global::System.Span<T> rightH = slots[2];
+                    global::System.Span<T> candidate = slots[3];
+                    global::System.Span<T> h = slots[4];
+                    global::System.Span<T> t = slots[5];
+                    global::System.Span<T> t2 = slots[6];
+                    global::System.Span<T> t3 = slots[6];
+                    global::System.Span<T> one = slots[7];
+                    global::System.Span<T> t4 = slots[5];
+                    global::System.Span<T> tanhCandidate = slots[7];
+                    // var t = Sigmoid(carry);
+                    FusedMath.Sigmoid<T>(carry, t);
+                    // h = t * Max(left.h, right.h) + (1 - t) * Tanh(candidate)
+                    FusedMath.Max<T>(leftH, rightH, t2);
+                    FusedMath.Multiply<T>(t, t2, t3);
+                    FusedMath.Fill<T>(1.0, one);
+                    FusedMath.Subtract<T>(one, t, t4);
+                    FusedMath.Tanh<T>(candidate, tanhCandidate);
+                    FusedMath.AddProduct<T>(t3, t4, tanhCandidate, h);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> carry = slots[0];
+                    global::System.Span<T> leftH = slots[1];
+                    global::System.Span<T> rightH = slots[2];
+                    global::System.Span<T> candidate = slots[3];
+                    global::System.Span<T> t = slots[9];
+                    global::System.Span<T> t2 = slots[10];
+                    global::System.Span<T> one = slots[11];
+                    global::System.Span<T> t4 = slots[11];
+                    global::System.Span<T> tanhCandidate = slots[12];
+                    global::System.Span<T> dH = slots[4];
+                    global::System.Span<T> dCarry = slots[5];
+                    global::System.Span<T> dLeftH = slots[6];
+                    global::System.Span<T> dRightH = slots[7];
+                    global::System.Span<T> dCandidate = slots[8];
+                    global::System.Span<T> dT3 = slots[13];
+                    global::System.Span<T> dT4 = slots[14];
+                    global::System.Span<T> dTanhCandidate = slots[15];
+                    global::System.Span<T> dT = slots[15];
+                    global::System.Span<T> dT2 = slots[14];
+                    // Recomputed: var t = Sigmoid(carry);
+                    FusedMath.Sigmoid<T>(carry, t);
+                    // Recomputed: h = t * Max(left.h, right.h) + (1 - t) * Tanh(candidate)
+                    FusedMath.Max<T>(leftH, rightH, t2);
+                    FusedMath.Fill<T>(1.0, one);
+                    FusedMath.Subtract<T>(one, t, t4);
+                    FusedMath.Tanh<T>(candidate, tanhCandidate);
+                    // Adjoints of h = t * Max(left.h, right.h) + (1 - t) * Tanh(candidate)
+                    FusedMath.Pass<T>(dH, dT3, accumulate: false);
+                    FusedMath.ProductGradient<T>(dH, tanhCandidate, dT4, accumulate: false);
+                    FusedMath.ProductGradient<T>(dH, t4, dTanhCandidate, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhCandidate, tanhCandidate, dCandidate, accumulate: false);
+                    FusedMath.PassNegated<T>(dT4, dT, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT3, t2, dT, accumulate: true);
+                    FusedMath.ProductGradient<T>(dT3, t, dT2, accumulate: false);
+                    FusedMath.MaxGradient<T>(dT2, leftH, rightH, dLeftH, accumulate: false);
+                    FusedMath.MaxGradient<T>(dT2, rightH, leftH, dRightH, accumulate: false);
+                    // Adjoints of var t = Sigmoid(carry);
+                    FusedMath.SigmoidGradient<T>(dT, t, dCarry, accumulate: false);
+                }
             }
         }
     }

@@ -7,6 +7,8 @@ namespace CustomBlock
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
+    using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using MaxStateTensors = global::CustomBlock.MaxState.Tensors;
     #pragma warning restore CS8981
 
@@ -19,6 +21,12 @@ namespace CustomBlock
             /// <summary>Fused gate projection [x] → [a]; weight <c>[H, E]</c>, rows in gate order.</summary>
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
+            private readonly BodyKernel bodyKernel;
+
+            /// <summary>
+            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// </summary>
+            public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long inputSize, long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -27,11 +35,16 @@ namespace CustomBlock
                 gateSizes = new long[] { H };
                 gates = torch.nn.Linear(inputSize, H, hasBias: true, device: device, dtype: dtype);
                 register_module("gates", gates);
+                bodyKernel = new BodyKernel(gateSizes, H);
             }
 
             /// <summary>Encodes every token on its own: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
             public override MaxStateTensors forward(torch.Tensor x) =>
-                torch.is_grad_enabled() ? ForwardDifferentiable(x) : ForwardInPlace(x);
+                FusedKernel.Chooses(this.KernelPath, x, "MaxLeaf.Encode")
+                    ? ForwardFused(x)
+                    : torch.is_grad_enabled()
+                        ? ForwardDifferentiable(x)
+                        : ForwardInPlace(x);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
             private MaxStateTensors ForwardDifferentiable(torch.Tensor x)
@@ -57,6 +70,62 @@ namespace CustomBlock
                 return new MaxStateTensors(
                     // h = Tanh(a)
                     h: Elementwise.Tanh(a)).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one backward (one
+            /// autograd node that saves only the region's inputs).
+            /// </summary>
+            private MaxStateTensors ForwardFused(torch.Tensor x)
+            {
+                using var scope = torch.NewDisposeScope();
+                // [a] = gates([x])  → [B, T, H]
+                var projected = gates.forward(x);
+                var fused = bodyKernel.Apply(projected);
+                return new MaxStateTensors(
+                    // h = Tanh(a)
+                    h: fused[0]).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of MaxLeaf.Encode's values of size H: a → h. The backward kernel is the forward one's derivative: it
+            /// recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel : FusedKernel
+            {
+                public BodyKernel(long[] gateSizes, long H)
+                    : base(
+                        "MaxLeaf.Encode",
+                        H,
+                        new (int, long)[] { (0, Column(gateSizes, 0)) },
+                        outputs: 1,
+                        forwardTemporaries: 0,
+                        backwardTemporaries: 1)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> a = slots[0];
+                    global::System.Span<T> h = slots[1];
+                    // h = Tanh(a)
+                    FusedMath.Tanh<T>(a, h);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> a = slots[0];
+                    global::System.Span<T> h = slots[3];
+                    global::System.Span<T> dH = slots[1];
+                    global::System.Span<T> dA = slots[2];
+                    // Recomputed: h = Tanh(a)
+                    FusedMath.Tanh<T>(a, h);
+                    // Adjoints of h = Tanh(a)
+                    FusedMath.TanhGradient<T>(dH, h, dA, accumulate: false);
+                }
             }
         }
     }

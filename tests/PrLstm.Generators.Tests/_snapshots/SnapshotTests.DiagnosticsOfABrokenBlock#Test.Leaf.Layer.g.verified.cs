@@ -7,6 +7,8 @@ namespace Test
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
+    using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using STensors = global::Test.S.Tensors;
     #pragma warning restore CS8981
 
@@ -21,6 +23,12 @@ namespace Test
             /// <summary>Fused gate projection [x] → [i | o]; weight <c>[2·H, E]</c>, rows in gate order.</summary>
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
+            private readonly BodyKernel bodyKernel;
+
+            /// <summary>
+            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// </summary>
+            public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long inputSize, long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -29,11 +37,16 @@ namespace Test
                 gateSizes = new long[] { H, H };
                 gates = torch.nn.Linear(inputSize, 2 * H, hasBias: true, device: device, dtype: dtype);
                 register_module("gates", gates);
+                bodyKernel = new BodyKernel(gateSizes, H);
             }
 
             /// <summary>Encodes every token on its own: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
             public override STensors forward(torch.Tensor x) =>
-                torch.is_grad_enabled() ? ForwardDifferentiable(x) : ForwardInPlace(x);
+                FusedKernel.Chooses(this.KernelPath, x, "Leaf.Encode")
+                    ? ForwardFused(x)
+                    : torch.is_grad_enabled()
+                        ? ForwardDifferentiable(x)
+                        : ForwardInPlace(x);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
             private STensors ForwardDifferentiable(torch.Tensor x)
@@ -65,6 +78,78 @@ namespace Test
                     h: torch.sigmoid(o).mul_(Elementwise.Tanh(i)),
                     // c = i
                     c: i).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one backward (one
+            /// autograd node that saves only the region's inputs).
+            /// </summary>
+            private STensors ForwardFused(torch.Tensor x)
+            {
+                using var scope = torch.NewDisposeScope();
+                // [i | o] = gates([x])  → [B, T, 2·H]
+                var projected = gates.forward(x);
+                var fused = bodyKernel.Apply(projected);
+                return new STensors(
+                    // h = Sigmoid(o) * Tanh(i)
+                    h: fused[0],
+                    // c = i
+                    c: projected.narrow(-1, 0, gateSizes[0])).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of Leaf.Encode's values of size H: o, i → h. The backward kernel is the forward one's derivative: it
+            /// recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel : FusedKernel
+            {
+                public BodyKernel(long[] gateSizes, long H)
+                    : base(
+                        "Leaf.Encode",
+                        H,
+                        new (int, long)[] { (0, Column(gateSizes, 1)), (0, Column(gateSizes, 0)) },
+                        outputs: 1,
+                        forwardTemporaries: 2,
+                        backwardTemporaries: 4)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> o = slots[0];
+                    global::System.Span<T> i = slots[1];
+                    global::System.Span<T> h = slots[2];
+                    global::System.Span<T> sigmoidO = slots[3];
+                    global::System.Span<T> tanhI = slots[4];
+                    // h = Sigmoid(o) * Tanh(i)
+                    FusedMath.Sigmoid<T>(o, sigmoidO);
+                    FusedMath.Tanh<T>(i, tanhI);
+                    FusedMath.Multiply<T>(sigmoidO, tanhI, h);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> o = slots[0];
+                    global::System.Span<T> i = slots[1];
+                    global::System.Span<T> sigmoidO = slots[5];
+                    global::System.Span<T> tanhI = slots[6];
+                    global::System.Span<T> dH = slots[2];
+                    global::System.Span<T> dO = slots[3];
+                    global::System.Span<T> dI = slots[4];
+                    global::System.Span<T> dSigmoidO = slots[7];
+                    global::System.Span<T> dTanhI = slots[8];
+                    // Recomputed: h = Sigmoid(o) * Tanh(i)
+                    FusedMath.Sigmoid<T>(o, sigmoidO);
+                    FusedMath.Tanh<T>(i, tanhI);
+                    // Adjoints of h = Sigmoid(o) * Tanh(i)
+                    FusedMath.ProductGradient<T>(dH, tanhI, dSigmoidO, accumulate: false);
+                    FusedMath.ProductGradient<T>(dH, sigmoidO, dTanhI, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhI, tanhI, dI, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidO, sigmoidO, dO, accumulate: false);
+                }
             }
         }
     }

@@ -7,6 +7,8 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
+    using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using GruStateTensors = global::PrLstm.FormalLanguages.Models.GruState.Tensors;
     #pragma warning restore CS8981
 
@@ -20,6 +22,11 @@ namespace PrLstm.FormalLanguages.Models
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
 
+            /// <summary>
+            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// </summary>
+            public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
+
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long inputSize, long H, torch.Device? device = null, torch.ScalarType? dtype = null)
                 : base("GruLeaf")
@@ -31,7 +38,11 @@ namespace PrLstm.FormalLanguages.Models
 
             /// <summary>Encodes every token on its own: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
             public override GruStateTensors forward(torch.Tensor x) =>
-                torch.is_grad_enabled() ? ForwardDifferentiable(x) : ForwardInPlace(x);
+                FusedKernel.Chooses(this.KernelPath, x, "GruLeaf.Encode")
+                    ? ForwardFused(x)
+                    : torch.is_grad_enabled()
+                        ? ForwardDifferentiable(x)
+                        : ForwardInPlace(x);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
             private GruStateTensors ForwardDifferentiable(torch.Tensor x)
@@ -57,6 +68,20 @@ namespace PrLstm.FormalLanguages.Models
                 return new GruStateTensors(
                     // s = a
                     s: a).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one backward (one
+            /// autograd node that saves only the region's inputs).
+            /// </summary>
+            private GruStateTensors ForwardFused(torch.Tensor x)
+            {
+                using var scope = torch.NewDisposeScope();
+                // [a] = gates([x])  → [B, T, H]
+                var projected = gates.forward(x);
+                return new GruStateTensors(
+                    // s = a
+                    s: projected.narrow(-1, 0, gateSizes[0])).MoveToOuterDisposeScope();
             }
         }
     }

@@ -7,6 +7,8 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
+    using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using GruStateTensors = global::PrLstm.FormalLanguages.Models.GruState.Tensors;
     #pragma warning restore CS8981
 
@@ -29,6 +31,13 @@ namespace PrLstm.FormalLanguages.Models
             /// <summary>Linear("stateCandidate"): weight <c>[H, H]</c> and bias.</summary>
             private readonly global::TorchSharp.Modules.Linear stateCandidate;
             private static readonly global::TorchSharp.Scalar one = 1.0;
+            private readonly BodyKernel0 bodyKernel0;
+            private readonly BodyKernel1 bodyKernel1;
+
+            /// <summary>
+            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// </summary>
+            public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -41,6 +50,8 @@ namespace PrLstm.FormalLanguages.Models
                 register_module("inputCandidate", inputCandidate);
                 stateCandidate = torch.nn.Linear(H, H, hasBias: true, device: device, dtype: dtype);
                 register_module("stateCandidate", stateCandidate);
+                bodyKernel0 = new BodyKernel0(gateSizes, H);
+                bodyKernel1 = new BodyKernel1(gateSizes, H);
             }
 
             /// <summary>
@@ -48,7 +59,11 @@ namespace PrLstm.FormalLanguages.Models
             /// <c>[B, N, size]</c>.
             /// </summary>
             public override GruStateTensors forward(GruStateTensors left, GruStateTensors right) =>
-                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+                FusedKernel.Chooses(this.KernelPath, left.s, "GruMerge.Compose")
+                    ? ForwardFused(left, right)
+                    : torch.is_grad_enabled()
+                        ? ForwardDifferentiable(left, right)
+                        : ForwardInPlace(left, right);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
             private GruStateTensors ForwardDifferentiable(GruStateTensors left, GruStateTensors right)
@@ -89,6 +104,168 @@ namespace PrLstm.FormalLanguages.Models
                 return new GruStateTensors(
                     // s = (1 - z) * right.s + z * candidate
                     s: Elementwise.AddProductInPlace(Elementwise.Subtract(one, z).mul_(right.s), z, candidate)).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one backward (one
+            /// autograd node that saves only the region's inputs).
+            /// </summary>
+            private GruStateTensors ForwardFused(GruStateTensors left, GruStateTensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                // [update | reset] = gates([left.s ; right.s])  → [B, N, 2·H]
+                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1));
+                var fused0 = bodyKernel0.Apply(projected, right.s);
+                var inputCandidateOutput = inputCandidate.forward(left.s);
+                var stateCandidateOutput = stateCandidate.forward(fused0[0]);
+                var fused1 = bodyKernel1.Apply(projected, inputCandidateOutput, right.s, stateCandidateOutput);
+                return new GruStateTensors(
+                    // s = (1 - z) * right.s + z * candidate
+                    s: fused1[0]).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of GruMerge.Compose's values of size H: reset, right.s → the input of stateCandidate. The backward
+            /// kernel is the forward one's derivative: it recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel0 : FusedKernel
+            {
+                public BodyKernel0(long[] gateSizes, long H)
+                    : base(
+                        "GruMerge.Compose",
+                        H,
+                        new (int, long)[] { (0, Column(gateSizes, 1)), (1, 0) },
+                        outputs: 1,
+                        forwardTemporaries: 1,
+                        backwardTemporaries: 2)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> reset = slots[0];
+                    global::System.Span<T> rightS = slots[1];
+                    global::System.Span<T> t = slots[2];
+                    global::System.Span<T> r = slots[3];
+                    // var r = Sigmoid(reset);
+                    FusedMath.Sigmoid<T>(reset, r);
+                    // var candidate = Tanh(Linear("inputCandidate", left.s, bias: false) + Linear("stateCandidate", r * right.s));
+                    FusedMath.Multiply<T>(r, rightS, t);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> reset = slots[0];
+                    global::System.Span<T> rightS = slots[1];
+                    global::System.Span<T> r = slots[5];
+                    global::System.Span<T> dT = slots[2];
+                    global::System.Span<T> dReset = slots[3];
+                    global::System.Span<T> dRightS = slots[4];
+                    global::System.Span<T> dR = slots[6];
+                    // Recomputed: var r = Sigmoid(reset);
+                    FusedMath.Sigmoid<T>(reset, r);
+                    // Adjoints of var candidate = Tanh(Linear("inputCandidate", left.s, bias: false) + Linear("stateCandidate", r *
+                    // right.s));
+                    FusedMath.ProductGradient<T>(dT, rightS, dR, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT, r, dRightS, accumulate: false);
+                    // Adjoints of var r = Sigmoid(reset);
+                    FusedMath.SigmoidGradient<T>(dR, r, dReset, accumulate: false);
+                }
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of GruMerge.Compose's values of size H: update, inputCandidate, right.s, stateCandidate → s. The
+            /// backward kernel is the forward one's derivative: it recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel1 : FusedKernel
+            {
+                public BodyKernel1(long[] gateSizes, long H)
+                    : base(
+                        "GruMerge.Compose",
+                        H,
+                        new (int, long)[] { (0, Column(gateSizes, 0)), (1, 0), (2, 0), (3, 0) },
+                        outputs: 1,
+                        forwardTemporaries: 3,
+                        backwardTemporaries: 7)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> update = slots[0];
+                    global::System.Span<T> inputCandidate = slots[1];
+                    global::System.Span<T> rightS = slots[2];
+                    global::System.Span<T> stateCandidate = slots[3];
+                    global::System.Span<T> s = slots[4];
+                    global::System.Span<T> z = slots[5];
+                    global::System.Span<T> t = slots[6];
+                    global::System.Span<T> candidate = slots[6];
+                    global::System.Span<T> one = slots[7];
+                    global::System.Span<T> t2 = slots[7];
+                    global::System.Span<T> t3 = slots[7];
+                    // var z = Sigmoid(update);
+                    FusedMath.Sigmoid<T>(update, z);
+                    // var candidate = Tanh(Linear("inputCandidate", left.s, bias: false) + Linear("stateCandidate", r * right.s));
+                    FusedMath.Add<T>(inputCandidate, stateCandidate, t);
+                    FusedMath.Tanh<T>(t, candidate);
+                    // s = (1 - z) * right.s + z * candidate
+                    FusedMath.Fill<T>(1.0, one);
+                    FusedMath.Subtract<T>(one, z, t2);
+                    FusedMath.Multiply<T>(t2, rightS, t3);
+                    FusedMath.AddProduct<T>(t3, z, candidate, s);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> update = slots[0];
+                    global::System.Span<T> inputCandidate = slots[1];
+                    global::System.Span<T> rightS = slots[2];
+                    global::System.Span<T> stateCandidate = slots[3];
+                    global::System.Span<T> z = slots[9];
+                    global::System.Span<T> t = slots[10];
+                    global::System.Span<T> candidate = slots[10];
+                    global::System.Span<T> one = slots[11];
+                    global::System.Span<T> t2 = slots[11];
+                    global::System.Span<T> dS = slots[4];
+                    global::System.Span<T> dUpdate = slots[5];
+                    global::System.Span<T> dInputCandidate = slots[6];
+                    global::System.Span<T> dRightS = slots[7];
+                    global::System.Span<T> dStateCandidate = slots[8];
+                    global::System.Span<T> dT3 = slots[12];
+                    global::System.Span<T> dZ = slots[13];
+                    global::System.Span<T> dCandidate = slots[14];
+                    global::System.Span<T> dT2 = slots[15];
+                    global::System.Span<T> dT = slots[12];
+                    // Recomputed: var z = Sigmoid(update);
+                    FusedMath.Sigmoid<T>(update, z);
+                    // Recomputed: var candidate = Tanh(Linear("inputCandidate", left.s, bias: false) + Linear("stateCandidate", r *
+                    // right.s));
+                    FusedMath.Add<T>(inputCandidate, stateCandidate, t);
+                    FusedMath.Tanh<T>(t, candidate);
+                    // Recomputed: s = (1 - z) * right.s + z * candidate
+                    FusedMath.Fill<T>(1.0, one);
+                    FusedMath.Subtract<T>(one, z, t2);
+                    // Adjoints of s = (1 - z) * right.s + z * candidate
+                    FusedMath.Pass<T>(dS, dT3, accumulate: false);
+                    FusedMath.ProductGradient<T>(dS, candidate, dZ, accumulate: false);
+                    FusedMath.ProductGradient<T>(dS, z, dCandidate, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT3, rightS, dT2, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT3, t2, dRightS, accumulate: false);
+                    FusedMath.PassNegated<T>(dT2, dZ, accumulate: true);
+                    // Adjoints of var candidate = Tanh(Linear("inputCandidate", left.s, bias: false) + Linear("stateCandidate", r *
+                    // right.s));
+                    FusedMath.TanhGradient<T>(dCandidate, candidate, dT, accumulate: false);
+                    FusedMath.Pass<T>(dT, dInputCandidate, accumulate: false);
+                    FusedMath.Pass<T>(dT, dStateCandidate, accumulate: false);
+                    // Adjoints of var z = Sigmoid(update);
+                    FusedMath.SigmoidGradient<T>(dZ, z, dUpdate, accumulate: false);
+                }
             }
         }
     }

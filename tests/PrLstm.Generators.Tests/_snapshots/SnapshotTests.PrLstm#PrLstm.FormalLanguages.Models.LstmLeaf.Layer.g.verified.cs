@@ -7,6 +7,8 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
+    using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
     #pragma warning restore CS8981
 
@@ -21,6 +23,12 @@ namespace PrLstm.FormalLanguages.Models
             /// <summary>Fused gate projection [x] → [i | g | o]; weight <c>[3·H, E]</c>, rows in gate order.</summary>
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
+            private readonly BodyKernel bodyKernel;
+
+            /// <summary>
+            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// </summary>
+            public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long inputSize, long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -29,11 +37,16 @@ namespace PrLstm.FormalLanguages.Models
                 gateSizes = new long[] { H, H, H };
                 gates = torch.nn.Linear(inputSize, 3 * H, hasBias: true, device: device, dtype: dtype);
                 register_module("gates", gates);
+                bodyKernel = new BodyKernel(gateSizes, H);
             }
 
             /// <summary>Encodes every token on its own: x <c>[B, T, E]</c> → fields <c>[B, T, size]</c>.</summary>
             public override LstmStateTensors forward(torch.Tensor x) =>
-                torch.is_grad_enabled() ? ForwardDifferentiable(x) : ForwardInPlace(x);
+                FusedKernel.Chooses(this.KernelPath, x, "LstmLeaf.Encode")
+                    ? ForwardFused(x)
+                    : torch.is_grad_enabled()
+                        ? ForwardDifferentiable(x)
+                        : ForwardInPlace(x);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
             private LstmStateTensors ForwardDifferentiable(torch.Tensor x)
@@ -73,6 +86,103 @@ namespace PrLstm.FormalLanguages.Models
                     h: Elementwise.Tanh(c).mul_(sigmoidO),
                     // c = c
                     c: c).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one backward (one
+            /// autograd node that saves only the region's inputs).
+            /// </summary>
+            private LstmStateTensors ForwardFused(torch.Tensor x)
+            {
+                using var scope = torch.NewDisposeScope();
+                // [i | g | o] = gates([x])  → [B, T, 3·H]
+                var projected = gates.forward(x);
+                var fused = bodyKernel.Apply(projected);
+                return new LstmStateTensors(
+                    // h = Sigmoid(o) * Tanh(c)
+                    h: fused[0],
+                    // c = c
+                    c: fused[1]).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of LstmLeaf.Encode's values of size H: i, g, o → h, c. The backward kernel is the forward one's
+            /// derivative: it recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel : FusedKernel
+            {
+                public BodyKernel(long[] gateSizes, long H)
+                    : base(
+                        "LstmLeaf.Encode",
+                        H,
+                        new (int, long)[] { (0, Column(gateSizes, 0)), (0, Column(gateSizes, 1)), (0, Column(gateSizes, 2)) },
+                        outputs: 2,
+                        forwardTemporaries: 2,
+                        backwardTemporaries: 6)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> i = slots[0];
+                    global::System.Span<T> g = slots[1];
+                    global::System.Span<T> o = slots[2];
+                    global::System.Span<T> h = slots[3];
+                    global::System.Span<T> c = slots[4];
+                    global::System.Span<T> sigmoidI = slots[5];
+                    global::System.Span<T> tanhG = slots[6];
+                    global::System.Span<T> sigmoidO = slots[5];
+                    global::System.Span<T> tanhC = slots[6];
+                    // var c = Sigmoid(i) * Tanh(g);
+                    FusedMath.Sigmoid<T>(i, sigmoidI);
+                    FusedMath.Tanh<T>(g, tanhG);
+                    FusedMath.Multiply<T>(sigmoidI, tanhG, c);
+                    // h = Sigmoid(o) * Tanh(c)
+                    FusedMath.Sigmoid<T>(o, sigmoidO);
+                    FusedMath.Tanh<T>(c, tanhC);
+                    FusedMath.Multiply<T>(sigmoidO, tanhC, h);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> i = slots[0];
+                    global::System.Span<T> g = slots[1];
+                    global::System.Span<T> o = slots[2];
+                    global::System.Span<T> sigmoidI = slots[8];
+                    global::System.Span<T> tanhG = slots[9];
+                    global::System.Span<T> c = slots[10];
+                    global::System.Span<T> sigmoidO = slots[11];
+                    global::System.Span<T> tanhC = slots[10];
+                    global::System.Span<T> dH = slots[3];
+                    global::System.Span<T> dC = slots[4];
+                    global::System.Span<T> dI = slots[5];
+                    global::System.Span<T> dG = slots[6];
+                    global::System.Span<T> dO = slots[7];
+                    global::System.Span<T> dSigmoidO = slots[12];
+                    global::System.Span<T> dTanhC = slots[13];
+                    global::System.Span<T> dSigmoidI = slots[12];
+                    global::System.Span<T> dTanhG = slots[13];
+                    // Recomputed: var c = Sigmoid(i) * Tanh(g);
+                    FusedMath.Sigmoid<T>(i, sigmoidI);
+                    FusedMath.Tanh<T>(g, tanhG);
+                    FusedMath.Multiply<T>(sigmoidI, tanhG, c);
+                    // Recomputed: h = Sigmoid(o) * Tanh(c)
+                    FusedMath.Sigmoid<T>(o, sigmoidO);
+                    FusedMath.Tanh<T>(c, tanhC);
+                    // Adjoints of h = Sigmoid(o) * Tanh(c)
+                    FusedMath.ProductGradient<T>(dH, tanhC, dSigmoidO, accumulate: false);
+                    FusedMath.ProductGradient<T>(dH, sigmoidO, dTanhC, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhC, tanhC, dC, accumulate: true);
+                    FusedMath.SigmoidGradient<T>(dSigmoidO, sigmoidO, dO, accumulate: false);
+                    // Adjoints of var c = Sigmoid(i) * Tanh(g);
+                    FusedMath.ProductGradient<T>(dC, tanhG, dSigmoidI, accumulate: false);
+                    FusedMath.ProductGradient<T>(dC, sigmoidI, dTanhG, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhG, tanhG, dG, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidI, sigmoidI, dI, accumulate: false);
+                }
             }
         }
     }

@@ -7,6 +7,8 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
+    using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
     #pragma warning restore CS8981
 
@@ -24,6 +26,12 @@ namespace PrLstm.FormalLanguages.Models
             /// </summary>
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
+            private readonly BodyKernel bodyKernel;
+
+            /// <summary>
+            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// </summary>
+            public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -32,6 +40,7 @@ namespace PrLstm.FormalLanguages.Models
                 gateSizes = new long[] { H, H, H, H, H };
                 gates = torch.nn.Linear(2 * H, 5 * H, hasBias: true, device: device, dtype: dtype);
                 register_module("gates", gates);
+                bodyKernel = new BodyKernel(gateSizes, H);
             }
 
             /// <summary>
@@ -39,7 +48,11 @@ namespace PrLstm.FormalLanguages.Models
             /// <c>[B, N, size]</c>.
             /// </summary>
             public override LstmStateTensors forward(LstmStateTensors left, LstmStateTensors right) =>
-                torch.is_grad_enabled() ? ForwardDifferentiable(left, right) : ForwardInPlace(left, right);
+                FusedKernel.Chooses(this.KernelPath, left.h, "LstmMerge.Compose")
+                    ? ForwardFused(left, right)
+                    : torch.is_grad_enabled()
+                        ? ForwardDifferentiable(left, right)
+                        : ForwardInPlace(left, right);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
             private LstmStateTensors ForwardDifferentiable(LstmStateTensors left, LstmStateTensors right)
@@ -94,6 +107,152 @@ namespace PrLstm.FormalLanguages.Models
                     h: Elementwise.Tanh(c).mul_(sigmoidO),
                     // c = c
                     c: c).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one backward (one
+            /// autograd node that saves only the region's inputs).
+            /// </summary>
+            private LstmStateTensors ForwardFused(LstmStateTensors left, LstmStateTensors right)
+            {
+                using var scope = torch.NewDisposeScope();
+                // [i | g | o | fLeft | fRight] = gates([left.h ; right.h])  → [B, N, 5·H]
+                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var fused = bodyKernel.Apply(projected, left.c, right.c);
+                return new LstmStateTensors(
+                    // h = Sigmoid(o) * Tanh(c)
+                    h: fused[0],
+                    // c = c
+                    c: fused[1]).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of LstmMerge.Compose's values of size H: i, g, fLeft, left.c, fRight, right.c, o → h, c. The backward
+            /// kernel is the forward one's derivative: it recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel : FusedKernel
+            {
+                public BodyKernel(long[] gateSizes, long H)
+                    : base(
+                        "LstmMerge.Compose",
+                        H,
+                        new (int, long)[]
+                        {
+                            (0, Column(gateSizes, 0)),
+                            (0, Column(gateSizes, 1)),
+                            (0, Column(gateSizes, 3)),
+                            (1, 0),
+                            (0, Column(gateSizes, 4)),
+                            (2, 0),
+                            (0, Column(gateSizes, 2)),
+                        },
+                        outputs: 2,
+                        forwardTemporaries: 2,
+                        backwardTemporaries: 9)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> i = slots[0];
+                    global::System.Span<T> g = slots[1];
+                    global::System.Span<T> fLeft = slots[2];
+                    global::System.Span<T> leftC = slots[3];
+                    global::System.Span<T> fRight = slots[4];
+                    global::System.Span<T> rightC = slots[5];
+                    global::System.Span<T> o = slots[6];
+                    global::System.Span<T> h = slots[7];
+                    global::System.Span<T> c = slots[8];
+                    global::System.Span<T> sigmoidI = slots[9];
+                    global::System.Span<T> tanhG = slots[10];
+                    global::System.Span<T> t = slots[9];
+                    global::System.Span<T> sigmoidFLeft = slots[10];
+                    global::System.Span<T> t2 = slots[9];
+                    global::System.Span<T> sigmoidFRight = slots[10];
+                    global::System.Span<T> sigmoidO = slots[9];
+                    global::System.Span<T> tanhC = slots[10];
+                    // var c = Sigmoid(i) * Tanh(g) + Sigmoid(fLeft) * left.c + Sigmoid(fRight) * right.c;
+                    FusedMath.Sigmoid<T>(i, sigmoidI);
+                    FusedMath.Tanh<T>(g, tanhG);
+                    FusedMath.Multiply<T>(sigmoidI, tanhG, t);
+                    FusedMath.Sigmoid<T>(fLeft, sigmoidFLeft);
+                    FusedMath.AddProduct<T>(t, sigmoidFLeft, leftC, t2);
+                    FusedMath.Sigmoid<T>(fRight, sigmoidFRight);
+                    FusedMath.AddProduct<T>(t2, sigmoidFRight, rightC, c);
+                    // h = Sigmoid(o) * Tanh(c)
+                    FusedMath.Sigmoid<T>(o, sigmoidO);
+                    FusedMath.Tanh<T>(c, tanhC);
+                    FusedMath.Multiply<T>(sigmoidO, tanhC, h);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> i = slots[0];
+                    global::System.Span<T> g = slots[1];
+                    global::System.Span<T> fLeft = slots[2];
+                    global::System.Span<T> leftC = slots[3];
+                    global::System.Span<T> fRight = slots[4];
+                    global::System.Span<T> rightC = slots[5];
+                    global::System.Span<T> o = slots[6];
+                    global::System.Span<T> sigmoidI = slots[16];
+                    global::System.Span<T> tanhG = slots[17];
+                    global::System.Span<T> t = slots[18];
+                    global::System.Span<T> sigmoidFLeft = slots[19];
+                    global::System.Span<T> t2 = slots[18];
+                    global::System.Span<T> sigmoidFRight = slots[20];
+                    global::System.Span<T> c = slots[18];
+                    global::System.Span<T> sigmoidO = slots[21];
+                    global::System.Span<T> tanhC = slots[18];
+                    global::System.Span<T> dH = slots[7];
+                    global::System.Span<T> dC = slots[8];
+                    global::System.Span<T> dI = slots[9];
+                    global::System.Span<T> dG = slots[10];
+                    global::System.Span<T> dFLeft = slots[11];
+                    global::System.Span<T> dLeftC = slots[12];
+                    global::System.Span<T> dFRight = slots[13];
+                    global::System.Span<T> dRightC = slots[14];
+                    global::System.Span<T> dO = slots[15];
+                    global::System.Span<T> dSigmoidO = slots[22];
+                    global::System.Span<T> dTanhC = slots[23];
+                    global::System.Span<T> dT2 = slots[22];
+                    global::System.Span<T> dSigmoidFRight = slots[23];
+                    global::System.Span<T> dT = slots[23];
+                    global::System.Span<T> dSigmoidFLeft = slots[24];
+                    global::System.Span<T> dSigmoidI = slots[22];
+                    global::System.Span<T> dTanhG = slots[24];
+                    // Recomputed: var c = Sigmoid(i) * Tanh(g) + Sigmoid(fLeft) * left.c + Sigmoid(fRight) * right.c;
+                    FusedMath.Sigmoid<T>(i, sigmoidI);
+                    FusedMath.Tanh<T>(g, tanhG);
+                    FusedMath.Multiply<T>(sigmoidI, tanhG, t);
+                    FusedMath.Sigmoid<T>(fLeft, sigmoidFLeft);
+                    FusedMath.AddProduct<T>(t, sigmoidFLeft, leftC, t2);
+                    FusedMath.Sigmoid<T>(fRight, sigmoidFRight);
+                    FusedMath.AddProduct<T>(t2, sigmoidFRight, rightC, c);
+                    // Recomputed: h = Sigmoid(o) * Tanh(c)
+                    FusedMath.Sigmoid<T>(o, sigmoidO);
+                    FusedMath.Tanh<T>(c, tanhC);
+                    // Adjoints of h = Sigmoid(o) * Tanh(c)
+                    FusedMath.ProductGradient<T>(dH, tanhC, dSigmoidO, accumulate: false);
+                    FusedMath.ProductGradient<T>(dH, sigmoidO, dTanhC, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhC, tanhC, dC, accumulate: true);
+                    FusedMath.SigmoidGradient<T>(dSigmoidO, sigmoidO, dO, accumulate: false);
+                    // Adjoints of var c = Sigmoid(i) * Tanh(g) + Sigmoid(fLeft) * left.c + Sigmoid(fRight) * right.c;
+                    FusedMath.Pass<T>(dC, dT2, accumulate: false);
+                    FusedMath.ProductGradient<T>(dC, rightC, dSigmoidFRight, accumulate: false);
+                    FusedMath.ProductGradient<T>(dC, sigmoidFRight, dRightC, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidFRight, sigmoidFRight, dFRight, accumulate: false);
+                    FusedMath.Pass<T>(dT2, dT, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT2, leftC, dSigmoidFLeft, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT2, sigmoidFLeft, dLeftC, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidFLeft, sigmoidFLeft, dFLeft, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT, tanhG, dSigmoidI, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT, sigmoidI, dTanhG, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhG, tanhG, dG, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidI, sigmoidI, dI, accumulate: false);
+                }
             }
         }
     }

@@ -7,6 +7,8 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
+    using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
     #pragma warning restore CS8981
 
@@ -22,6 +24,12 @@ namespace PrLstm.FormalLanguages.Models
             /// <summary>Fused gate projection [state.h] → [i | g | o | f]; weight <c>[4·H, H]</c>, rows in gate order.</summary>
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
+            private readonly BodyKernel bodyKernel;
+
+            /// <summary>
+            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// </summary>
+            public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -30,11 +38,16 @@ namespace PrLstm.FormalLanguages.Models
                 gateSizes = new long[] { H, H, H, H };
                 gates = torch.nn.Linear(H, 4 * H, hasBias: true, device: device, dtype: dtype);
                 register_module("gates", gates);
+                bodyKernel = new BodyKernel(gateSizes, H);
             }
 
             /// <summary>Refines N states at once: state with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
             public override LstmStateTensors forward(LstmStateTensors state) =>
-                torch.is_grad_enabled() ? ForwardDifferentiable(state) : ForwardInPlace(state);
+                FusedKernel.Chooses(this.KernelPath, state.h, "LstmRefine.Refine")
+                    ? ForwardFused(state)
+                    : torch.is_grad_enabled()
+                        ? ForwardDifferentiable(state)
+                        : ForwardInPlace(state);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
             private LstmStateTensors ForwardDifferentiable(LstmStateTensors state)
@@ -81,6 +94,130 @@ namespace PrLstm.FormalLanguages.Models
                     h: Elementwise.Tanh(c).mul_(sigmoidO),
                     // c = c
                     c: c).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one backward (one
+            /// autograd node that saves only the region's inputs).
+            /// </summary>
+            private LstmStateTensors ForwardFused(LstmStateTensors state)
+            {
+                using var scope = torch.NewDisposeScope();
+                // [i | g | o | f] = gates([state.h])  → [B, N, 4·H]
+                var projected = gates.forward(state.h);
+                var fused = bodyKernel.Apply(projected, state.c);
+                return new LstmStateTensors(
+                    // h = Sigmoid(o) * Tanh(c)
+                    h: fused[0],
+                    // c = c
+                    c: fused[1]).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of LstmRefine.Refine's values of size H: i, g, f, state.c, o → h, c. The backward kernel is the
+            /// forward one's derivative: it recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel : FusedKernel
+            {
+                public BodyKernel(long[] gateSizes, long H)
+                    : base(
+                        "LstmRefine.Refine",
+                        H,
+                        new (int, long)[]
+                        {
+                            (0, Column(gateSizes, 0)),
+                            (0, Column(gateSizes, 1)),
+                            (0, Column(gateSizes, 3)),
+                            (1, 0),
+                            (0, Column(gateSizes, 2)),
+                        },
+                        outputs: 2,
+                        forwardTemporaries: 2,
+                        backwardTemporaries: 8)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> i = slots[0];
+                    global::System.Span<T> g = slots[1];
+                    global::System.Span<T> f = slots[2];
+                    global::System.Span<T> stateC = slots[3];
+                    global::System.Span<T> o = slots[4];
+                    global::System.Span<T> h = slots[5];
+                    global::System.Span<T> c = slots[6];
+                    global::System.Span<T> sigmoidI = slots[7];
+                    global::System.Span<T> tanhG = slots[8];
+                    global::System.Span<T> t = slots[7];
+                    global::System.Span<T> sigmoidF = slots[8];
+                    global::System.Span<T> sigmoidO = slots[7];
+                    global::System.Span<T> tanhC = slots[8];
+                    // var c = Sigmoid(i) * Tanh(g) + Sigmoid(f) * state.c;
+                    FusedMath.Sigmoid<T>(i, sigmoidI);
+                    FusedMath.Tanh<T>(g, tanhG);
+                    FusedMath.Multiply<T>(sigmoidI, tanhG, t);
+                    FusedMath.Sigmoid<T>(f, sigmoidF);
+                    FusedMath.AddProduct<T>(t, sigmoidF, stateC, c);
+                    // h = Sigmoid(o) * Tanh(c)
+                    FusedMath.Sigmoid<T>(o, sigmoidO);
+                    FusedMath.Tanh<T>(c, tanhC);
+                    FusedMath.Multiply<T>(sigmoidO, tanhC, h);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> i = slots[0];
+                    global::System.Span<T> g = slots[1];
+                    global::System.Span<T> f = slots[2];
+                    global::System.Span<T> stateC = slots[3];
+                    global::System.Span<T> o = slots[4];
+                    global::System.Span<T> sigmoidI = slots[12];
+                    global::System.Span<T> tanhG = slots[13];
+                    global::System.Span<T> t = slots[14];
+                    global::System.Span<T> sigmoidF = slots[15];
+                    global::System.Span<T> c = slots[14];
+                    global::System.Span<T> sigmoidO = slots[16];
+                    global::System.Span<T> tanhC = slots[14];
+                    global::System.Span<T> dH = slots[5];
+                    global::System.Span<T> dC = slots[6];
+                    global::System.Span<T> dI = slots[7];
+                    global::System.Span<T> dG = slots[8];
+                    global::System.Span<T> dF = slots[9];
+                    global::System.Span<T> dStateC = slots[10];
+                    global::System.Span<T> dO = slots[11];
+                    global::System.Span<T> dSigmoidO = slots[17];
+                    global::System.Span<T> dTanhC = slots[18];
+                    global::System.Span<T> dT = slots[17];
+                    global::System.Span<T> dSigmoidF = slots[18];
+                    global::System.Span<T> dSigmoidI = slots[18];
+                    global::System.Span<T> dTanhG = slots[19];
+                    // Recomputed: var c = Sigmoid(i) * Tanh(g) + Sigmoid(f) * state.c;
+                    FusedMath.Sigmoid<T>(i, sigmoidI);
+                    FusedMath.Tanh<T>(g, tanhG);
+                    FusedMath.Multiply<T>(sigmoidI, tanhG, t);
+                    FusedMath.Sigmoid<T>(f, sigmoidF);
+                    FusedMath.AddProduct<T>(t, sigmoidF, stateC, c);
+                    // Recomputed: h = Sigmoid(o) * Tanh(c)
+                    FusedMath.Sigmoid<T>(o, sigmoidO);
+                    FusedMath.Tanh<T>(c, tanhC);
+                    // Adjoints of h = Sigmoid(o) * Tanh(c)
+                    FusedMath.ProductGradient<T>(dH, tanhC, dSigmoidO, accumulate: false);
+                    FusedMath.ProductGradient<T>(dH, sigmoidO, dTanhC, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhC, tanhC, dC, accumulate: true);
+                    FusedMath.SigmoidGradient<T>(dSigmoidO, sigmoidO, dO, accumulate: false);
+                    // Adjoints of var c = Sigmoid(i) * Tanh(g) + Sigmoid(f) * state.c;
+                    FusedMath.Pass<T>(dC, dT, accumulate: false);
+                    FusedMath.ProductGradient<T>(dC, stateC, dSigmoidF, accumulate: false);
+                    FusedMath.ProductGradient<T>(dC, sigmoidF, dStateC, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidF, sigmoidF, dF, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT, tanhG, dSigmoidI, accumulate: false);
+                    FusedMath.ProductGradient<T>(dT, sigmoidI, dTanhG, accumulate: false);
+                    FusedMath.TanhGradient<T>(dTanhG, tanhG, dG, accumulate: false);
+                    FusedMath.SigmoidGradient<T>(dSigmoidI, sigmoidI, dI, accumulate: false);
+                }
             }
         }
     }

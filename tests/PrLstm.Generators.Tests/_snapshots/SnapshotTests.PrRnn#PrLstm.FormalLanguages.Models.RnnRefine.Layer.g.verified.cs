@@ -7,6 +7,8 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
+    using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using RnnStateTensors = global::PrLstm.FormalLanguages.Models.RnnState.Tensors;
     #pragma warning restore CS8981
 
@@ -21,6 +23,12 @@ namespace PrLstm.FormalLanguages.Models
             /// <summary>Fused gate projection [state.s] → [a]; weight <c>[H, H]</c>, rows in gate order.</summary>
             private readonly global::TorchSharp.Modules.Linear gates;
             private readonly long[] gateSizes;
+            private readonly BodyKernel bodyKernel;
+
+            /// <summary>
+            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// </summary>
+            public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
             /// <summary>Creates the layer (its weights are initialised by the model).</summary>
             public Layer(long H, torch.Device? device = null, torch.ScalarType? dtype = null)
@@ -29,11 +37,16 @@ namespace PrLstm.FormalLanguages.Models
                 gateSizes = new long[] { H };
                 gates = torch.nn.Linear(H, H, hasBias: true, device: device, dtype: dtype);
                 register_module("gates", gates);
+                bodyKernel = new BodyKernel(gateSizes, H);
             }
 
             /// <summary>Refines N states at once: state with fields <c>[B, N, size]</c> → fields <c>[B, N, size]</c>.</summary>
             public override RnnStateTensors forward(RnnStateTensors state) =>
-                torch.is_grad_enabled() ? ForwardDifferentiable(state) : ForwardInPlace(state);
+                FusedKernel.Chooses(this.KernelPath, state.s, "RnnRefine.Refine")
+                    ? ForwardFused(state)
+                    : torch.is_grad_enabled()
+                        ? ForwardDifferentiable(state)
+                        : ForwardInPlace(state);
 
             /// <summary>The forward pass as autograd records it: every operation makes a new tensor.</summary>
             private RnnStateTensors ForwardDifferentiable(RnnStateTensors state)
@@ -59,6 +72,62 @@ namespace PrLstm.FormalLanguages.Models
                 return new RnnStateTensors(
                     // s = Relu(a)
                     s: torch.nn.functional.relu(a)).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The forward pass on fused CPU kernels: each elementwise region of the body is one kernel forward and one backward (one
+            /// autograd node that saves only the region's inputs).
+            /// </summary>
+            private RnnStateTensors ForwardFused(RnnStateTensors state)
+            {
+                using var scope = torch.NewDisposeScope();
+                // [a] = gates([state.s])  → [B, N, H]
+                var projected = gates.forward(state.s);
+                var fused = bodyKernel.Apply(projected);
+                return new RnnStateTensors(
+                    // s = Relu(a)
+                    s: fused[0]).MoveToOuterDisposeScope();
+            }
+
+            /// <summary>
+            /// The fused CPU kernels of RnnRefine.Refine's values of size H: a → s. The backward kernel is the forward one's derivative: it
+            /// recomputes the values it needs from the inputs.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
+            private sealed class BodyKernel : FusedKernel
+            {
+                public BodyKernel(long[] gateSizes, long H)
+                    : base(
+                        "RnnRefine.Refine",
+                        H,
+                        new (int, long)[] { (0, Column(gateSizes, 0)) },
+                        outputs: 1,
+                        forwardTemporaries: 0,
+                        backwardTemporaries: 1)
+                {
+                }
+
+                /// <summary>Slots: the inputs, the outputs, then temporaries.</summary>
+                protected override void Forward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> a = slots[0];
+                    global::System.Span<T> s = slots[1];
+                    // s = Relu(a)
+                    FusedMath.Relu<T>(a, s);
+                }
+
+                /// <summary>Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.</summary>
+                protected override void Backward<T>(global::PrLstm.Runtime.CompilerServices.KernelSlots<T> slots)
+                {
+                    global::System.Span<T> a = slots[0];
+                    global::System.Span<T> s = slots[3];
+                    global::System.Span<T> dS = slots[1];
+                    global::System.Span<T> dA = slots[2];
+                    // Recomputed: s = Relu(a)
+                    FusedMath.Relu<T>(a, s);
+                    // Adjoints of s = Relu(a)
+                    FusedMath.ReluGradient<T>(dS, s, dA, accumulate: false);
+                }
             }
         }
     }

@@ -1,0 +1,81 @@
+using System.Collections.Generic;
+using System.Linq;
+using PrLstm.Generators.Check;
+using PrLstm.Generators.Plan;
+using PrLstm.Generators.Tables;
+
+namespace PrLstm.Generators.Emit
+{
+    /// <summary>
+    /// Prints one fused region as a class nested in the layer: a <c>FusedKernel</c> whose Forward and Backward are the
+    /// region's kernels, one FusedMath call per operation and per adjoint term, each group under the declaration's
+    /// statement it implements.
+    /// </summary>
+    internal static class KernelPrinter
+    {
+        private const string Slots = "global::PrLstm.Runtime.CompilerServices.KernelSlots<T>";
+        private const string Span = "global::System.Span<T>";
+
+        /// <param name="className">The region's class.</param>
+        /// <param name="fusedKernel">The alias of the runtime's FusedKernel class; <paramref name="fusedMath"/> of FusedMath.</param>
+        public static void Write(SourceWriter w, FusedLayerPlan plan, FusedRegion region, string className, string owner,
+            string fusedKernel, string fusedMath, string gateSizes)
+        {
+            var values = plan.Values;
+            string Describe(int v) => values[v].Op == Op.Field ? $"{values[v].Name}.{values[v].Field}"
+                : values[v].Local ?? (values[v].IsInput ? values[v].Name : "a value");
+            var fields = region.Outputs.Select(o => plan.Fields.FirstOrDefault(f => f.Value == o && !f.Alias)?.Field
+                ?? "the input of " + string.Join(", ", values.Where(l => l.IsLearned && l.Inputs[0] == o).Select(l => l.Name))).ToList();
+            w.Summary($"The fused CPU kernels of {owner}'s values of size {region.Size}: "
+                + string.Join(", ", region.Inputs.Select(i => Describe(i.Value))) + " → " + string.Join(", ", fields)
+                + ". The backward kernel is the forward one's derivative: it recomputes the values it needs from the inputs.");
+            w.Line(FileHeader.GeneratedCodeAttribute);
+            w.Open($"private sealed class {className} : {fusedKernel}");
+
+            bool readsGates = region.Inputs.Any(i => i.Gate >= 0);
+            var sizes = Sizes.Distinct(new[] { region.Size });
+            string parameters = string.Join(", ", (readsGates ? new[] { $"long[] {gateSizes}" } : new string[0])
+                .Concat(sizes.Select(s => $"long {s}")));
+            w.Line($"public {className}({parameters})");
+            var inputs = region.Inputs.Select(i => (Doc)new Text(i.Gate >= 0
+                ? $"({i.Argument}, Column({gateSizes}, {i.Gate}))" : $"({i.Argument}, 0)")).ToList();
+            w.Indentation++;
+            DocWriter.Write(w, ": ", new CallDoc(null, "base", new Doc[]
+            {
+                new Text($"\"{owner}\""),
+                new Text(Sizes.ToCSharp(new[] { region.Size })),
+                new ArrayDoc("new (int, long)[]", inputs),
+                new Text($"outputs: {region.Outputs.Count}"),
+                new Text($"forwardTemporaries: {region.Forward.Temporaries}"),
+                new Text($"backwardTemporaries: {region.Backward.Temporaries}"),
+            }), "");
+            w.Indentation--;
+            w.Line("{");
+            w.Line("}");
+            w.Line();
+            w.Summary("Slots: the inputs, the outputs, then temporaries.");
+            WriteKernel(w, "Forward", region.Forward, fusedMath);
+            w.Line();
+            w.Summary("Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.");
+            WriteKernel(w, "Backward", region.Backward, fusedMath);
+            w.Close();
+        }
+
+        private static void WriteKernel(SourceWriter w, string name, KernelCode code, string fusedMath)
+        {
+            w.Open($"protected override void {name}<T>({Slots} slots)");
+            foreach (KernelVariable variable in code.Variables)
+                w.Line($"{Span} {Names.Identifier(variable.Name)} = slots[{variable.Slot}];");
+            foreach (KernelStep step in code.Steps)
+            {
+                if (step.Comment is { } comment) w.Comment(comment);
+                var arguments = step.Operands.Select(o => step.Function == "Fill" ? o : Names.Identifier(o))
+                    .Concat(new[] { Names.Identifier(step.Destination) })
+                    .Concat(step.Accumulate is { } accumulate ? new[] { $"accumulate: {(accumulate ? "true" : "false")}" } : new string[0])
+                    .Select(a => (Doc)new Text(a)).ToList();
+                DocWriter.Write(w, "", new CallDoc(null, $"{fusedMath}.{step.Function}<T>", arguments), ";");
+            }
+            w.Close();
+        }
+    }
+}

@@ -1,0 +1,355 @@
+using System.ComponentModel;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using PrLstm.Runtime.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrLstm.Runtime.CompilerServices;
+
+/// <summary>
+/// One elementwise region of a declared body, as the generator emits it: a forward kernel and its derived backward
+/// kernel, both written as <see cref="FusedMath"/> calls over slots. This class runs them over CPU tensors of float32
+/// or float64: it reads each input once and writes each output once, block by block (a block of rows fits in the
+/// cache), in parallel over rows, and wires the pair into autograd as one custom function that saves only the region's
+/// inputs (the backward recomputes the activations).
+/// </summary>
+/// <remarks>
+/// Slots of a forward block: the inputs, then the outputs, then the temporaries. Of a backward block: the inputs, the
+/// outputs' gradients, the inputs' gradients, then the temporaries. For generated code only.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public abstract class FusedKernel
+{
+    /// <summary>The scratch values one block may use across all its slots (so a block stays in the L2 cache).</summary>
+    private const int ScratchBytes = 192 * 1024;
+
+    /// <summary>Fewer values than this in one call run on the calling thread alone (a task costs a few microseconds).</summary>
+    private const long MinValuesPerTask = 1 << 15;
+
+    private readonly Input[] _inputs;
+
+    /// <param name="name">The body's name, for messages.</param>
+    /// <param name="width">The size of every value of the region (elementwise values never change size).</param>
+    /// <param name="inputs">For each input slot: which argument tensor it reads, from which column of its last dimension.</param>
+    /// <param name="outputs">The number of outputs.</param>
+    /// <param name="forwardTemporaries">The temporary slots of the forward kernel.</param>
+    /// <param name="backwardTemporaries">The temporary slots of the backward kernel.</param>
+    protected FusedKernel(string name, long width, (int Argument, long Column)[] inputs, int outputs, int forwardTemporaries,
+        int backwardTemporaries)
+    {
+        Name = name;
+        Width = checked((int)width);
+        _inputs = inputs.Select(i => new Input(i.Argument, i.Column)).ToArray();
+        Arguments = inputs.Length == 0 ? 0 : inputs.Max(i => i.Argument) + 1;
+        Outputs = outputs;
+        ForwardTemporaries = forwardTemporaries;
+        BackwardTemporaries = backwardTemporaries;
+    }
+
+    /// <summary>The body's name, for messages.</summary>
+    public string Name { get; }
+
+    /// <summary>The size of every value of the region.</summary>
+    public int Width { get; }
+
+    /// <summary>The number of argument tensors <see cref="Apply"/> takes.</summary>
+    public int Arguments { get; }
+
+    /// <summary>The number of output tensors.</summary>
+    public int Outputs { get; }
+
+    /// <summary>The temporary slots of the forward kernel.</summary>
+    public int ForwardTemporaries { get; }
+
+    /// <summary>The temporary slots of the backward kernel.</summary>
+    public int BackwardTemporaries { get; }
+
+    /// <summary>The first column of gate <paramref name="gate"/> in a projection whose gates have these sizes.</summary>
+    protected static long Column(long[] gateSizes, int gate) => gateSizes.Take(gate).Sum();
+
+    /// <summary>The forward kernel over one block: the outputs' slots from the inputs' slots.</summary>
+    protected abstract void Forward<T>(KernelSlots<T> slots) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>The backward kernel over one block: the inputs' gradient slots from the inputs and the outputs' gradients.</summary>
+    protected abstract void Backward<T>(KernelSlots<T> slots) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>
+    /// Whether a layer with <paramref name="path"/> runs its fused kernels for a call whose inputs look like
+    /// <paramref name="probe"/>: CPU tensors of float32 or float64 with a batch and a time axis.
+    /// </summary>
+    /// <exception cref="NotSupportedException"><see cref="KernelPath.Fused"/> for tensors the kernels cannot run.</exception>
+    public static bool Chooses(KernelPath path, Tensor probe, string layer)
+    {
+        if (path == KernelPath.OpByOp) return false;
+        bool runs = probe.device_type == DeviceType.CPU && probe.dtype is ScalarType.Float32 or ScalarType.Float64 && probe.dim() == 3;
+        if (!runs && path == KernelPath.Fused)
+            throw new NotSupportedException($"{layer}: the fused kernels run on CPU tensors of float32 or float64 shaped [B, T, size]; "
+                + $"this call has a {probe.device_type} {probe.dtype} tensor of shape [{string.Join(", ", probe.shape)}]. Use "
+                + $"KernelPath.Automatic (fused where they run) or KernelPath.OpByOp.");
+        return runs;
+    }
+
+    /// <summary>
+    /// The region's outputs, <c>[B, T, Width]</c> each, from its argument tensors <c>[B, T, columns]</c> (leading axes
+    /// broadcast as torch would). With a gradient to record, through autograd; otherwise straight.
+    /// </summary>
+    public Tensor[] Apply(params Tensor[] arguments)
+    {
+        if (arguments.Length != Arguments)
+            throw new ArgumentException($"{Name}: the fused kernel takes {Arguments} tensors, not {arguments.Length}.", nameof(arguments));
+        var dtype = arguments[0].dtype;
+        long batch = 1, time = 1;
+        foreach (Tensor argument in arguments)
+        {
+            if (argument.device_type != DeviceType.CPU || argument.dtype != dtype || argument.dim() != 3)
+                throw new NotSupportedException($"{Name}: the fused kernel needs CPU tensors of one dtype shaped [B, T, size]; got "
+                    + string.Join(", ", arguments.Select(a => $"{a.device_type} {a.dtype} [{string.Join(", ", a.shape)}]")) + ".");
+            batch = Broadcast(batch, argument.shape[0]);
+            time = Broadcast(time, argument.shape[1]);
+        }
+        for (int i = 0; i < _inputs.Length; i++)
+        {
+            long columns = arguments[_inputs[i].Argument].shape[2];
+            if (_inputs[i].Column + Width > columns)
+                throw new ArgumentException($"{Name}: input {i} reads columns {_inputs[i].Column}..{_inputs[i].Column + Width - 1} of a "
+                    + $"tensor with {columns}.", nameof(arguments));
+        }
+
+        using var scope = NewDisposeScope();
+        var shaped = arguments.Select(a => Shaped(a, batch, time)).ToArray();
+        bool record = is_grad_enabled() && shaped.Any(a => a.requires_grad);
+        var outputs = record ? Record(shaped) : RunForward(shaped);
+        foreach (Tensor output in outputs) output.MoveToOuterDisposeScope();
+        return outputs;
+
+        long Broadcast(long size, long other) => size == other || other == 1 ? size : size == 1 ? other
+            : throw new ArgumentException($"{Name}: leading sizes {size} and {other} of its tensors do not broadcast.", nameof(arguments));
+    }
+
+    /// <summary>
+    /// The outputs through autograd. TorchSharp's node keeps, per output, a tensor of its shape (to give zeros for an
+    /// output whose gradient never arrives) and makes it in the current dispose scope, though the node disposes it: so the
+    /// call runs in a scope of its own that hands the outputs on, disposes the forward's own handles, and lets go of the rest.
+    /// </summary>
+    private Tensor[] Record(Tensor[] arguments)
+    {
+        using var scope = NewDisposeScope();
+        var outputs = FusedFunction.apply(new object[] { this }.Concat(arguments).ToArray()).ToArray();
+        var forwardHandles = FusedFunction.TakeForwardOutputs();
+        scope.MoveToOuter(outputs);
+        scope.Detach(scope.DisposablesView.Where(d => !forwardHandles.Contains(d)).ToList());
+        return outputs;
+    }
+
+    /// <summary>[B, T, columns] with unit stride along the columns: expanded (a view) where an axis broadcasts.</summary>
+    private static Tensor Shaped(Tensor argument, long batch, long time)
+    {
+        Tensor shaped = argument.shape[0] == batch && argument.shape[1] == time
+            ? argument
+            : argument.expand(batch, time, argument.shape[2]);
+        return shaped.stride(2) == 1 || shaped.shape[2] == 1 ? shaped : shaped.contiguous();
+    }
+
+    internal Tensor[] RunForward(Tensor[] arguments)
+    {
+        long batch = arguments[0].shape[0], time = arguments[0].shape[1];
+        var outputs = Enumerable.Range(0, Outputs)
+            .Select(_ => empty(new[] { batch, time, (long)Width }, arguments[0].dtype, arguments[0].device)).ToArray();
+        var views = _inputs.Select(i => (View: RowView.Of(arguments[i.Argument], i.Column), Read: true))
+            .Concat(outputs.Select(o => (View: RowView.Of(o, 0), Read: false))).ToArray();
+        Run(arguments[0].dtype, batch * time, views, ForwardTemporaries, forward: true);
+        return outputs;
+    }
+
+    /// <summary>Gradients of the arguments (in order) from the saved arguments and the outputs' gradients.</summary>
+    internal Tensor[] RunBackward(IReadOnlyList<Tensor> arguments, IReadOnlyList<Tensor> outputGradients)
+    {
+        long batch = arguments[0].shape[0], time = arguments[0].shape[1];
+        var gradients = arguments.Select(a => empty(new[] { batch, time, a.shape[2] }, a.dtype, a.device)).ToArray();
+        // Columns of an argument that no input reads get no gradient from this region: zero.
+        for (int a = 0; a < gradients.Length; a++)
+        {
+            var read = _inputs.Where(i => i.Argument == a).Select(i => i.Column).OrderBy(c => c).ToList();
+            long next = 0;
+            foreach (long column in read.Append(gradients[a].shape[2]))
+            {
+                if (column > next)
+                    using (var gap = gradients[a].narrow(2, next, column - next)) gap.zero_();
+                next = column + Width;
+            }
+        }
+        var shapedGradients = outputGradients.Select(g => Shaped(g, batch, time)).ToArray();
+        var views = _inputs.Select(i => (View: RowView.Of(arguments[i.Argument], i.Column), Read: true))
+            .Concat(shapedGradients.Select(g => (View: RowView.Of(g, 0), Read: true)))
+            .Concat(_inputs.Select(i => (View: RowView.Of(gradients[i.Argument], i.Column), Read: false))).ToArray();
+        Run(arguments[0].dtype, batch * time, views, BackwardTemporaries, forward: false);
+        foreach (var (shaped, given) in shapedGradients.Zip(outputGradients))
+            if (!ReferenceEquals(shaped, given)) shaped.Dispose();
+        return gradients;
+    }
+
+    private void Run(ScalarType dtype, long rows, (RowView View, bool Read)[] views, int temporaries, bool forward)
+    {
+        if (dtype == ScalarType.Float32) Run<float>(rows, views, temporaries, forward);
+        else if (dtype == ScalarType.Float64) Run<double>(rows, views, temporaries, forward);
+        else throw new NotSupportedException($"{Name}: the fused kernels run float32 and float64, not {dtype}.");
+    }
+
+    private void Run<T>(long rows, (RowView View, bool Read)[] views, int temporaries, bool forward)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (rows == 0) return;
+        int slots = views.Length + temporaries;
+        int rowsPerBlock = Math.Max(1, ScratchBytes / (Marshal.SizeOf<T>() * Math.Max(1, slots) * Width));
+        long blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+        long tasks = Math.Clamp(rows * Width * slots / MinValuesPerTask, 1, Math.Min(Environment.ProcessorCount, blocks));
+
+        void RunBlocks(long task)
+        {
+            long first = blocks * task / tasks, end = blocks * (task + 1) / tasks;
+            int stride = rowsPerBlock * Width;
+            T[] scratch = Scratch<T>.Get(slots * stride);
+            for (long block = first; block < end; block++)
+            {
+                long row0 = block * rowsPerBlock;
+                int count = (int)Math.Min(rowsPerBlock, rows - row0);
+                var slotsOfBlock = new KernelSlots<T>(scratch, stride, count * Width);
+                for (int v = 0; v < views.Length; v++)
+                    if (views[v].Read) views[v].View.Gather(row0, count, Width, slotsOfBlock[v]);
+                if (forward) Forward(slotsOfBlock);
+                else Backward(slotsOfBlock);
+                for (int v = 0; v < views.Length; v++)
+                    if (!views[v].Read) views[v].View.Scatter(row0, count, Width, slotsOfBlock[v]);
+            }
+        }
+
+        if (tasks == 1) RunBlocks(0);
+        else Parallel.For(0, tasks, RunBlocks);
+    }
+
+    private readonly record struct Input(int Argument, long Column);
+
+    /// <summary>Rows of a [B, T, columns] tensor (any strides on B and T, unit stride on columns) from a column on.</summary>
+    private readonly unsafe struct RowView
+    {
+        private readonly byte* _data;
+        private readonly long _time, _strideBatch, _strideTime;
+
+        private RowView(byte* data, long time, long strideBatch, long strideTime)
+        {
+            _data = data;
+            _time = time;
+            _strideBatch = strideBatch;
+            _strideTime = strideTime;
+        }
+
+        /// <summary>The view of <paramref name="tensor"/>'s rows from <paramref name="column"/> on; strides in bytes.</summary>
+        public static RowView Of(Tensor tensor, long column)
+        {
+            long size = tensor.element_size();
+            var strides = tensor.stride();
+            byte* data = (byte*)THSTensor_data(tensor.Handle);
+            if (data == null && tensor.numel() > 0)
+                throw new InvalidOperationException("libtorch returned no data pointer for a tensor of the fused kernel.");
+            return new RowView(data + column * size, tensor.shape[1], strides[0] * size, strides[1] * size);
+        }
+
+        private T* Row<T>(long row) where T : unmanaged => (T*)(_data + row / _time * _strideBatch + row % _time * _strideTime);
+
+        public void Gather<T>(long row0, int count, int width, Span<T> destination) where T : unmanaged
+        {
+            for (int r = 0; r < count; r++)
+                new ReadOnlySpan<T>(Row<T>(row0 + r), width).CopyTo(destination.Slice(r * width, width));
+        }
+
+        public void Scatter<T>(long row0, int count, int width, ReadOnlySpan<T> source) where T : unmanaged
+        {
+            for (int r = 0; r < count; r++)
+                source.Slice(r * width, width).CopyTo(new Span<T>(Row<T>(row0 + r), width));
+        }
+    }
+
+    /// <summary>One scratch array per thread and element type, grown as needed and then reused (no allocation per call).</summary>
+    private static class Scratch<T>
+    {
+        [ThreadStatic] private static T[]? _buffer;
+
+        public static T[] Get(int length)
+        {
+            if (_buffer is null || _buffer.Length < length) _buffer = new T[length];
+            return _buffer;
+        }
+    }
+
+    /// <summary>The void* data pointer of a tensor (its storage plus offset), as TorchSharp's own accessors read it.</summary>
+    [DllImport("LibTorchSharp")]
+    private static extern IntPtr THSTensor_data(IntPtr handle);
+
+    /// <summary>The region as one autograd node: it saves the arguments only; its backward runs the backward kernel.</summary>
+    private sealed class FusedFunction : torch.autograd.MultiTensorFunction<FusedFunction>
+    {
+        private const string KernelKey = "kernel";
+
+        [ThreadStatic] private static Tensor[]? _forwardOutputs;
+
+        public override string Name => "PrLstmFusedKernel";
+
+        /// <summary>The tensors the last forward on this thread made (autograd hands on new handles to them).</summary>
+        public static Tensor[] TakeForwardOutputs()
+        {
+            var outputs = _forwardOutputs ?? Array.Empty<Tensor>();
+            _forwardOutputs = null;
+            return outputs;
+        }
+
+        public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
+        {
+            var kernel = (FusedKernel)vars[0];
+            var arguments = vars.Skip(1).Cast<Tensor>().ToArray();
+            ctx.save_for_backward(arguments.ToList());
+            ctx.save_data(KernelKey, kernel);
+            _forwardOutputs = kernel.RunForward(arguments);
+            return _forwardOutputs.ToList();
+        }
+
+        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs)
+        {
+            var kernel = (FusedKernel)ctx.get_data(KernelKey);
+            var arguments = ctx.get_saved_variables();
+            try
+            {
+                var gradients = kernel.RunBackward(arguments, grad_outputs);
+                return new Tensor?[] { null }.Concat(gradients).ToList()!;
+            }
+            finally
+            {
+                // The wrappers are ours (TorchSharp makes a handle for each); the tensors stay with autograd.
+                foreach (Tensor argument in arguments) argument.Dispose();
+                foreach (Tensor gradient in grad_outputs) gradient.Dispose();
+            }
+        }
+    }
+}
+
+/// <summary>The slots of one block of a fused kernel: equal spans of one scratch array.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly ref struct KernelSlots<T>
+{
+    private readonly Span<T> _scratch;
+    private readonly int _stride;
+
+    /// <summary>Slots of <paramref name="length"/> values, every <paramref name="stride"/> values of the scratch.</summary>
+    public KernelSlots(Span<T> scratch, int stride, int length)
+    {
+        _scratch = scratch;
+        _stride = stride;
+        Length = length;
+    }
+
+    /// <summary>The number of values in each slot of this block (rows × width).</summary>
+    public int Length { get; }
+
+    /// <summary>The values of one slot.</summary>
+    public Span<T> this[int slot] => _scratch.Slice(slot * _stride, Length);
+}
