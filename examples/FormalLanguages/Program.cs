@@ -591,10 +591,17 @@ namespace PrLstm.FormalLanguages.Cli
             var json = Opt<string>("--json", "write the records to this JSON file");
             var plots = Opt<string>("--plots", "write time and memory plots (PNG) to this folder");
             var impls = Opt<string>("--impls", "comma-separated subset of: " + string.Join(", ", Bench.Implementations));
-            foreach (Option option in new Option[] { quick, json, plots, impls }) command.Add(option);
+            var kernels = Opt<bool>("--kernels", "only the fused kernels against op-by-op bodies and the matmuls alone, interleaved, "
+                + "and their training memory (9 rounds with --quick, else 21)");
+            foreach (Option option in new Option[] { quick, json, plots, impls, kernels }) command.Add(option);
             command.SetAction(p =>
             {
                 Apply(p);
+                if (p.GetValue(kernels))
+                {
+                    KernelBench.Run(p.GetValue(quick) ? 9 : 21, Console.WriteLine);
+                    return 0;
+                }
                 var settings = p.GetValue(quick) ? Bench.Quick : Bench.Full;
                 if (p.GetValue(impls) is string subset)
                 {

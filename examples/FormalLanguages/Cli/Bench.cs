@@ -141,7 +141,7 @@ public static class Bench
         return perPosition * b * t * h * sizeof(float);
     }
 
-    private static TreeMatmuls TreeMatmuls(PrLstmModel model, long batch, long length)
+    internal static TreeMatmuls TreeMatmuls(PrLstmModel model, long batch, long length)
     {
         var p = model.named_parameters().ToDictionary(q => q.name, q => (Tensor)q.parameter);
         return new TreeMatmuls(batch, length, p["block.gates.weight"], p["block.gates.bias"], p["refinements.0.gates.weight"],

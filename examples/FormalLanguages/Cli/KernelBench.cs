@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using PrLstm.Benchmarks;
+using PrLstm.FormalLanguages.Models;
+using PrLstm.Runtime.Modules;
+using static TorchSharp.torch;
+
+namespace PrLstm.FormalLanguages.Cli;
+
+/// <summary>
+/// `prlstm bench --kernels`: the fused kernels against op-by-op bodies and against the matmuls alone (tree-matmuls,
+/// train-matmuls), interleaved call by call (A B C A B C ...) so that the machine's drift hits every side alike; each
+/// ratio is the median of the per-round ratios. Then the peak memory of a training step per position, both paths.
+/// </summary>
+public static class KernelBench
+{
+    /// <summary>One compared configuration: its label, the calls in the order they alternate, and the ratios reported.</summary>
+    private sealed record Case(string Label, long Hidden, long Batch, long Length, bool Train);
+
+    public static List<string> Run(int rounds, Action<string> log)
+    {
+        var lines = new List<string>();
+        var cases = new[]
+        {
+            new Case("train H=256 B=64 T=64", 256, 64, 64, Train: true),
+            new Case("train H=256 B=64 T=512", 256, 64, 512, Train: true),
+            new Case("train H=64 B=128 T=40", 64, 128, 40, Train: true),
+            new Case("forward H=256 B=64 T=512", 256, 64, 512, Train: false),
+        };
+        foreach (Case c in cases)
+        {
+            manual_seed(0);
+            using var model = new PrLstmModel(3, c.Hidden, refinements: 1);
+            using var x = randn(c.Batch, c.Length, 3);
+            using var matmuls = Bench.TreeMatmuls(model, c.Batch, c.Length);
+            Action Step(KernelPath path) => () =>
+            {
+                model.KernelPath = path;
+                using var scope = NewDisposeScope();
+                if (c.Train)
+                {
+                    model.forward(x).sum().backward();
+                }
+                else
+                {
+                    using var noGrad = no_grad();
+                    model.forward(x);
+                }
+            };
+            var times = Interleaved(rounds, Step(KernelPath.Fused), Step(KernelPath.OpByOp), c.Train ? matmuls.RunTraining : matmuls.Run);
+            string floor = c.Train ? "train-matmuls" : "tree-matmuls";
+            string line = $"{c.Label}: fused / {floor} {MedianRatio(times[0], times[2]):F2}, op-by-op / {floor} "
+                + $"{MedianRatio(times[1], times[2]):F2}, fused / op-by-op {MedianRatio(times[0], times[1]):F2} (medians of {rounds} "
+                + $"interleaved rounds; ms fused {Median(times[0]):F1}, op-by-op {Median(times[1]):F1}, {floor} {Median(times[2]):F1})";
+            log(line);
+            lines.Add(line);
+        }
+
+        foreach (long length in new long[] { 64, 256, 512 })
+        {
+            manual_seed(0);
+            using var model = new PrLstmModel(3, 256, refinements: 1);
+            using var x = randn(64, length, 3);
+            var perPosition = new[] { KernelPath.Fused, KernelPath.OpByOp }.Select(path =>
+            {
+                model.KernelPath = path;
+                var (_, peakMb) = Measure.Run(() =>
+                {
+                    using var scope = NewDisposeScope();
+                    model.forward(x).sum().backward();
+                }, warmUp: 0, repeats: 1, releaseFreeMemory: true);
+                model.zero_grad();
+                return peakMb / length;
+            }).ToList();
+            string line = $"training memory per position, H=256 B=64 T={length}: fused {perPosition[0]:F2} MB, op-by-op "
+                + $"{perPosition[1]:F2} MB";
+            log(line);
+            lines.Add(line);
+        }
+        return lines;
+    }
+
+    /// <summary>Times each call once per round, in turn, after one warm-up round.</summary>
+    private static double[][] Interleaved(int rounds, params Action[] calls)
+    {
+        foreach (Action call in calls) call();
+        var times = calls.Select(_ => new double[rounds]).ToArray();
+        for (int r = 0; r < rounds; r++)
+            for (int c = 0; c < calls.Length; c++)
+            {
+                var clock = Stopwatch.StartNew();
+                calls[c]();
+                times[c][r] = clock.Elapsed.TotalMilliseconds;
+            }
+        return times;
+    }
+
+    private static double MedianRatio(double[] a, double[] b) => Median(a.Zip(b, (x, y) => x / y).ToArray());
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
