@@ -1,0 +1,235 @@
+using System.Reflection;
+using PrLstm.FormalLanguages.Models;
+using PrLstm.Runtime.CompilerServices;
+using PrLstm.Runtime.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrLstm.IntegrationTests;
+
+/// <summary>
+/// The fused kernels (one generated forward and one derived backward per elementwise region) against the op-by-op
+/// bodies for every shipped model and the CustomBlock example, float64 gradcheck against finite differences, the
+/// derivative rules against libtorch's at ties and zeros, and what a backward allocates.
+/// </summary>
+public class FusedKernelTests
+{
+    public static readonly Type[] ShippedModels =
+    {
+        typeof(PrLstmModel), typeof(PrRnnModel), typeof(PrGruModel), typeof(PrCoupledModel), typeof(PrPeepholeModel),
+        typeof(PrLayerNormModel), typeof(PrMinimalModel), typeof(CustomBlock.HighwayMaxModel),
+    };
+
+    public static IEnumerable<object[]> ModelsAndTypes() =>
+        ShippedModels.SelectMany(m => new[] { ScalarType.Float64, ScalarType.Float32 }.Select(d => new object[] { m.Name, d }));
+
+    private static nn.Module<Tensor, Tensor> CreateModel(string name, ScalarType dtype, long hidden = 5)
+    {
+        Type type = ShippedModels.Single(m => m.Name == name);
+        var model = (nn.Module<Tensor, Tensor>)FusedComparison.Create(type, new Dictionary<string, object?>
+        {
+            ["inputSize"] = 3L,
+            ["H"] = hidden,
+            ["refinements"] = 1,
+            ["device"] = null,
+            ["dtype"] = (ScalarType?)dtype,
+        });
+        using (no_grad())
+            foreach (var (parameterName, parameter) in model.named_parameters())
+                if (parameterName.EndsWith(".bias")) parameter.copy_(randn_like(parameter) * 0.5);
+        return model;
+    }
+
+    [Theory]
+    [MemberData(nameof(ModelsAndTypes))]
+    public void EveryShippedModelFusedMatchesOpByOp(string name, ScalarType dtype)
+    {
+        using var model = CreateModel(name, dtype);
+        foreach (long length in new long[] { 1, 2, 7, 16, 33 })
+        {
+            using var scope = NewDisposeScope();
+            var x = randn(new[] { 3, length, 3L }, dtype: dtype).requires_grad_();
+            FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, () => new[] { model.forward(x) }, dtype, $"{name} T = {length}");
+            MethodInfo sequential = model.GetType().GetMethod("ForwardSequential")!;
+            FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, () => new[] { (Tensor)sequential.Invoke(model, new object[] { x })! },
+                dtype, $"{name} sequential T = {length}");
+        }
+    }
+
+    /// <summary>A width that runs every vector path (512, 256 and 128 bits) and the scalar tail: 67 = 4 · 16 + 2 + 1.</summary>
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void WideLayersFusedMatchOpByOp(ScalarType dtype)
+    {
+        using var model = CreateModel(nameof(PrLstmModel), dtype, hidden: 67);
+        using var scope = NewDisposeScope();
+        var x = randn(new[] { 4, 21, 3L }, dtype: dtype).requires_grad_();
+        FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, () => new[] { model.forward(x) }, dtype, "PR-LSTM H = 67");
+    }
+
+    /// <summary>Central differences in float64 against the fused backward, for every input value and a sample of parameters.</summary>
+    [Theory]
+    [InlineData(nameof(PrLstmModel))]
+    [InlineData(nameof(PrGruModel))]
+    [InlineData(nameof(PrLayerNormModel))]
+    [InlineData(nameof(CustomBlock.HighwayMaxModel))]
+    public void FusedGradientsPassGradcheck(string name)
+    {
+        using var model = CreateModel(name, ScalarType.Float64, hidden: 3);
+        FusedComparison.SetKernelPath(model, KernelPath.Fused);
+        using var scope = NewDisposeScope();
+        var x = randn(new[] { 2, 5, 3L }, dtype: ScalarType.Float64).requires_grad_();
+        var weights = randn(new[] { 2, 5, ((IPrefixModel)model).OutputSize }, dtype: ScalarType.Float64);
+        Tensor Loss() => (model.forward(x) * weights).sum();
+        var parameters = model.parameters().ToList();
+        var analytic = autograd.grad(new[] { Loss() }, new[] { x }.Concat(parameters).ToList(), allow_unused: true);
+
+        const double Eps = 1e-6;
+        var random = new Random(7);
+        var targets = new List<(Tensor Value, Tensor Gradient, long Index)>();
+        for (long i = 0; i < x.numel(); i++) targets.Add((x, analytic[0], i));
+        for (int p = 0; p < parameters.Count; p++)
+            for (int k = 0; k < 4; k++)
+                targets.Add((parameters[p], analytic[p + 1], random.NextInt64(parameters[p].numel())));
+        foreach (var (value, gradient, index) in targets)
+        {
+            double numeric;
+            using (no_grad())
+            {
+                var flat = value.view(-1);
+                double original = flat[index].ToDouble();
+                flat[index] = original + Eps;
+                double plus = Loss().ToDouble();
+                flat[index] = original - Eps;
+                double minus = Loss().ToDouble();
+                flat[index] = original;
+                numeric = (plus - minus) / (2 * Eps);
+            }
+            double exact = gradient is null || gradient.IsInvalid ? 0 : gradient.view(-1)[index].ToDouble();
+            Assert.True(Math.Abs(numeric - exact) <= 1e-6 + 1e-5 * Math.Abs(exact),
+                $"{name}: d loss / d value {index} of a [{string.Join(", ", value.shape)}] tensor: finite differences {numeric:G10}, "
+                    + $"fused backward {exact:G10}");
+        }
+    }
+
+    public static IEnumerable<object[]> Rules() => new[]
+    {
+        new object[] { "Max" }, new object[] { "Min" }, new object[] { "Relu" }, new object[] { "Sigmoid" }, new object[] { "Tanh" },
+        new object[] { "Multiply" }, new object[] { "Divide" },
+    };
+
+    /// <summary>Each derivative rule against libtorch's own backward, on values with ties (x = y) and zeros.</summary>
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public void DerivativeRulesAreLibtorchsAtTiesAndZeros(string op)
+    {
+        double[] xs = { 1, 2, 3, 0, -1, 0.5, -2, 0, 4, -0.25, 7, 1e-3, -1e-3, 0.75, -3, 2 };
+        double[] ys = { 1, 0, 3, 0, 2, 0.5, -2, 1, -4, 0.5, 7, 1e-3, 2, -0.75, -3, 1.5 };
+        double[] adjoint = Enumerable.Range(0, xs.Length).Select(i => 0.3 * i - 2).ToArray();
+        using var scope = NewDisposeScope();
+        var x = tensor(xs).requires_grad_();
+        var y = tensor(ys).requires_grad_();
+        Tensor result = op switch
+        {
+            "Max" => maximum(x, y),
+            "Min" => minimum(x, y),
+            "Relu" => nn.functional.relu(x),
+            "Sigmoid" => sigmoid(x),
+            "Tanh" => tanh(x),
+            "Multiply" => x * y,
+            "Divide" => x / (y + 5),
+            _ => throw new ArgumentException(op),
+        };
+        var expected = autograd.grad(new[] { result }, new[] { x, y }, new[] { tensor(adjoint) }, allow_unused: true);
+        double[] Expected(int i) => expected[i] is null || expected[i].IsInvalid ? new double[xs.Length] : expected[i].data<double>().ToArray();
+
+        var r = result.detach().data<double>().ToArray();
+        var dx = new double[xs.Length];
+        var dy = new double[xs.Length];
+        var shiftedY = ys.Select(v => v + 5).ToArray();
+        switch (op)
+        {
+            case "Max":
+                FusedMath.MaxGradient<double>(adjoint, xs, ys, dx, accumulate: false);
+                FusedMath.MaxGradient<double>(adjoint, ys, xs, dy, accumulate: false);
+                break;
+            case "Min":
+                FusedMath.MinGradient<double>(adjoint, xs, ys, dx, accumulate: false);
+                FusedMath.MinGradient<double>(adjoint, ys, xs, dy, accumulate: false);
+                break;
+            case "Relu":
+                FusedMath.ReluGradient<double>(adjoint, r, dx, accumulate: false);
+                break;
+            case "Sigmoid":
+                FusedMath.SigmoidGradient<double>(adjoint, r, dx, accumulate: false);
+                break;
+            case "Tanh":
+                FusedMath.TanhGradient<double>(adjoint, r, dx, accumulate: false);
+                break;
+            case "Multiply":
+                FusedMath.ProductGradient<double>(adjoint, ys, dx, accumulate: false);
+                FusedMath.ProductGradient<double>(adjoint, xs, dy, accumulate: false);
+                break;
+            case "Divide":
+                FusedMath.DividendGradient<double>(adjoint, shiftedY, dx, accumulate: false);
+                FusedMath.DivisorGradient<double>(adjoint, xs, shiftedY, dy, accumulate: false);
+                break;
+        }
+        for (int i = 0; i < xs.Length; i++)
+        {
+            Assert.True(Math.Abs(dx[i] - Expected(0)[i]) <= 1e-14, $"{op}: d/dx at x = {xs[i]}, y = {ys[i]}: {dx[i]} vs libtorch {Expected(0)[i]}");
+            Assert.True(Math.Abs(dy[i] - Expected(1)[i]) <= 1e-14, $"{op}: d/dy at x = {xs[i]}, y = {ys[i]}: {dy[i]} vs libtorch {Expected(1)[i]}");
+        }
+
+        // Accumulating adds to what is there.
+        var accumulated = Enumerable.Repeat(1.0, xs.Length).ToArray();
+        FusedMath.ProductGradient<double>(adjoint, ys, accumulated, accumulate: true);
+        for (int i = 0; i < xs.Length; i++) Assert.Equal(1 + adjoint[i] * ys[i], accumulated[i], 14);
+    }
+
+    /// <summary>
+    /// The backward kernel of the PR-LSTM block makes one tensor per argument (its gradient) and nothing else, and its
+    /// managed allocations do not grow with the size of the call (the scratch is reused).
+    /// </summary>
+    [Fact]
+    public void FusedBackwardAllocatesOnlyItsGradients()
+    {
+        using var layer = new LstmMerge.Layer(8);
+        var kernel = (FusedKernel)typeof(LstmMerge.Layer).GetField("bodyKernel", BindingFlags.NonPublic | BindingFlags.Instance)!
+            .GetValue(layer)!;
+        long Allocated(long pairs, out int tensors)
+        {
+            using var scope = NewDisposeScope();
+            var arguments = new[] { randn(2, pairs, 40), randn(2, pairs, 8), randn(2, 2 * pairs, 8).slice(1, 0, 2 * pairs, 2) };
+            var outputGradients = new[] { randn(2, pairs, 8), randn(2, pairs, 8) };
+            kernel.RunBackward(arguments, outputGradients); // warm: the scratch grows once
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            long created = DisposeScopeManager.Statistics.TensorStatistics.CreatedInScopeCount;
+            var gradients = kernel.RunBackward(arguments, outputGradients);
+            tensors = (int)(DisposeScopeManager.Statistics.TensorStatistics.CreatedInScopeCount - created);
+            long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+            for (int a = 0; a < arguments.Length; a++)
+                Assert.Equal(new[] { 2, pairs, arguments[a].shape[2] }, gradients[a].shape);
+            return bytes;
+        }
+
+        long small = Allocated(3, out int smallTensors);
+        long large = Allocated(3000, out int largeTensors);
+        Assert.Equal(3, smallTensors);
+        Assert.Equal(3, largeTensors);
+        Assert.True(small < 16_384 && large < 16_384, $"managed bytes per backward call: {small} (3 pairs), {large} (3,000 pairs)");
+    }
+
+    [Fact]
+    public void ForcingFusedKernelsOnATypeTheyDoNotRunSaysSo()
+    {
+        using var layer = new LstmMerge.Layer(4, dtype: ScalarType.Float16) { KernelPath = KernelPath.Fused };
+        using var scope = NewDisposeScope();
+        LstmState.Tensors State() => new(randn(new[] { 2, 3, 4L }, dtype: ScalarType.Float16), randn(new[] { 2, 3, 4L },
+            dtype: ScalarType.Float16));
+        var error = Assert.Throws<NotSupportedException>(() => layer.forward(State(), State()));
+        Assert.Contains("float32 or float64", error.Message);
+        Assert.Contains("KernelPath.OpByOp", error.Message);
+    }
+}
