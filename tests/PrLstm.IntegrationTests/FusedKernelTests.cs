@@ -51,8 +51,8 @@ public class FusedKernelTests
             var x = randn(new[] { 3, length, 3L }, dtype: dtype).requires_grad_();
             FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, () => new[] { model.forward(x) }, dtype, $"{name} T = {length}");
             MethodInfo sequential = model.GetType().GetMethod("ForwardSequential")!;
-            FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, () => new[] { (Tensor)sequential.Invoke(model, new object[] { x })! },
-                dtype, $"{name} sequential T = {length}");
+            Tensor[] Sequential() => new[] { (Tensor)sequential.Invoke(model, new object[] { x })! };
+            FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, Sequential, dtype, $"{name} sequential T = {length}");
         }
     }
 
@@ -142,7 +142,9 @@ public class FusedKernelTests
             _ => throw new ArgumentException(op),
         };
         var expected = autograd.grad(new[] { result }, new[] { x, y }, new[] { tensor(adjoint) }, allow_unused: true);
-        double[] Expected(int i) => expected[i] is null || expected[i].IsInvalid ? new double[xs.Length] : expected[i].data<double>().ToArray();
+        double[] Expected(int i) => expected[i] is null || expected[i].IsInvalid
+            ? new double[xs.Length]
+            : expected[i].data<double>().ToArray();
 
         var r = result.detach().data<double>().ToArray();
         var dx = new double[xs.Length];
@@ -178,8 +180,9 @@ public class FusedKernelTests
         }
         for (int i = 0; i < xs.Length; i++)
         {
-            Assert.True(Math.Abs(dx[i] - Expected(0)[i]) <= 1e-14, $"{op}: d/dx at x = {xs[i]}, y = {ys[i]}: {dx[i]} vs libtorch {Expected(0)[i]}");
-            Assert.True(Math.Abs(dy[i] - Expected(1)[i]) <= 1e-14, $"{op}: d/dy at x = {xs[i]}, y = {ys[i]}: {dy[i]} vs libtorch {Expected(1)[i]}");
+            string at = $"{op} at x = {xs[i]}, y = {ys[i]}";
+            Assert.True(Math.Abs(dx[i] - Expected(0)[i]) <= 1e-14, $"{at}: d/dx {dx[i]} vs libtorch {Expected(0)[i]}");
+            Assert.True(Math.Abs(dy[i] - Expected(1)[i]) <= 1e-14, $"{at}: d/dy {dy[i]} vs libtorch {Expected(1)[i]}");
         }
 
         // Accumulating adds to what is there.

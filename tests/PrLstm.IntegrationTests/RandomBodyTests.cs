@@ -12,8 +12,8 @@ using static TorchSharp.torch;
 namespace PrLstm.IntegrationTests;
 
 /// <summary>
-/// Random well-formed composition blocks (expression DAGs over the whole DSL: + − ×, ÷ by a number, unary minus, numbers, Sigmoid, Tanh,
-/// Relu, Identity, Max, Min, Linear, LayerNorm; two sizes, several gates and fields, locals read more than once, ties
+/// Random well-formed composition blocks (expression DAGs over the whole DSL: + − ×, ÷ by a number, unary minus, numbers,
+/// Sigmoid, Tanh, Relu, Identity, Max, Min, Linear, LayerNorm; two sizes, several gates and fields, locals read more than once, ties
 /// such as Max(x, x) and Relu(x − x)), compiled in-process through the generator, loaded and run: the fused kernels
 /// against the op-by-op bodies, values and gradients of every input and parameter.
 /// </summary>
