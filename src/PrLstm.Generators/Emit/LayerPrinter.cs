@@ -173,7 +173,7 @@ namespace PrLstm.Generators.Emit
             foreach (var (type, field) in _regionNames)
                 _w.Line($"private readonly {type} {field};");
             _w.Line();
-            _w.Summary("Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.");
+            _w.Summary("Whether the body runs as one libtorch call per operation (Automatic, the default) or as fused CPU kernels.");
             _w.Line($"public global::PrLstm.Runtime.Modules.KernelPath {ModelApi.KernelPath} {{ get; set; }}");
             _w.Line();
         }

@@ -109,8 +109,8 @@ namespace PrLstm.Generators.Emit
             _w.Line($"public {Runtime}Schedule.ScanOptions {ModelApi.ScanOptions} {{ get; set; }} = "
                 + $"{Runtime}Schedule.ScanOptions.Default;");
             _w.Line();
-            _w.Summary("How every layer runs its body: fused CPU kernels where they run (the default, for CPU tensors of float32 and "
-                + "float64), or one libtorch call per operation. Both compute the same values and gradients to float rounding.");
+            _w.Summary("How every layer runs its body: one libtorch call per operation (Automatic, the default: measured faster), or "
+                + "fused CPU kernels for float32 and float64 (Fused). Both compute the same values and gradients to float rounding.");
             _w.Line($"public {Runtime}Modules.KernelPath {ModelApi.KernelPath}");
             _w.Line("{");
             _w.Indentation++;

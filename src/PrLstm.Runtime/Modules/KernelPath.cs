@@ -6,7 +6,12 @@ namespace PrLstm.Runtime.Modules;
 /// </summary>
 public enum KernelPath
 {
-    /// <summary>The fused kernels for CPU tensors of float32 and float64, one libtorch call per operation otherwise.</summary>
+    /// <summary>
+    /// The path measured faster for the call's device: today one libtorch call per operation everywhere. On the 2-core
+    /// CPUs this project is measured on, the fused kernels take 1.14–1.19× the time of the op-by-op bodies (they
+    /// recompute every activation in the backward, and their threads compete with libtorch's spinning OpenMP workers);
+    /// docs/performance.md has the numbers and the bound.
+    /// </summary>
     Automatic,
 
     /// <summary>Always the fused kernels; a call on another device or dtype throws <see cref="NotSupportedException"/>.</summary>

@@ -26,7 +26,7 @@ namespace Test
             private readonly BodyKernel bodyKernel;
 
             /// <summary>
-            /// Whether the body runs as fused CPU kernels (by default where they run) or one libtorch call per operation.
+            /// Whether the body runs as one libtorch call per operation (Automatic, the default) or as fused CPU kernels.
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 

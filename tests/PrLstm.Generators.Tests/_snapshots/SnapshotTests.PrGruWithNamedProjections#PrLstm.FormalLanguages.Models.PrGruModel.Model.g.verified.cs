@@ -37,8 +37,8 @@ namespace PrLstm.FormalLanguages.Models
         public global::PrLstm.Runtime.Schedule.ScanOptions ScanOptions { get; set; } = global::PrLstm.Runtime.Schedule.ScanOptions.Default;
 
         /// <summary>
-        /// How every layer runs its body: fused CPU kernels where they run (the default, for CPU tensors of float32 and float64), or one
-        /// libtorch call per operation. Both compute the same values and gradients to float rounding.
+        /// How every layer runs its body: one libtorch call per operation (Automatic, the default: measured faster), or fused CPU kernels
+        /// for float32 and float64 (Fused). Both compute the same values and gradients to float rounding.
         /// </summary>
         public global::PrLstm.Runtime.Modules.KernelPath KernelPath
         {
