@@ -25,8 +25,9 @@ public static class FusedComparison
     /// gradients of a random weighting of them with respect to <paramref name="inputs"/> and every parameter), and
     /// without one (the fused kernels' direct path against the in-place op-by-op bodies).
     /// </summary>
+    /// <param name="generator">Where the outputs' random weights come from (by default the global generator).</param>
     public static void AssertFusedMatchesOpByOp(nn.Module module, IReadOnlyList<Tensor> inputs, Func<IReadOnlyList<Tensor>> run,
-        ScalarType dtype, string what)
+        ScalarType dtype, string what, Generator? generator = null)
     {
         var (rtol, atol) = Tolerance(dtype);
         var parameters = module.parameters().ToList();
@@ -36,7 +37,7 @@ public static class FusedComparison
         {
             SetKernelPath(module, path);
             var outputs = run().ToList();
-            weights ??= outputs.Select(o => randn_like(o)).ToList();
+            weights ??= outputs.Select(o => randn(o.shape, dtype: o.dtype, generator: generator)).ToList();
             var loss = outputs.Zip(weights, (o, w) => (o * w).sum()).Aggregate((a, b) => a + b);
             var gradients = autograd.grad(new[] { loss }, differentiable, allow_unused: true)
                 .Select((g, i) => g is null || g.IsInvalid ? zeros_like(differentiable[i]) : g).ToList();
