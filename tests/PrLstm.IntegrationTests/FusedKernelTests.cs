@@ -23,7 +23,11 @@ public class FusedKernelTests
     public static IEnumerable<object[]> ModelsAndTypes() =>
         ShippedModels.SelectMany(m => new[] { ScalarType.Float64, ScalarType.Float32 }.Select(d => new object[] { m.Name, d }));
 
-    private static nn.Module<Tensor, Tensor> CreateModel(string name, ScalarType dtype, long hidden = 5)
+    /// <summary>
+    /// A shipped model whose weights come from <paramref name="generator"/>: matrices with std 1/√fan_in, vectors
+    /// (biases, LayerNorm scales and offsets) with std 0.5. The global generator is left to the tests running in parallel.
+    /// </summary>
+    private static nn.Module<Tensor, Tensor> CreateModel(string name, ScalarType dtype, Generator generator, long hidden = 5)
     {
         Type type = ShippedModels.Single(m => m.Name == name);
         var model = (nn.Module<Tensor, Tensor>)FusedComparison.Create(type, new Dictionary<string, object?>
@@ -35,8 +39,9 @@ public class FusedKernelTests
             ["dtype"] = (ScalarType?)dtype,
         });
         using (no_grad())
-            foreach (var (parameterName, parameter) in model.named_parameters())
-                if (parameterName.EndsWith(".bias")) parameter.copy_(randn_like(parameter) * 0.5);
+            foreach (var parameter in model.parameters())
+                parameter.copy_(randn(parameter.shape, dtype: dtype, generator: generator)
+                    * (parameter.dim() == 2 ? 1 / Math.Sqrt(parameter.shape[1]) : 0.5));
         return model;
     }
 
@@ -44,15 +49,17 @@ public class FusedKernelTests
     [MemberData(nameof(ModelsAndTypes))]
     public void EveryShippedModelFusedMatchesOpByOp(string name, ScalarType dtype)
     {
-        using var model = CreateModel(name, dtype);
+        using var generator = new Generator((ulong)Array.IndexOf(ShippedModels, ShippedModels.Single(m => m.Name == name)));
+        using var model = CreateModel(name, dtype, generator);
         foreach (long length in new long[] { 1, 2, 7, 16, 33 })
         {
             using var scope = NewDisposeScope();
-            var x = randn(new[] { 3, length, 3L }, dtype: dtype).requires_grad_();
-            FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, () => new[] { model.forward(x) }, dtype, $"{name} T = {length}");
+            var x = randn(new[] { 3, length, 3L }, dtype: dtype, generator: generator).requires_grad_();
+            FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, () => new[] { model.forward(x) }, dtype, $"{name} T = {length}",
+                generator);
             MethodInfo sequential = model.GetType().GetMethod("ForwardSequential")!;
             Tensor[] Sequential() => new[] { (Tensor)sequential.Invoke(model, new object[] { x })! };
-            FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, Sequential, dtype, $"{name} sequential T = {length}");
+            FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, Sequential, dtype, $"{name} sequential T = {length}", generator);
         }
     }
 
@@ -62,10 +69,11 @@ public class FusedKernelTests
     [InlineData(ScalarType.Float64)]
     public void WideLayersFusedMatchOpByOp(ScalarType dtype)
     {
-        using var model = CreateModel(nameof(PrLstmModel), dtype, hidden: 67);
+        using var generator = new Generator(67);
+        using var model = CreateModel(nameof(PrLstmModel), dtype, generator, hidden: 67);
         using var scope = NewDisposeScope();
-        var x = randn(new[] { 4, 21, 3L }, dtype: dtype).requires_grad_();
-        FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, () => new[] { model.forward(x) }, dtype, "PR-LSTM H = 67");
+        var x = randn(new[] { 4, 21, 3L }, dtype: dtype, generator: generator).requires_grad_();
+        FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, () => new[] { model.forward(x) }, dtype, "PR-LSTM H = 67", generator);
     }
 
     /// <summary>Central differences in float64 against the fused backward, for every input value and a sample of parameters.</summary>
@@ -76,11 +84,12 @@ public class FusedKernelTests
     [InlineData(nameof(CustomBlock.HighwayMaxModel))]
     public void FusedGradientsPassGradcheck(string name)
     {
-        using var model = CreateModel(name, ScalarType.Float64, hidden: 3);
+        using var generator = new Generator(3);
+        using var model = CreateModel(name, ScalarType.Float64, generator, hidden: 3);
         FusedComparison.SetKernelPath(model, KernelPath.Fused);
         using var scope = NewDisposeScope();
-        var x = randn(new[] { 2, 5, 3L }, dtype: ScalarType.Float64).requires_grad_();
-        var weights = randn(new[] { 2, 5, ((IPrefixModel)model).OutputSize }, dtype: ScalarType.Float64);
+        var x = randn(new[] { 2, 5, 3L }, dtype: ScalarType.Float64, generator: generator).requires_grad_();
+        var weights = randn(new[] { 2, 5, ((IPrefixModel)model).OutputSize }, dtype: ScalarType.Float64, generator: generator);
         Tensor Loss() => (model.forward(x) * weights).sum();
         var parameters = model.parameters().ToList();
         var analytic = autograd.grad(new[] { Loss() }, new[] { x }.Concat(parameters).ToList(), allow_unused: true);
