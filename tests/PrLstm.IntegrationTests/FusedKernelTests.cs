@@ -233,6 +233,24 @@ public class FusedKernelTests
         Assert.True(small < 16_384 && large < 16_384, $"managed bytes per backward call: {small} (3 pairs), {large} (3,000 pairs)");
     }
 
+    /// <summary>
+    /// A retained graph can be back-propagated twice through the fused regions (they keep their saved inputs until the
+    /// graph is freed: an exception in a custom backward cannot cross back into libtorch, so releasing them early and
+    /// failing the second backward would end the process).
+    /// </summary>
+    [Fact]
+    public void FusedRegionsSupportARetainedGraph()
+    {
+        using var model = new PrLstmModel(3, 4) { KernelPath = KernelPath.Fused };
+        using var scope = NewDisposeScope();
+        var x = randn(2, 5, 3).requires_grad_();
+        var loss = model.forward(x).sum();
+        loss.backward(retain_graph: true);
+        var once = x.grad!.clone();
+        loss.backward();
+        TestModels.AssertCloseToScale(x.grad!, once * 2, 1e-6, 1e-6, "the gradient after two backward passes");
+    }
+
     [Fact]
     public void ForcingFusedKernelsOnATypeTheyDoNotRunSaysSo()
     {
