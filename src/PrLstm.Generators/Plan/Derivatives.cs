@@ -59,10 +59,8 @@ namespace PrLstm.Generators.Plan
             Dictionary<int, string> names, IReadOnlyList<string> statements, IReadOnlyCollection<string> reserved)
         {
             var scope = new NameScope(reserved.Concat(Fusion.KernelNames).Concat(names.Values));
-            var slots = new Fusion.Slots(2 * inputs.Count + outputs.Count);
-            var variables = new List<KernelVariable>();
-            var slotOf = new Dictionary<int, int>();
-            for (int i = 0; i < inputs.Count; i++) Declare(inputs[i], i);
+            var kernel = new Fusion.KernelWriter(values, names, statements, 2 * inputs.Count + outputs.Count);
+            for (int i = 0; i < inputs.Count; i++) kernel.Declare(inputs[i], i);
 
             // Values a rule reads: kept until the end of the kernel.
             var read = new HashSet<int>();
@@ -76,10 +74,13 @@ namespace PrLstm.Generators.Plan
             for (int p = program.Count - 1; p >= 0; p--)
                 if (required.Contains(program[p]))
                     foreach (int input in values[program[p]].Inputs) required.Add(input);
-            var recomputed = program.Where(required.Contains).ToList();
 
-            var steps = new List<KernelStep>();
-            Recompute();
+            // Numbers a rule reads of a value that is not recomputed (y = 2 * x) are filled first.
+            foreach (int number in read.Where(v => values[v].Op == Op.Constant).OrderBy(v => v))
+                kernel.Fill(number, null);
+            kernel.Compute(program.Where(required.Contains).ToList(), keep: read.Contains, commentPrefix: "Recomputed: ");
+            var slots = kernel.Slots;
+            var steps = kernel.Steps;
 
             var adjoints = new Dictionary<int, (string Name, int Slot, bool Started)>();
             for (int o = 0; o < outputs.Count; o++)
@@ -117,59 +118,13 @@ namespace PrLstm.Generators.Plan
             }
             foreach (int input in inputs.Where(i => !adjoints[i].Started))
                 steps.Add(new KernelStep("Fill", new[] { "0.0" }, adjoints[input].Name, null, "Inputs no output depends on"));
-            return new KernelCode(variables, steps, slots.Temporaries);
+            return kernel.Code();
 
             string Claim(int value, int slot)
             {
                 string name = scope.Claim("d" + Fusion.Pascal(names[value]));
-                variables.Add(new KernelVariable(name, slot));
+                kernel.Declare(name, slot);
                 return name;
-            }
-
-            void Declare(int value, int slot)
-            {
-                slotOf[value] = slot;
-                variables.Add(new KernelVariable(names[value], slot));
-            }
-
-            void Fill(int number, string? comment)
-            {
-                Declare(number, slots.Take());
-                steps.Add(new KernelStep("Fill", new[] { LayerPrinter.Literal(values[number].Constant) }, names[number], null, comment));
-            }
-
-            // The forward values again, from the inputs; those the rules read stay in their slots.
-            void Recompute()
-            {
-                var lastUse = new Dictionary<int, int>();
-                for (int p = 0; p < recomputed.Count; p++)
-                    foreach (int input in values[recomputed[p]].Inputs)
-                        lastUse[input] = p;
-                // Numbers a rule reads of a value that is not recomputed (y = 2 * x) are filled first.
-                foreach (int number in read.Where(v => values[v].Op == Op.Constant).OrderBy(v => v))
-                    Fill(number, null);
-                int current = -1;
-                for (int p = 0; p < recomputed.Count; p++)
-                {
-                    BodyValue value = values[recomputed[p]];
-                    string? comment = null;
-                    if (value.Statement != current)
-                    {
-                        current = value.Statement;
-                        comment = "Recomputed: " + statements[current];
-                    }
-                    foreach (int input in value.Inputs.Distinct().Where(i => values[i].Op == Op.Constant && !slotOf.ContainsKey(i)))
-                    {
-                        Fill(input, comment);
-                        comment = null;
-                    }
-                    foreach (int input in value.Inputs.Distinct())
-                        if (lastUse[input] == p && slots.IsTemporary(slotOf[input]) && !read.Contains(input))
-                            slots.Give(slotOf[input]);
-                    Declare(value.Id, slots.Take());
-                    steps.Add(new KernelStep(Fusion.Function(value.Op), value.Inputs.Select(i => names[i]).ToList(), names[value.Id], null,
-                        comment));
-                }
             }
         }
     }

@@ -112,55 +112,96 @@ namespace PrLstm.Generators.Plan
             return new FusedRegion(index, size, arguments, inputs, outputs, program, forward, backward);
         }
 
-        /// <summary>
-        /// The forward kernel: inputs in the first slots, outputs next, then temporaries. Each value gets a temporary
-        /// when it is computed, and gives it back after its last use (a destination may be one of its operands'
-        /// slots); numbers are spans filled once per block, before their first use.
-        /// </summary>
+        /// <summary>The forward kernel: inputs in the first slots, outputs next, then temporaries.</summary>
         private static KernelCode ForwardCode(IReadOnlyList<BodyValue> values, List<int> inputs, List<int> outputs, List<int> program,
             Dictionary<int, string> names, IReadOnlyList<string> statements)
         {
-            var slots = new Slots(inputs.Count + outputs.Count);
-            var variables = new List<KernelVariable>();
-            var slotOf = new Dictionary<int, int>();
-            for (int i = 0; i < inputs.Count; i++) Declare(inputs[i], i);
-            for (int o = 0; o < outputs.Count; o++) Declare(outputs[o], inputs.Count + o);
+            var kernel = new KernelWriter(values, names, statements, inputs.Count + outputs.Count);
+            for (int i = 0; i < inputs.Count; i++) kernel.Declare(inputs[i], i);
+            for (int o = 0; o < outputs.Count; o++) kernel.Declare(outputs[o], inputs.Count + o);
+            kernel.Compute(program, keep: outputs.Contains, commentPrefix: "");
+            return kernel.Code();
+        }
 
-            var lastUse = new Dictionary<int, int>();
-            for (int p = 0; p < program.Count; p++)
-                foreach (int input in values[program[p]].Inputs)
-                    lastUse[input] = p;
-            var steps = new List<KernelStep>();
-            int statement = -1;
-            for (int p = 0; p < program.Count; p++)
-            {
-                BodyValue value = values[program[p]];
-                string? comment = null;
-                if (value.Statement != statement)
-                {
-                    statement = value.Statement;
-                    comment = statements[statement];
-                }
-                foreach (int input in value.Inputs.Distinct())
-                {
-                    if (values[input].Op != Op.Constant || slotOf.ContainsKey(input)) continue;
-                    Declare(input, slots.Take());
-                    steps.Add(new KernelStep("Fill", new[] { LayerPrinter.Literal(values[input].Constant) }, names[input], null, comment));
-                    comment = null;
-                }
-                foreach (int input in value.Inputs.Distinct())
-                    if (lastUse[input] == p && slots.IsTemporary(slotOf[input]) && !outputs.Contains(input))
-                        slots.Give(slotOf[input]);
-                if (!slotOf.ContainsKey(value.Id)) Declare(value.Id, slots.Take());
-                steps.Add(new KernelStep(Function(value.Op), value.Inputs.Select(i => names[i]).ToList(), names[value.Id], null, comment));
-            }
-            return new KernelCode(variables, steps, slots.Temporaries);
+        /// <summary>
+        /// Writes one kernel pass: its span variables (a value or an adjoint in a slot) and its steps. Temporaries are
+        /// taken lowest first when a value is computed and given back after its last use, so a destination may be one of
+        /// its operands' slots; numbers are spans filled once per block, before their first use.
+        /// </summary>
+        internal sealed class KernelWriter
+        {
+            private readonly IReadOnlyList<BodyValue> _values;
+            private readonly Dictionary<int, string> _names;
+            private readonly IReadOnlyList<string> _statements;
+            private readonly List<KernelVariable> _variables = new();
+            private readonly Dictionary<int, int> _slotOf = new();
 
-            void Declare(int value, int slot)
+            public KernelWriter(IReadOnlyList<BodyValue> values, Dictionary<int, string> names, IReadOnlyList<string> statements,
+                int firstTemporary)
             {
-                slotOf[value] = slot;
-                variables.Add(new KernelVariable(names[value], slot));
+                _values = values;
+                _names = names;
+                _statements = statements;
+                Slots = new Slots(firstTemporary);
             }
+
+            public Slots Slots { get; }
+
+            public List<KernelStep> Steps { get; } = new();
+
+            /// <summary>A span variable for a value (named as the value) in a slot.</summary>
+            public void Declare(int value, int slot)
+            {
+                _slotOf[value] = slot;
+                _variables.Add(new KernelVariable(_names[value], slot));
+            }
+
+            /// <summary>A span variable of another name (an adjoint) in a slot.</summary>
+            public void Declare(string name, int slot) => _variables.Add(new KernelVariable(name, slot));
+
+            /// <summary>A temporary filled with a number of the body.</summary>
+            public void Fill(int number, string? comment)
+            {
+                Declare(number, Slots.Take());
+                Steps.Add(new KernelStep("Fill", new[] { LayerPrinter.Literal(_values[number].Constant) }, _names[number], null, comment));
+            }
+
+            /// <summary>
+            /// Steps that compute <paramref name="program"/> in order, each group under its statement (after
+            /// <paramref name="commentPrefix"/>). A value already declared is computed into its slot; an operand's
+            /// temporary is given back after its last use unless <paramref name="keep"/> says it is needed later.
+            /// </summary>
+            public void Compute(IReadOnlyList<int> program, Func<int, bool> keep, string commentPrefix)
+            {
+                var lastUse = new Dictionary<int, int>();
+                for (int p = 0; p < program.Count; p++)
+                    foreach (int input in _values[program[p]].Inputs)
+                        lastUse[input] = p;
+                int statement = -1;
+                for (int p = 0; p < program.Count; p++)
+                {
+                    BodyValue value = _values[program[p]];
+                    string? comment = null;
+                    if (value.Statement != statement)
+                    {
+                        statement = value.Statement;
+                        comment = commentPrefix + _statements[statement];
+                    }
+                    foreach (int number in value.Inputs.Distinct().Where(i => _values[i].Op == Op.Constant && !_slotOf.ContainsKey(i)))
+                    {
+                        Fill(number, comment);
+                        comment = null;
+                    }
+                    foreach (int input in value.Inputs.Distinct())
+                        if (lastUse[input] == p && Slots.IsTemporary(_slotOf[input]) && !keep(input))
+                            Slots.Give(_slotOf[input]);
+                    if (!_slotOf.ContainsKey(value.Id)) Declare(value.Id, Slots.Take());
+                    Steps.Add(new KernelStep(Function(value.Op), value.Inputs.Select(i => _names[i]).ToList(), _names[value.Id], null,
+                        comment));
+                }
+            }
+
+            public KernelCode Code() => new(_variables, Steps, Slots.Temporaries);
         }
 
         /// <summary>The FusedMath function of an elementwise operation.</summary>
