@@ -99,7 +99,10 @@ namespace PrLstm.Generators
         private static void EmitEach<T>(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<T?> specs,
             Func<T, string> hintName, Func<T, string> emit)
             where T : class =>
-            context.RegisterSourceOutput(specs.Where(static s => s is not null), (output, spec) =>
+            // One file per hint name: a type declared twice (C# reports CS0101 or CS0579) would otherwise make Roslyn drop
+            // every file of the generator.
+            context.RegisterSourceOutput(specs.Where(static s => s is not null).Collect()
+                .SelectMany((all, _) => all.GroupBy(s => hintName(s!)).Select(g => g.First())), (output, spec) =>
             {
                 try
                 {

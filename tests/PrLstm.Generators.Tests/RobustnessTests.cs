@@ -19,6 +19,9 @@ public class RobustnessTests
         { "static field only", "[State] public partial struct Q { [Size(\"H\")] public static Vec h; }" },
         { "private field", "[State] public partial struct Q { [Size(\"H\")] private Vec h; }" },
         { "property field", "[State] public partial struct Q { [Size(\"H\")] public Vec H { get; set; } }" },
+        { "state attribute on a second part of the state", "[State] public partial struct S { }" },
+        { "a block declared twice", "[CompositionBlock(GatesFrom = \"h\")] public static partial class B { public static S Compose(S l, "
+            + "S r, Vec i) => new S { h = i, c = l.c }; } [CompositionBlock(GatesFrom = \"h\")] public static partial class B { }" },
         { "two outputs", "[State] public partial struct Q { [Size(\"H\"), Output] public Vec a; [Size(\"H\"), Output] public Vec b; }" },
         { "instance method", "[CompositionBlock(GatesFrom = \"h\")] public static partial class B { public S Compose(S l, S r, Vec i) => "
             + "l; }" },
