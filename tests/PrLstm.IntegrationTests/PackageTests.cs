@@ -48,44 +48,52 @@ public class PackageTests
     [Fact]
     public void AFreshProjectUsesThePackedPackage()
     {
+        // The scratch folder holds a packed package, its restore and two builds (about 1 GB): removed afterwards.
         string scratch = Directory.CreateTempSubdirectory("prlstm-package").FullName;
-        string feed = Path.Combine(scratch, "feed");
-        string version = "0.1.0-test" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
-        // `dotnet pack` at the root, as the README says: exactly one package (and its symbols).
-        var pack = Dotnet(Root, "pack", "PrLstm.sln", "-c", "Release", "-o", feed, $"-p:Version={version}", "-v", "q");
-        Assert.True(pack.ExitCode == 0, pack.Output);
-        Assert.Equal(new[] { $"PrLstm.{version}.nupkg" }, Directory.GetFiles(feed, "*.nupkg").Select(Path.GetFileName));
-        AssertThePackageIsTheLibrary(Path.Combine(feed, $"PrLstm.{version}.nupkg"));
+        try
+        {
+            string feed = Path.Combine(scratch, "feed");
+            string version = "0.1.0-test" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
+            // `dotnet pack` at the root, as the README says: exactly one package (and its symbols).
+            var pack = Dotnet(Root, "pack", "PrLstm.sln", "-c", "Release", "-o", feed, $"-p:Version={version}", "-v", "q");
+            Assert.True(pack.ExitCode == 0, pack.Output);
+            Assert.Equal(new[] { $"PrLstm.{version}.nupkg" }, Directory.GetFiles(feed, "*.nupkg").Select(Path.GetFileName));
+            AssertThePackageIsTheLibrary(Path.Combine(feed, $"PrLstm.{version}.nupkg"));
 
-        string project = Path.Combine(scratch, "app");
-        Directory.CreateDirectory(project);
-        File.WriteAllText(Path.Combine(project, "nuget.config"), $"<configuration><packageSources><add key=\"local\" value=\"{feed}\" "
-            + $"/></packageSources></configuration>");
-        File.WriteAllText(Path.Combine(project, "app.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings><Nullable>enable</Nullable>
-              </PropertyGroup>
-              <ItemGroup><PackageReference Include="PrLstm" Version="{version}" /></ItemGroup>
-            </Project>
-            """);
-        File.WriteAllText(Path.Combine(project, "Cells.cs"), Declarations);
-        File.WriteAllText(Path.Combine(project, "Program.cs"), """
-            using static TorchSharp.torch;
-            using var model = new TwoSizes(inputSize: 4, H: 8, M: 3);
-            var states = model.ScanStates(randn(2, 9, 4));
-            Console.WriteLine($"h [{string.Join(", ", states.h.shape)}] m [{string.Join(", ", states.m.shape)}]");
-            """);
-        var run = Dotnet(project, "run");
-        Assert.True(run.ExitCode == 0, run.Output);
-        Assert.Contains("h [2, 9, 8] m [2, 9, 3]", run.Output);
+            string project = Path.Combine(scratch, "app");
+            Directory.CreateDirectory(project);
+            File.WriteAllText(Path.Combine(project, "nuget.config"), $"<configuration><packageSources><add key=\"local\" value=\"{feed}\" "
+                + $"/></packageSources></configuration>");
+            File.WriteAllText(Path.Combine(project, "app.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework>
+                    <ImplicitUsings>enable</ImplicitUsings><Nullable>enable</Nullable>
+                  </PropertyGroup>
+                  <ItemGroup><PackageReference Include="PrLstm" Version="{version}" /></ItemGroup>
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(project, "Cells.cs"), Declarations);
+            File.WriteAllText(Path.Combine(project, "Program.cs"), """
+                using static TorchSharp.torch;
+                using var model = new TwoSizes(inputSize: 4, H: 8, M: 3);
+                var states = model.ScanStates(randn(2, 9, 4));
+                Console.WriteLine($"h [{string.Join(", ", states.h.shape)}] m [{string.Join(", ", states.m.shape)}]");
+                """);
+            var run = Dotnet(project, "run");
+            Assert.True(run.ExitCode == 0, run.Output);
+            Assert.Contains("h [2, 9, 8] m [2, 9, 3]", run.Output);
 
-        // A deliberately mis-sized block: the build fails with the generator's diagnostic, naming both sizes.
-        File.WriteAllText(Path.Combine(project, "Cells.cs"), Declarations.Replace("m = left.m + right.m", "m = left.m + right.h"));
-        var build = Dotnet(project, "build");
-        Assert.NotEqual(0, build.ExitCode);
-        Assert.Contains("error PRL1001: Operands of '+' in Merge.Compose have sizes M and H", build.Output);
+            // A deliberately mis-sized block: the build fails with the generator's diagnostic, naming both sizes.
+            File.WriteAllText(Path.Combine(project, "Cells.cs"), Declarations.Replace("m = left.m + right.m", "m = left.m + right.h"));
+            var build = Dotnet(project, "build");
+            Assert.NotEqual(0, build.ExitCode);
+            Assert.Contains("error PRL1001: Operands of '+' in Merge.Compose have sizes M and H", build.Output);
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
     }
 
     /// <summary>
