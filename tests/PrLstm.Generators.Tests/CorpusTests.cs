@@ -97,6 +97,8 @@ public class CorpusTests
         "refinementLayers", "Combiner", "leaves", "merged", "refinement", "layers", "k", "batch", "model", "parts", "evenParts", "odd",
         "fields", "start", "stop", "step", "hParts", "train", "name", "training", "Dispose", "Tensors", "Layer", "Encode", "Combine",
         "global", "System", "TorchSharp", "PrLstm", "Vec", "Ops", "H", "S", "M",
+        "FusedMath", "FusedKernel", "ForwardFused", "KernelPath", "BodyKernel", "bodyKernel", "fused", "slots", "T", "dH", "leftC", "t2",
+        "Column", "Apply",
     };
 
     public static IEnumerable<object[]> Cases()

@@ -38,7 +38,7 @@ namespace PrLstm.Generators.Emit
                 .Concat(sizes.Select(s => $"long {s}")));
             w.Line($"public {className}({parameters})");
             var inputs = region.Inputs.Select(i => (Doc)new Text(i.Gate >= 0
-                ? $"({i.Argument}, Column({gateSizes}, {i.Gate}))" : $"({i.Argument}, 0)")).ToList();
+                ? $"({i.Argument}, {fusedKernel}.Column({gateSizes}, {i.Gate}))" : $"({i.Argument}, 0)")).ToList();
             w.Indentation++;
             DocWriter.Write(w, ": ", new CallDoc(null, "base", new Doc[]
             {

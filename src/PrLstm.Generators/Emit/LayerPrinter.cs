@@ -45,6 +45,7 @@ namespace PrLstm.Generators.Emit
                     .Concat(_sizes)
                 .Concat(new[] { ModelApi.InputSizeParameter, ModelApi.DeviceParameter, ModelApi.DtypeParameter, _spec.Type.Name,
                     Names.LayerClass }));
+            _scope.Reserve(new[] { ModelApi.KernelPath }); // a public member of every layer
             _torch = _scope.Claim("torch");
             _elementwise = _scope.Claim("Elementwise");
             _fusedMath = _scope.Claim("FusedMath");
@@ -64,7 +65,6 @@ namespace PrLstm.Generators.Emit
             _differentiable = _scope.Claim("ForwardDifferentiable");
             _inPlace = _scope.Claim("ForwardInPlace");
             _fusedForward = _scope.Claim("ForwardFused");
-            _scope.Reserve(new[] { ModelApi.KernelPath });
             _fused = Fusion.Plan(layer, new[] { _torch, _elementwise, _fusedMath, _fusedKernel, _state });
             foreach (FusedRegion region in _fused.Stages.Select(s => s.Region).OfType<FusedRegion>())
             {

@@ -17,7 +17,8 @@ namespace PrLstm.Generators.Emit
         public const string GateWeights = "gates";
 
         /// <summary>Names a generated file declares as aliases; user names that start with them are avoided.</summary>
-        public static IEnumerable<string> AliasCandidates(string stateName) => new[] { "torch", "Elementwise", stateName + TensorsRecord };
+        public static IEnumerable<string> AliasCandidates(string stateName) => new[] { "torch", "Elementwise", "FusedMath", "FusedKernel",
+            stateName + TensorsRecord };
 
         /// <summary>The name as C# source: keywords get an @ (a field named <c>@out</c> is written <c>@out</c>).</summary>
         public static string Identifier(string name) =>

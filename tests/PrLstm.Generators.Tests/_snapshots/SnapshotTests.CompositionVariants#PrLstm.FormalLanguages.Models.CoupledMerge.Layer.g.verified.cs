@@ -139,12 +139,12 @@ namespace PrLstm.FormalLanguages.Models
                         H,
                         new (int, long)[]
                         {
-                            (0, Column(gateSizes, 0)),
-                            (0, Column(gateSizes, 3)),
-                            (0, Column(gateSizes, 1)),
+                            (0, FusedKernel.Column(gateSizes, 0)),
+                            (0, FusedKernel.Column(gateSizes, 3)),
+                            (0, FusedKernel.Column(gateSizes, 1)),
                             (1, 0),
                             (2, 0),
-                            (0, Column(gateSizes, 2)),
+                            (0, FusedKernel.Column(gateSizes, 2)),
                         },
                         outputs: 2,
                         forwardTemporaries: 5,

@@ -113,7 +113,7 @@ namespace PrLstm.FormalLanguages.Models
                     : base(
                         "MinMerge.Compose",
                         H,
-                        new (int, long)[] { (0, Column(gateSizes, 0)), (1, 0), (0, Column(gateSizes, 1)) },
+                        new (int, long)[] { (0, FusedKernel.Column(gateSizes, 0)), (1, 0), (0, FusedKernel.Column(gateSizes, 1)) },
                         outputs: 1,
                         forwardTemporaries: 2,
                         backwardTemporaries: 5)

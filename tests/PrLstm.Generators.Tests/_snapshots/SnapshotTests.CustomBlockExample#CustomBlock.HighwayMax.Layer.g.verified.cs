@@ -119,7 +119,7 @@ namespace CustomBlock
                     : base(
                         "HighwayMax.Compose",
                         H,
-                        new (int, long)[] { (0, Column(gateSizes, 0)), (1, 0), (2, 0), (0, Column(gateSizes, 1)) },
+                        new (int, long)[] { (0, FusedKernel.Column(gateSizes, 0)), (1, 0), (2, 0), (0, FusedKernel.Column(gateSizes, 1)) },
                         outputs: 1,
                         forwardTemporaries: 3,
                         backwardTemporaries: 7)

@@ -98,7 +98,7 @@ namespace CustomBlock
                     : base(
                         "MaxLeaf.Encode",
                         H,
-                        new (int, long)[] { (0, Column(gateSizes, 0)) },
+                        new (int, long)[] { (0, FusedKernel.Column(gateSizes, 0)) },
                         outputs: 1,
                         forwardTemporaries: 0,
                         backwardTemporaries: 1)

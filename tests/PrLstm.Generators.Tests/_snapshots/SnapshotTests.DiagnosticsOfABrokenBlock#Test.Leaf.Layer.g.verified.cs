@@ -108,7 +108,7 @@ namespace Test
                     : base(
                         "Leaf.Encode",
                         H,
-                        new (int, long)[] { (0, Column(gateSizes, 1)), (0, Column(gateSizes, 0)) },
+                        new (int, long)[] { (0, FusedKernel.Column(gateSizes, 1)), (0, FusedKernel.Column(gateSizes, 0)) },
                         outputs: 1,
                         forwardTemporaries: 2,
                         backwardTemporaries: 4)

@@ -135,7 +135,7 @@ namespace PrLstm.FormalLanguages.Models
                     : base(
                         "GruMerge.Compose",
                         H,
-                        new (int, long)[] { (0, Column(gateSizes, 1)), (1, 0) },
+                        new (int, long)[] { (0, FusedKernel.Column(gateSizes, 1)), (1, 0) },
                         outputs: 1,
                         forwardTemporaries: 1,
                         backwardTemporaries: 2)
@@ -187,7 +187,7 @@ namespace PrLstm.FormalLanguages.Models
                     : base(
                         "GruMerge.Compose",
                         H,
-                        new (int, long)[] { (0, Column(gateSizes, 0)), (1, 0), (2, 0), (3, 0) },
+                        new (int, long)[] { (0, FusedKernel.Column(gateSizes, 0)), (1, 0), (2, 0), (3, 0) },
                         outputs: 1,
                         forwardTemporaries: 3,
                         backwardTemporaries: 7)

@@ -116,7 +116,12 @@ namespace PrLstm.FormalLanguages.Models
                     : base(
                         "LstmLeaf.Encode",
                         H,
-                        new (int, long)[] { (0, Column(gateSizes, 0)), (0, Column(gateSizes, 1)), (0, Column(gateSizes, 2)) },
+                        new (int, long)[]
+                        {
+                            (0, FusedKernel.Column(gateSizes, 0)),
+                            (0, FusedKernel.Column(gateSizes, 1)),
+                            (0, FusedKernel.Column(gateSizes, 2)),
+                        },
                         outputs: 2,
                         forwardTemporaries: 2,
                         backwardTemporaries: 6)

@@ -100,7 +100,7 @@ namespace PrLstm.FormalLanguages.Models
                     : base(
                         "RnnRefine.Refine",
                         H,
-                        new (int, long)[] { (0, Column(gateSizes, 0)) },
+                        new (int, long)[] { (0, FusedKernel.Column(gateSizes, 0)) },
                         outputs: 1,
                         forwardTemporaries: 0,
                         backwardTemporaries: 1)
