@@ -31,6 +31,13 @@ public static class Measure
         return (times[repeats / 2], Math.Max(0, PeakBytes() - baseline) / 1e6);
     }
 
+    /// <summary>The median (the mean of the middle two for an even count).</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
     /// <summary>Dense fp32 matmul throughput of this machine, GFLOP/s (a large torch.mm, median of 5).</summary>
     public static double MatmulPeakGflops(int size = 2048)
     {

@@ -50,7 +50,8 @@ public static class KernelBench
             string floor = c.Train ? "train-matmuls" : "tree-matmuls";
             string line = $"{c.Label}: fused / {floor} {MedianRatio(times[0], times[2]):F2}, op-by-op / {floor} "
                 + $"{MedianRatio(times[1], times[2]):F2}, fused / op-by-op {MedianRatio(times[0], times[1]):F2} (medians of {rounds} "
-                + $"interleaved rounds; ms fused {Median(times[0]):F1}, op-by-op {Median(times[1]):F1}, {floor} {Median(times[2]):F1})";
+                + $"interleaved rounds; ms fused {Measure.Median(times[0]):F1}, op-by-op {Measure.Median(times[1]):F1}, {floor} "
+                + $"{Measure.Median(times[2]):F1})";
             log(line);
             lines.Add(line);
         }
@@ -94,11 +95,5 @@ public static class KernelBench
         return times;
     }
 
-    private static double MedianRatio(double[] a, double[] b) => Median(a.Zip(b, (x, y) => x / y).ToArray());
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
+    private static double MedianRatio(double[] a, double[] b) => Measure.Median(a.Zip(b, (x, y) => x / y));
 }

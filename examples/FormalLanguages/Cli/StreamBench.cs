@@ -98,7 +98,7 @@ public static class StreamBench
                 }
                 foreach (var ((impl, batch, t), list) in times)
                 {
-                    double median = Median(list);
+                    double median = Measure.Median(list);
                     samples[(impl, batch, t)] = list.ToArray();
                     records.Add(new BenchRecord(impl, "per-token", batch, t, s.Hidden, Math.Round(median, 4), 0, 0));
                     log($"{impl,-17} per-token B={batch,-4} t={t,-7} {median * 1000,10:F1} µs per token");
@@ -139,12 +139,6 @@ public static class StreamBench
         return clock.Elapsed.TotalMilliseconds / count;
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
     /// <summary>The streaming issue's targets, as medians of per-repeat ratios from one run.</summary>
     public static List<string> Targets(Result result, Settings s)
     {
@@ -152,7 +146,7 @@ public static class StreamBench
         {
             if (!result.Samples.TryGetValue((a, ba, ta), out var x)
                 || !result.Samples.TryGetValue((b, bb, tb), out var y)) return "not measured";
-            return Median(x.Zip(y, (p, q) => p / q)).ToString("F2");
+            return Measure.Median(x.Zip(y, (p, q) => p / q)).ToString("F2");
         }
         long first = s.Positions.Min(), last = s.Positions.Max();
         var lines = new List<string>();
