@@ -273,7 +273,8 @@ namespace PrLstm.Generators.Emit
                 return v.Op switch
                 {
                     Op.Field => $"{Names.Identifier(v.Name)}.{Names.Identifier(v.Field)}",
-                    Op.Gate => $"{_projected}.narrow(-1, {GateOffset(v.Name)}, {_gateSizesField}[{GateIndex(v.Name)}])",
+                    Op.Gate => $"{_projected}.narrow(-1, {_fusedKernel}.Column({_gateSizesField}, {GateIndex(v.Name)}), "
+                        + $"{_gateSizesField}[{GateIndex(v.Name)}])",
                     _ => throw new System.InvalidOperationException($"No tensor holds value {value} yet"),
                 };
             }
@@ -312,9 +313,6 @@ namespace PrLstm.Generators.Emit
         }
 
         private int GateIndex(string gate) => _spec.Gates.Select(g => g.Name).ToList().IndexOf(gate);
-
-        private string GateOffset(string gate) => GateIndex(gate) == 0 ? "0"
-            : string.Join(" + ", Enumerable.Range(0, GateIndex(gate)).Select(k => $"{_gateSizesField}[{k}]"));
 
         private void WriteBody(string name, LayerPlan plan)
         {

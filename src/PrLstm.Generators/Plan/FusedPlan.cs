@@ -40,9 +40,6 @@ namespace PrLstm.Generators.Plan
         /// <summary>The field of an <see cref="Op.Field"/> value.</summary>
         public string Field { get; set; } = "";
 
-        /// <summary>Whether a Linear has a bias.</summary>
-        public bool Bias { get; set; }
-
         /// <summary>The local that names this value, if any (the name its kernel variable takes).</summary>
         public string? Local { get; set; }
 
@@ -90,7 +87,6 @@ namespace PrLstm.Generators.Plan
         IReadOnlyList<RegionArgument> Arguments,
         IReadOnlyList<RegionInput> Inputs,
         IReadOnlyList<int> Outputs,
-        IReadOnlyList<int> Program,
         KernelCode Forward,
         KernelCode Backward);
 
@@ -108,7 +104,6 @@ namespace PrLstm.Generators.Plan
     /// </summary>
     internal sealed record FusedLayerPlan(
         IReadOnlyList<BodyValue> Values,
-        IReadOnlyList<string> Statements,
         IReadOnlyList<FusedStage> Stages,
         IReadOnlyList<FusedField> Fields);
 }

@@ -60,7 +60,7 @@ namespace PrLstm.Generators.Plan
                 stages.AddRange(learned.Select(v => new FusedStage(null, v)));
             }
             AddRegions(fields.Where(f => !f.Alias).Select(f => f.Value));
-            return new FusedLayerPlan(values, statements, stages, fields);
+            return new FusedLayerPlan(values, stages, fields);
 
             // One region per size for the computed values among these (leaves and learned results need none).
             void AddRegions(IEnumerable<int> wanted)
@@ -109,7 +109,7 @@ namespace PrLstm.Generators.Plan
             var names = VariableNames(values, inCone, reserved);
             var forward = ForwardCode(values, inputValues, outputs, program, names, statements);
             var backward = Derivatives.Backward(values, inputValues, outputs, program, names, statements, reserved);
-            return new FusedRegion(index, size, arguments, inputs, outputs, program, forward, backward);
+            return new FusedRegion(index, size, arguments, inputs, outputs, forward, backward);
         }
 
         /// <summary>The forward kernel: inputs in the first slots, outputs next, then temporaries.</summary>
@@ -333,7 +333,6 @@ namespace PrLstm.Generators.Plan
                     Constant = node.Value,
                     Name = node.Name,
                     Field = node.Field,
-                    Bias = node.Bias,
                 };
                 Values.Add(value);
                 return value.Id;

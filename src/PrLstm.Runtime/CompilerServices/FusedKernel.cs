@@ -67,7 +67,7 @@ public abstract class FusedKernel
     public int BackwardTemporaries { get; }
 
     /// <summary>The first column of gate <paramref name="gate"/> in a projection whose gates have these sizes.</summary>
-    protected static long Column(long[] gateSizes, int gate) => gateSizes.Take(gate).Sum();
+    public static long Column(long[] gateSizes, int gate) => gateSizes.Take(gate).Sum();
 
     /// <summary>The forward kernel over one block: the outputs' slots from the inputs' slots.</summary>
     protected abstract void Forward<T>(KernelSlots<T> slots) where T : unmanaged, IFloatingPointIeee754<T>;

@@ -145,12 +145,11 @@ namespace PrLstm.FormalLanguages.Models
                 using var scope = torch.NewDisposeScope();
                 // [i | g | o | fLeft | fRight] = gates([left.h ; right.h])  → [B, N, 5·H]
                 var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
-                var normIOutput = normI.forward(projected.narrow(-1, 0, gateSizes[0]));
-                var normGOutput = normG.forward(projected.narrow(-1, gateSizes[0], gateSizes[1]));
-                var normFLeftOutput = normFLeft.forward(projected.narrow(-1, gateSizes[0] + gateSizes[1] + gateSizes[2], gateSizes[3]));
-                var normFRightOutput = normFRight.forward(
-                    projected.narrow(-1, gateSizes[0] + gateSizes[1] + gateSizes[2] + gateSizes[3], gateSizes[4]));
-                var normOOutput = normO.forward(projected.narrow(-1, gateSizes[0] + gateSizes[1], gateSizes[2]));
+                var normIOutput = normI.forward(projected.narrow(-1, FusedKernel.Column(gateSizes, 0), gateSizes[0]));
+                var normGOutput = normG.forward(projected.narrow(-1, FusedKernel.Column(gateSizes, 1), gateSizes[1]));
+                var normFLeftOutput = normFLeft.forward(projected.narrow(-1, FusedKernel.Column(gateSizes, 3), gateSizes[3]));
+                var normFRightOutput = normFRight.forward(projected.narrow(-1, FusedKernel.Column(gateSizes, 4), gateSizes[4]));
+                var normOOutput = normO.forward(projected.narrow(-1, FusedKernel.Column(gateSizes, 2), gateSizes[2]));
                 var fused0 = bodyKernel0.Apply(normIOutput, normGOutput, normFLeftOutput, left.c, normFRightOutput, right.c);
                 var normCOutput = normC.forward(fused0[0]);
                 var fused1 = bodyKernel1.Apply(

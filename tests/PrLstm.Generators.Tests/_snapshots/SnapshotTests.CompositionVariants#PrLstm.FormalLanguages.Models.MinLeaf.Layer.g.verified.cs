@@ -81,7 +81,7 @@ namespace PrLstm.FormalLanguages.Models
                 var projected = gates.forward(x);
                 return new MinStateTensors(
                     // h = a
-                    h: projected.narrow(-1, 0, gateSizes[0])).MoveToOuterDisposeScope();
+                    h: projected.narrow(-1, FusedKernel.Column(gateSizes, 0), gateSizes[0])).MoveToOuterDisposeScope();
             }
         }
     }

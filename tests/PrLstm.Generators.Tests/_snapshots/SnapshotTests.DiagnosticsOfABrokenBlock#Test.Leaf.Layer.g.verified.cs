@@ -94,7 +94,7 @@ namespace Test
                     // h = Sigmoid(o) * Tanh(i)
                     h: fused[0],
                     // c = i
-                    c: projected.narrow(-1, 0, gateSizes[0])).MoveToOuterDisposeScope();
+                    c: projected.narrow(-1, FusedKernel.Column(gateSizes, 0), gateSizes[0])).MoveToOuterDisposeScope();
             }
 
             /// <summary>

@@ -81,7 +81,7 @@ namespace PrLstm.FormalLanguages.Models
                 var projected = gates.forward(x);
                 return new GruStateTensors(
                     // s = a
-                    s: projected.narrow(-1, 0, gateSizes[0])).MoveToOuterDisposeScope();
+                    s: projected.narrow(-1, FusedKernel.Column(gateSizes, 0), gateSizes[0])).MoveToOuterDisposeScope();
             }
         }
     }
