@@ -251,6 +251,27 @@ public class FusedKernelTests
         TestModels.AssertCloseToScale(x.grad!, once * 2, 1e-6, 1e-6, "the gradient after two backward passes");
     }
 
+    /// <summary>
+    /// A fused call through autograd leaves no tensor handle alive once its outputs are gone, whatever the values. The
+    /// handles are told apart by reference: TorchSharp's Tensor.Equals compares values (a full torch.equal per pair, and
+    /// false where a value is NaN), which once leaked the forward's handles of a NaN output.
+    /// </summary>
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(double.NaN)]
+    public void AFusedCallLeavesNoHandleAliveWhateverItsValues(double value)
+    {
+        using var layer = new LstmMerge.Layer(4) { KernelPath = KernelPath.Fused };
+        LstmState.Tensors State() => new(full(2, 3, 4, value).requires_grad_(), full(2, 3, 4, value));
+        long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        using (var scope = NewDisposeScope())
+        {
+            var merged = layer.forward(State(), State());
+            Assert.Equal(double.IsNaN(value), merged.h.isnan().all().item<bool>());
+        }
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
     [Fact]
     public void ForcingFusedKernelsOnATypeTheyDoNotRunSaysSo()
     {

@@ -134,6 +134,7 @@ public abstract class FusedKernel
     /// The outputs through autograd. TorchSharp's node keeps, per output, a tensor of its shape (to give zeros for an
     /// output whose gradient never arrives) and makes it in the current dispose scope, though the node disposes it: so the
     /// call runs in a scope of its own that hands the outputs on, disposes the forward's own handles, and lets go of the rest.
+    /// Handles are told apart by reference: TorchSharp's Tensor.Equals compares values (torch.equal).
     /// </summary>
     private Tensor[] Record(Tensor[] arguments)
     {
@@ -141,7 +142,7 @@ public abstract class FusedKernel
         var outputs = FusedFunction.apply(new object[] { this }.Concat(arguments).ToArray()).ToArray();
         var (forwardHandles, context) = FusedFunction.TakeForwardCall();
         scope.MoveToOuter(outputs);
-        scope.Detach(scope.DisposablesView.Where(d => !forwardHandles.Contains(d)).ToList());
+        scope.Detach(scope.DisposablesView.Where(d => !forwardHandles.Any(h => ReferenceEquals(h, d))).ToList());
         OutputCache.Release(context);
         return outputs;
     }
