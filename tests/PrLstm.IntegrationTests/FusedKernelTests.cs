@@ -76,6 +76,29 @@ public class FusedKernelTests
         FusedComparison.AssertFusedMatchesOpByOp(model, new[] { x }, () => new[] { model.forward(x) }, dtype, "PR-LSTM H = 67", generator);
     }
 
+    /// <summary>
+    /// One call large enough to run its blocks on several threads (771 rows of 40 values: 33 blocks in float64), with
+    /// left and right the even and odd positions of one tensor (rows strided, blocks crossing from one sequence to the
+    /// next), against the op-by-op body.
+    /// </summary>
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void ALargeCallOverStridedRowsMatchesOpByOp(ScalarType dtype)
+    {
+        using var generator = new Generator(771);
+        using var layer = new LstmMerge.Layer(40, dtype: dtype);
+        using var scope = NewDisposeScope();
+        Tensor Level() => randn(new[] { 3, 2 * 257, 40L }, dtype: dtype, generator: generator).requires_grad_();
+        var (h, c) = (Level(), Level());
+        LstmState.Tensors Side(long first) => new(h.slice(1, first, 2 * 257, 2), c.slice(1, first, 2 * 257, 2));
+        FusedComparison.AssertFusedMatchesOpByOp(layer, new[] { h, c }, () =>
+        {
+            var merged = layer.forward(Side(0), Side(1));
+            return new[] { merged.h, merged.c };
+        }, dtype, "LstmMerge over 3 x 257 strided pairs", generator);
+    }
+
     /// <summary>Central differences in float64 against the fused backward, for every input value and a sample of parameters.</summary>
     [Theory]
     [InlineData(nameof(PrLstmModel))]

@@ -25,8 +25,8 @@ public abstract class FusedKernel
     /// <summary>The scratch values one block may use across all its slots (so a block stays in the L2 cache).</summary>
     private const int ScratchBytes = 192 * 1024;
 
-    /// <summary>Fewer values than this in one call run on the calling thread alone (a task costs a few microseconds).</summary>
-    private const long MinValuesPerTask = 1 << 15;
+    /// <summary>A call with fewer slot values than this runs on the calling thread alone (a task costs a few microseconds).</summary>
+    private const long MinValuesInParallel = 1 << 16;
 
     private readonly Input[] _inputs;
 
@@ -239,29 +239,30 @@ public abstract class FusedKernel
         int slots = views.Length + temporaries;
         int rowsPerBlock = Math.Max(1, ScratchBytes / (Marshal.SizeOf<T>() * Math.Max(1, slots) * Width));
         long blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
-        long tasks = Math.Clamp(rows * Width * slots / MinValuesPerTask, 1, Math.Min(Environment.ProcessorCount, blocks));
 
-        void RunBlocks(long task)
+        void RunBlock(long block)
         {
-            long first = blocks * task / tasks, end = blocks * (task + 1) / tasks;
             int stride = rowsPerBlock * Width;
             T[] scratch = Scratch<T>.Get(slots * stride);
-            for (long block = first; block < end; block++)
-            {
-                long row0 = block * rowsPerBlock;
-                int count = (int)Math.Min(rowsPerBlock, rows - row0);
-                var slotsOfBlock = new KernelSlots<T>(scratch, stride, count * Width);
-                for (int v = 0; v < views.Length; v++)
-                    if (views[v].Read) views[v].View.Gather(row0, count, Width, slotsOfBlock[v]);
-                if (forward) Forward(slotsOfBlock);
-                else Backward(slotsOfBlock);
-                for (int v = 0; v < views.Length; v++)
-                    if (!views[v].Read) views[v].View.Scatter(row0, count, Width, slotsOfBlock[v]);
-            }
+            long row0 = block * rowsPerBlock;
+            int count = (int)Math.Min(rowsPerBlock, rows - row0);
+            var slotsOfBlock = new KernelSlots<T>(scratch, stride, count * Width);
+            for (int v = 0; v < views.Length; v++)
+                if (views[v].Read) views[v].View.Copy(row0, count, Width, slotsOfBlock[v], read: true);
+            if (forward) Forward(slotsOfBlock);
+            else Backward(slotsOfBlock);
+            for (int v = 0; v < views.Length; v++)
+                if (!views[v].Read) views[v].View.Copy(row0, count, Width, slotsOfBlock[v], read: false);
         }
 
-        if (tasks == 1) RunBlocks(0);
-        else Parallel.For(0, tasks, RunBlocks);
+        // Blocks are handed out one by one as threads ask (Parallel.For's dynamic ranges), not split evenly up front:
+        // right after a libtorch operation its OpenMP workers spin on the other cores, so a helper thread may run at a
+        // fraction of the calling thread's speed, and an even split waits for it (a training step took 1.06 and 1.17x
+        // the op-by-op one with an even split, 1.02 and 1.12x with dynamic ranges: docs/performance.md).
+        if (blocks == 1 || rows * Width * slots < MinValuesInParallel)
+            for (long block = 0; block < blocks; block++) RunBlock(block);
+        else
+            Parallel.For(0, blocks, RunBlock);
     }
 
     private readonly record struct Input(int Argument, long Column);
@@ -291,18 +292,31 @@ public abstract class FusedKernel
             return new RowView(data + column * size, tensor.shape[1], strides[0] * size, strides[1] * size);
         }
 
-        private T* Row<T>(long row) where T : unmanaged => (T*)(_data + row / _time * _strideBatch + row % _time * _strideTime);
-
-        public void Gather<T>(long row0, int count, int width, Span<T> destination) where T : unmanaged
+        /// <summary>
+        /// Copies <paramref name="count"/> rows from <paramref name="row0"/> on, each <paramref name="width"/> values,
+        /// between the tensor and <paramref name="block"/> (rows one after another): into the block when
+        /// <paramref name="read"/>, out of it otherwise. Walks (batch, time) by counting: no division per row.
+        /// </summary>
+        public void Copy<T>(long row0, int count, int width, Span<T> block, bool read) where T : unmanaged
         {
+            long batch = row0 / _time, time = row0 % _time;
+            byte* row = _data + batch * _strideBatch + time * _strideTime;
             for (int r = 0; r < count; r++)
-                new ReadOnlySpan<T>(Row<T>(row0 + r), width).CopyTo(destination.Slice(r * width, width));
-        }
-
-        public void Scatter<T>(long row0, int count, int width, ReadOnlySpan<T> source) where T : unmanaged
-        {
-            for (int r = 0; r < count; r++)
-                source.Slice(r * width, width).CopyTo(new Span<T>(Row<T>(row0 + r), width));
+            {
+                var values = new Span<T>(row, width);
+                var slice = block.Slice(r * width, width);
+                if (read) values.CopyTo(slice);
+                else slice.CopyTo(values);
+                if (++time < _time)
+                {
+                    row += _strideTime;
+                }
+                else
+                {
+                    time = 0;
+                    row += _strideBatch - (_time - 1) * _strideTime;
+                }
+            }
         }
     }
 
