@@ -8,7 +8,7 @@ public enum KernelPath
 {
     /// <summary>
     /// The path measured faster for the call's device: today one libtorch call per operation everywhere. On the 2-core
-    /// CPUs this project is measured on, the fused kernels take 1.14–1.19× the time of the op-by-op bodies (they
+    /// CPUs this project is measured on, the fused kernels take 1.09–1.17× the time of the op-by-op bodies (they
     /// recompute every activation in the backward, and their threads compete with libtorch's spinning OpenMP workers);
     /// docs/performance.md has the numbers and the bound.
     /// </summary>
