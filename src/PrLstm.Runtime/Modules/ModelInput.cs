@@ -17,12 +17,12 @@ public static class ModelInput
             throw new ArgumentException($"{name} has been disposed.", name);
         if (x.dim() != 3)
             throw new ArgumentException($"{name} must have shape [B, T, E] (rank 3), but has shape {Shape(x)}.", name);
-        if (x.shape[2] != inputSize)
-            throw new ArgumentException($"{name} has {x.shape[2]} features per token (shape {Shape(x)}), but the model's input size E is "
+        if (x.size(2) != inputSize)
+            throw new ArgumentException($"{name} has {x.size(2)} features per token (shape {Shape(x)}), but the model's input size E is "
                 + $"{inputSize}.", name);
-        if (x.shape[0] == 0)
+        if (x.size(0) == 0)
             throw new ArgumentException($"{name} is an empty batch (shape {Shape(x)}); B must be at least 1.", name);
-        if (x.shape[1] == 0)
+        if (x.size(1) == 0)
             throw new ArgumentException($"{name} has no positions (shape {Shape(x)}); sequences need at least one token (T ≥ 1).", name);
         MatchesParameters(model, x, name);
     }
@@ -85,16 +85,16 @@ public static class ModelInput
         if (x.dim() is not (2 or 3))
             throw new ArgumentException($"{name} has shape {Shape(x)}; a stream reads [B = {batch}, E = {inputSize}] (one token per row) "
                 + $"or [B = {batch}, N, E = {inputSize}].", name);
-        if (x.shape[0] != batch)
-            throw new ArgumentException($"{name} has {x.shape[0]} rows (shape {Shape(x)}) but the stream was opened for a batch of "
+        if (x.size(0) != batch)
+            throw new ArgumentException($"{name} has {x.size(0)} rows (shape {Shape(x)}) but the stream was opened for a batch of "
                 + $"{batch}; rows advance together.", name);
-        if (x.shape[^1] != inputSize)
-            throw new ArgumentException($"{name} has {x.shape[^1]} features per token (shape {Shape(x)}), but the model's input size E "
+        if (x.size(-1) != inputSize)
+            throw new ArgumentException($"{name} has {x.size(-1)} features per token (shape {Shape(x)}), but the model's input size E "
                 + $"is {inputSize}.", name);
-        if (x.dim() == 3 && x.shape[1] == 0)
+        if (x.dim() == 3 && x.size(1) == 0)
             throw new ArgumentException($"{name} has no tokens (shape {Shape(x)}); push at least one.", name);
         MatchesParameters(x, dtype, device, name);
-        return x.dim() == 2 ? 1 : x.shape[1];
+        return x.dim() == 2 ? 1 : x.size(1);
     }
 
     /// <summary>A tensor's shape as <c>[2, 5, 3]</c>, for messages.</summary>

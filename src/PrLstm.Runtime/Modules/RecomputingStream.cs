@@ -36,7 +36,7 @@ public sealed class RecomputingStream : IModelStream
     public long InputSize { get; }
 
     /// <inheritdoc/>
-    public long Position => tokens?.shape[1] ?? 0;
+    public long Position => tokens?.size(1) ?? 0;
 
     /// <inheritdoc/>
     public Tensor Push(Tensor x)
@@ -63,7 +63,7 @@ public sealed class RecomputingStream : IModelStream
         using var scope = NewDisposeScope();
         var read = x.dim() == 2 ? x.unsqueeze(1) : x;
         var all = tokens is null ? read.clone() : cat(new[] { tokens, read }, 1);
-        var outputs = model.forward(all).narrow(1, all.shape[1] - n, n);
+        var outputs = model.forward(all).narrow(1, all.size(1) - n, n);
         var output = x.dim() == 2 ? outputs.squeeze(1) : outputs;
         return (all.DetachFromDisposeScope(), output.MoveToOuterDisposeScope());
     }

@@ -31,7 +31,7 @@ public static class CpuChunking
     public static TState Encode<TState>(Tensor x, long stateWidth, Func<Tensor, TState> encode, ScanOptions options)
         where TState : IScanState<TState>
     {
-        long length = x.shape[1];
+        long length = x.size(1);
         long positionsPerCall = ItemsPerCall(CpuBytes(x, stateWidth), options);
         if (positionsPerCall >= length)
             return encode(x);
@@ -48,12 +48,12 @@ public static class CpuChunking
 
     /// <summary>Bytes one time position of <c>[B, T, size]</c> fields takes across the batch in CPU memory; 0 elsewhere.</summary>
     public static long CpuBytesPerPosition(IReadOnlyList<Tensor> fields) =>
-        fields.Count == 0 ? 0 : CpuBytes(fields[0], fields.Sum(field => field.shape[^1]));
+        fields.Count == 0 ? 0 : CpuBytes(fields[0], fields.Sum(field => field.size(-1)));
 
     /// <summary>Bytes of <paramref name="width"/> values per batch row of <paramref name="lead"/>'s type, on the CPU; 0
     /// elsewhere.</summary>
     private static long CpuBytes(Tensor lead, long width) =>
-        lead.device_type == TorchSharp.DeviceType.CPU ? lead.shape[0] * width * lead.ElementSize : 0;
+        lead.device_type == TorchSharp.DeviceType.CPU ? lead.size(0) * width * lead.ElementSize : 0;
 
     private static long ItemsPerCall(long bytesPerItem, ScanOptions options) =>
         bytesPerItem <= 0 ? long.MaxValue : Math.Max(1, options.CpuBudgetBytes / bytesPerItem);

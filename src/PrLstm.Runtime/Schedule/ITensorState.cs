@@ -26,7 +26,7 @@ public interface ITensorState<TSelf> : IScanState<TSelf>, IDisposable where TSel
     TSelf DetachFromDisposeScope();
 
     /// <summary>Number of positions on the time axis (dimension 1 of every field).</summary>
-    long IScanState<TSelf>.Length => Fields[0].shape[1];
+    long IScanState<TSelf>.Length => Fields[0].size(1);
 
     /// <summary>Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy).</summary>
     TSelf IScanState<TSelf>.Slice(long start, long stop, long step) =>

@@ -21,7 +21,7 @@ public static class TimeAxis
     {
         if (evenParts.Count == 0)
             throw new ArgumentException("Interleave needs at least one part of even positions.", nameof(evenParts));
-        long evenLength = evenParts.Sum(p => p.shape[1]), oddLength = odd.shape[1];
+        long evenLength = evenParts.Sum(p => p.size(1)), oddLength = odd.size(1);
         if (evenLength != oddLength && evenLength != oddLength + 1)
             throw new ArgumentException($"Interleave needs as many even positions as odd ones, or one more; got {evenLength} and "
                 + $"{oddLength}.");
@@ -46,7 +46,7 @@ public static class TimeAxis
             long position = 0;
             foreach (Tensor part in evenParts)
             {
-                long length = part.shape[1];
+                long length = part.size(1);
                 result.slice(1, 2 * position, 2 * (position + length) - 1, 2).copy_(part);
                 position += length;
             }
