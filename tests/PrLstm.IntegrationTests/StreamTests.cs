@@ -138,6 +138,26 @@ public class StreamTests
             TestModels.AssertClose(stream.Push(x.select(1, t)), expected.select(1, t), rtol, atol, $"{name} after Reset, t = {t}");
     }
 
+    /// <summary>A stream on the fused kernels (docs/streaming.md recommends them at small batches) against the op-by-op forward.</summary>
+    [Theory]
+    [InlineData(ScalarType.Float64)]
+    [InlineData(ScalarType.Float32)]
+    public void AFusedStreamEqualsTheOpByOpForward(ScalarType dtype)
+    {
+        var (rtol, atol) = Tolerance(dtype);
+        using var model = (PrLstmModel)Create("pr-lstm-1", dtype);
+        const long length = 300, batch = 2;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = randn(new[] { batch, length, TestModels.InputSize }, dtype: dtype);
+        model.KernelPath = KernelPath.OpByOp;
+        var expected = model.forward(x);
+        model.KernelPath = KernelPath.Fused;
+        using var stream = model.OpenStream(batch);
+        var outputs = Enumerable.Range(0, (int)length).Select(t => stream.Push(x.select(1, t))).ToArray();
+        TestModels.AssertClose(stack(outputs, 1), expected, rtol, atol, $"fused stream vs op-by-op forward, {dtype}");
+    }
+
     [Fact]
     public void StateIsEveryFieldOfTheLastScanPosition()
     {
@@ -224,8 +244,11 @@ public class StreamTests
 
     // ---- Save and restore ---------------------------------------------------------------------------------------
 
-    [Fact]
-    public void SaveAndRestoreMidStreamContinuesWithTheSameOutputs()
+    /// <summary>Bit for bit, with either kernel path kept for the whole stream (docs/streaming.md recommends Fused).</summary>
+    [Theory]
+    [InlineData(KernelPath.Automatic)]
+    [InlineData(KernelPath.Fused)]
+    public void SaveAndRestoreMidStreamContinuesWithTheSameOutputs(KernelPath path)
     {
         string folder = Directory.CreateTempSubdirectory("prlstm-stream").FullName;
         try
@@ -233,6 +256,7 @@ public class StreamTests
             using var model = Create("pr-lstm-2", ScalarType.Float32);
             string weights = Path.Combine(folder, "model.safetensors"), saved = Path.Combine(folder, "stream.safetensors");
             ((PrLstmModel)model).SaveWeights(weights);
+            ((PrLstmModel)model).KernelPath = path;
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var x = randn(2, 200, TestModels.InputSize);
@@ -246,6 +270,7 @@ public class StreamTests
             // A fresh model with the same weights, as another process would build it.
             using var other = new PrLstmModel(TestModels.InputSize, TestModels.Hidden, 2);
             other.LoadWeights(weights);
+            other.KernelPath = path;
             using var resumed = other.OpenStream(2);
             Assert.Equal("abc", resumed.Restore(saved)["session"]);
             Assert.Equal(77, resumed.Position);
