@@ -1,5 +1,6 @@
 using System.Numerics;
 using PrLstm.FormalLanguages.Models;
+using PrLstm.Runtime.CompilerServices;
 using PrLstm.Runtime.Modules;
 using PrLstm.Runtime.Schedule;
 using TorchSharp;
@@ -156,6 +157,37 @@ public class StreamTests
         using var stream = model.OpenStream(batch);
         var outputs = Enumerable.Range(0, (int)length).Select(t => stream.Push(x.select(1, t))).ToArray();
         TestModels.AssertClose(stack(outputs, 1), expected, rtol, atol, $"fused stream vs op-by-op forward, {dtype}");
+    }
+
+    /// <summary>
+    /// By default a stream of at most FusedKernel.StreamRowsOnFusedKernels rows runs on the fused kernels (bit for bit
+    /// the stream of a model forced to Fused), a larger one on the op-by-op bodies (bit for bit a model forced to OpByOp);
+    /// a forward outside a stream stays op-by-op.
+    /// </summary>
+    [Theory]
+    [InlineData(1L)]
+    [InlineData(8L)]
+    [InlineData(9L)]
+    public void ADefaultStreamRunsOnTheFusedKernelsUpToAFewRows(long batch)
+    {
+        using var model = (PrLstmModel)Create("pr-lstm-1", ScalarType.Float32);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = randn(new[] { batch, 40, TestModels.InputSize });
+        Tensor Streamed(KernelPath path)
+        {
+            model.KernelPath = path;
+            using var stream = model.OpenStream(batch);
+            return stack(Enumerable.Range(0, 40).Select(t => stream.Push(x.select(1, t))).ToArray(), 1);
+        }
+
+        var automatic = Streamed(KernelPath.Automatic);
+        bool fused = batch <= FusedKernel.StreamRowsOnFusedKernels;
+        Assert.True(TestModels.Identical(automatic, Streamed(fused ? KernelPath.Fused : KernelPath.OpByOp)),
+            $"a default stream of {batch} rows is not the {(fused ? "fused" : "op-by-op")} one");
+        using (FusedKernel.ForStream(batch))
+            Assert.Equal(fused, FusedKernel.Chooses(KernelPath.Automatic, x, "test"));
+        Assert.False(FusedKernel.Chooses(KernelPath.Automatic, x, "test"));
     }
 
     [Fact]

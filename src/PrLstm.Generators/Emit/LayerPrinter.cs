@@ -173,7 +173,8 @@ namespace PrLstm.Generators.Emit
             foreach (var (type, field) in _regionNames)
                 _w.Line($"private readonly {type} {field};");
             _w.Line();
-            _w.Summary("Whether the body runs as one libtorch call per operation (Automatic, the default) or as fused CPU kernels.");
+            _w.Summary("Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured "
+                + "faster (Automatic, the default: fused in a small stream, op-by-op otherwise).");
             _w.Line($"public global::PrLstm.Runtime.Modules.KernelPath {ModelApi.KernelPath} {{ get; set; }}");
             _w.Line();
         }

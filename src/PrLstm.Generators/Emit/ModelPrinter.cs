@@ -109,8 +109,9 @@ namespace PrLstm.Generators.Emit
             _w.Line($"public {Runtime}Schedule.ScanOptions {ModelApi.ScanOptions} {{ get; set; }} = "
                 + $"{Runtime}Schedule.ScanOptions.Default;");
             _w.Line();
-            _w.Summary("How every layer runs its body: one libtorch call per operation (Automatic, the default: measured faster), or "
-                + "fused CPU kernels for float32 and float64 (Fused). Both compute the same values and gradients to float rounding.");
+            _w.Summary("How every layer runs its body: one libtorch call per operation (OpByOp), fused CPU kernels for float32 and "
+                + "float64 (Fused), or the path measured faster (Automatic, the default: the fused kernels in a stream of a few rows, "
+                + "op-by-op otherwise). All compute the same values and gradients to float rounding.");
             _w.Line($"public {Runtime}Modules.KernelPath {ModelApi.KernelPath}");
             _w.Line("{");
             _w.Indentation++;

@@ -81,16 +81,51 @@ public abstract class FusedKernel
     protected abstract void Backward<T>(KernelSlots<T> slots) where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>
+    /// A stream of at most this many rows runs its layers' <see cref="KernelPath.Automatic"/> bodies on the fused
+    /// kernels: a streamed token took 0.60-0.90 of the op-by-op time at B = 1 and 8 (docs/performance.md). The choice is
+    /// per stream, not per call, so that every call of a stream takes one path and its outputs do not depend on how its
+    /// tokens were pushed.
+    /// </summary>
+    public const long StreamRowsOnFusedKernels = 8;
+
+    /// <summary>Whether the calls on this thread belong to a stream that runs on the fused kernels.</summary>
+    [ThreadStatic] private static bool _inFusedStream;
+
+    /// <summary>
+    /// Until disposed, <see cref="KernelPath.Automatic"/> layers on this thread run their fused kernels (on the CPU,
+    /// float32 or float64, without a gradient) when <paramref name="batch"/> is at most
+    /// <see cref="StreamRowsOnFusedKernels"/>. For a stream's push.
+    /// </summary>
+    internal static StreamKernels ForStream(long batch) => new(batch <= StreamRowsOnFusedKernels);
+
+    /// <summary>Restores the previous choice when disposed.</summary>
+    internal readonly struct StreamKernels : IDisposable
+    {
+        private readonly bool _previous;
+
+        public StreamKernels(bool fused)
+        {
+            _previous = _inFusedStream;
+            _inFusedStream = fused;
+        }
+
+        public void Dispose() => _inFusedStream = _previous;
+    }
+
+    /// <summary>
     /// Whether a layer with <paramref name="path"/> runs its fused kernels for a call whose inputs look like
-    /// <paramref name="probe"/>: only when forced (<see cref="KernelPath.Fused"/>), and then only for CPU tensors of
-    /// float32 or float64 with a batch and a time axis.
+    /// <paramref name="probe"/> (<c>[B, T, size]</c>): always when forced (<see cref="KernelPath.Fused"/>); with
+    /// <see cref="KernelPath.Automatic"/> inside a small stream's push (see <see cref="StreamRowsOnFusedKernels"/>) for
+    /// CPU tensors of float32 or float64 without a gradient; never with <see cref="KernelPath.OpByOp"/>.
     /// </summary>
     /// <exception cref="NotSupportedException"><see cref="KernelPath.Fused"/> for tensors the kernels cannot run.</exception>
     public static bool Chooses(KernelPath path, Tensor probe, string layer)
     {
-        // Automatic takes the op-by-op bodies: measured faster on every device (see KernelPath.Automatic).
-        if (path != KernelPath.Fused) return false;
+        if (path == KernelPath.OpByOp) return false;
+        if (path == KernelPath.Automatic && !_inFusedStream) return false;
         bool runs = probe.device_type == DeviceType.CPU && probe.dtype is ScalarType.Float32 or ScalarType.Float64 && probe.dim() == 3;
+        if (path == KernelPath.Automatic)
+            return runs && !is_grad_enabled();
         if (!runs)
             throw new NotSupportedException($"{layer}: the fused kernels run on CPU tensors of float32 or float64 shaped [B, T, size]; "
                 + $"this call has a {probe.device_type} {probe.dtype} tensor of shape [{string.Join(", ", probe.shape)}]. Use "

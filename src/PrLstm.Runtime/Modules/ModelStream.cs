@@ -129,6 +129,7 @@ public sealed class ModelStream<TState> : IModelStream where TState : ITensorSta
         ThrowIfDisposed();
         long tokens = ModelInput.ValidateTokens(x, Batch, InputSize, DType, Device, name);
         using var noGrad = no_grad();
+        using var kernels = CompilerServices.FusedKernel.ForStream(Batch);
         using var scope = NewDisposeScope();
         var leaves = encode(x.dim() == 2 ? x.unsqueeze(1) : x);
         var next = stack;

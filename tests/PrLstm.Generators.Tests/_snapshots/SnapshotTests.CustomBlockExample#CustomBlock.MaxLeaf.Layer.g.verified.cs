@@ -24,7 +24,8 @@ namespace CustomBlock
             private readonly BodyKernel bodyKernel;
 
             /// <summary>
-            /// Whether the body runs as one libtorch call per operation (Automatic, the default) or as fused CPU kernels.
+            /// Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured faster
+            /// (Automatic, the default: fused in a small stream, op-by-op otherwise).
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 

@@ -37,8 +37,9 @@ namespace PrLstm.FormalLanguages.Models
         public global::PrLstm.Runtime.Schedule.ScanOptions ScanOptions { get; set; } = global::PrLstm.Runtime.Schedule.ScanOptions.Default;
 
         /// <summary>
-        /// How every layer runs its body: one libtorch call per operation (Automatic, the default: measured faster), or fused CPU kernels
-        /// for float32 and float64 (Fused). Both compute the same values and gradients to float rounding.
+        /// How every layer runs its body: one libtorch call per operation (OpByOp), fused CPU kernels for float32 and float64 (Fused), or
+        /// the path measured faster (Automatic, the default: the fused kernels in a stream of a few rows, op-by-op otherwise). All compute
+        /// the same values and gradients to float rounding.
         /// </summary>
         public global::PrLstm.Runtime.Modules.KernelPath KernelPath
         {
