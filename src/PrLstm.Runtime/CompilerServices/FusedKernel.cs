@@ -119,19 +119,21 @@ public abstract class FusedKernel
     /// CPU tensors of float32 or float64 without a gradient; never with <see cref="KernelPath.OpByOp"/>.
     /// </summary>
     /// <exception cref="NotSupportedException"><see cref="KernelPath.Fused"/> for tensors the kernels cannot run.</exception>
-    public static bool Chooses(KernelPath path, Tensor probe, string layer)
+    public static bool Chooses(KernelPath path, Tensor probe, string layer) => path switch
     {
-        if (path == KernelPath.OpByOp) return false;
-        if (path == KernelPath.Automatic && !_inFusedStream) return false;
-        bool runs = probe.device_type == DeviceType.CPU && probe.dtype is ScalarType.Float32 or ScalarType.Float64 && probe.dim() == 3;
-        if (path == KernelPath.Automatic)
-            return runs && !is_grad_enabled();
-        if (!runs)
-            throw new NotSupportedException($"{layer}: the fused kernels run on CPU tensors of float32 or float64 shaped [B, T, size]; "
-                + $"this call has a {probe.device_type} {probe.dtype} tensor of shape [{string.Join(", ", probe.shape)}]. Use "
-                + $"KernelPath.Automatic or KernelPath.OpByOp.");
-        return true;
-    }
+        KernelPath.OpByOp => false,
+        // Outside a small stream this is the whole cost of an Automatic call: no native call.
+        KernelPath.Automatic => _inFusedStream && !is_grad_enabled() && Runs(probe),
+        _ => Runs(probe) ? true : throw new NotSupportedException($"{layer}: the fused kernels run on CPU tensors of float32 or "
+            + $"float64 shaped [B, T, size]; this call has {Describe(probe)}. Use KernelPath.Automatic or KernelPath.OpByOp."),
+    };
+
+    /// <summary>Whether the kernels run <paramref name="tensor"/>: a CPU tensor of float32 or float64 shaped [B, T, size].</summary>
+    private static bool Runs(Tensor tensor) =>
+        tensor.device_type == DeviceType.CPU && tensor.dtype is ScalarType.Float32 or ScalarType.Float64 && tensor.dim() == 3;
+
+    /// <summary>A tensor for messages: "a CPU Float16 tensor of shape [2, 3, 4]".</summary>
+    private static string Describe(Tensor tensor) => $"a {tensor.device_type} {tensor.dtype} tensor of shape {ModelInput.Shape(tensor)}";
 
     /// <summary>
     /// The region's outputs, <c>[B, T, Width]</c> each, from its argument tensors <c>[B, T, columns]</c> (leading axes
@@ -142,14 +144,9 @@ public abstract class FusedKernel
         if (arguments.Length != Arguments)
             throw new ArgumentException($"{Name}: the fused kernel takes {Arguments} tensors, not {arguments.Length}.", nameof(arguments));
         var dtype = arguments[0].dtype;
-        foreach (Tensor argument in arguments)
-        {
-            if (argument.device_type != DeviceType.CPU || argument.dtype != dtype || dtype is not (ScalarType.Float32 or ScalarType.Float64)
-                || argument.dim() != 3)
-                throw new NotSupportedException($"{Name}: the fused kernel needs CPU tensors of float32 or float64, all of one dtype, "
-                    + "shaped [B, T, size]; got "
-                    + string.Join(", ", arguments.Select(a => $"{a.device_type} {a.dtype} [{string.Join(", ", a.shape)}]")) + ".");
-        }
+        if (!arguments.All(a => Runs(a) && a.dtype == dtype))
+            throw new NotSupportedException($"{Name}: the fused kernel needs CPU tensors of float32 or float64, all of one dtype, "
+                + $"shaped [B, T, size]; got {string.Join(", ", arguments.Select(Describe))}.");
         // Sizes and strides are native calls: each is read once per call.
         var layouts = Array.ConvertAll(arguments, Layout.Of);
         long batch = 1, time = 1;
@@ -260,8 +257,7 @@ public abstract class FusedKernel
         var outputLayout = Layout.Contiguous(batch, time, Width);
         var outputs = new Tensor[Outputs];
         var views = new (RowView View, bool Read)[_inputs.Length + Outputs];
-        for (int i = 0; i < _inputs.Length; i++)
-            views[i] = (RowView.Of(arguments[_inputs[i].Argument], layouts[_inputs[i].Argument], _inputs[i].Column), true);
+        ViewInputs(arguments, layouts, views, read: true);
         for (int o = 0; o < Outputs; o++)
         {
             outputs[o] = empty(outputLayout.Shape, dtype, arguments[0].device);
@@ -294,12 +290,8 @@ public abstract class FusedKernel
         }
         var shapedGradients = new Tensor[outputGradients.Count];
         var views = new (RowView View, bool Read)[2 * _inputs.Length + outputGradients.Count];
-        for (int i = 0; i < _inputs.Length; i++)
-        {
-            views[i] = (RowView.Of(arguments[_inputs[i].Argument], layouts[_inputs[i].Argument], _inputs[i].Column), true);
-            views[_inputs.Length + outputGradients.Count + i] =
-                (RowView.Of(gradients[_inputs[i].Argument], gradientLayouts[_inputs[i].Argument], _inputs[i].Column), false);
-        }
+        ViewInputs(arguments, layouts, views, read: true);
+        ViewInputs(gradients, gradientLayouts, views.AsSpan(_inputs.Length + outputGradients.Count), read: false);
         for (int g = 0; g < outputGradients.Count; g++)
         {
             var layout = Layout.Of(outputGradients[g]);
@@ -310,6 +302,16 @@ public abstract class FusedKernel
         foreach (var (shaped, given) in shapedGradients.Zip(outputGradients))
             if (!ReferenceEquals(shaped, given)) shaped.Dispose();
         return gradients;
+    }
+
+    /// <summary>
+    /// Each input slot's view: its columns of the tensor of its argument (<paramref name="tensors"/>, one per argument,
+    /// sized as <paramref name="layouts"/>), read into the block or written from it.
+    /// </summary>
+    private void ViewInputs(IReadOnlyList<Tensor> tensors, Layout[] layouts, Span<(RowView View, bool Read)> views, bool read)
+    {
+        for (int i = 0; i < _inputs.Length; i++)
+            views[i] = (RowView.Of(tensors[_inputs[i].Argument], layouts[_inputs[i].Argument], _inputs[i].Column), read);
     }
 
     private void Run(ScalarType dtype, long rows, (RowView View, bool Read)[] views, int temporaries, bool forward)
