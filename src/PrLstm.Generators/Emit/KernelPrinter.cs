@@ -18,8 +18,9 @@ namespace PrLstm.Generators.Emit
 
         /// <param name="className">The region's class.</param>
         /// <param name="fusedKernel">The alias of the runtime's FusedKernel class; <paramref name="fusedMath"/> of FusedMath.</param>
+        /// <param name="gateSizes">The layer's gate sizes field; null for a layer without gates.</param>
         public static void Write(SourceWriter w, FusedLayerPlan plan, FusedRegion region, string className, string owner,
-            string fusedKernel, string fusedMath, string gateSizes)
+            string fusedKernel, string fusedMath, string? gateSizes)
         {
             var values = plan.Values;
             string Describe(int v) => values[v].Op == Op.Field ? $"{values[v].Name}.{values[v].Field}"
@@ -32,10 +33,7 @@ namespace PrLstm.Generators.Emit
             w.Line(FileHeader.GeneratedCodeAttribute);
             w.Open($"private sealed class {className} : {fusedKernel}");
 
-            bool readsGates = region.Inputs.Any(i => i.Gate >= 0);
-            var sizes = Sizes.Distinct(new[] { region.Size });
-            string parameters = string.Join(", ", (readsGates ? new[] { $"long[] {gateSizes}" } : new string[0])
-                .Concat(sizes.Select(s => $"long {s}")));
+            string parameters = string.Join(", ", ConstructorParameters(region, gateSizes).Select(p => $"{p.Type} {p.Name}"));
             w.Line($"public {className}({parameters})");
             var inputs = region.Inputs.Select(i => (Doc)new Text(i.Gate >= 0
                 ? $"({i.Argument}, {fusedKernel}.Column({gateSizes}, {i.Gate}))" : $"({i.Argument}, 0)")).ToList();
@@ -60,6 +58,14 @@ namespace PrLstm.Generators.Emit
             WriteKernel(w, "Backward", region.Backward, fusedMath);
             w.Close();
         }
+
+        /// <summary>
+        /// The region class's constructor parameters: the gate sizes (named <paramref name="gateSizes"/>) when it reads
+        /// gates, then the size names of its width. The layer passes its own field and sizes of the same names.
+        /// </summary>
+        public static IEnumerable<(string Type, string Name)> ConstructorParameters(FusedRegion region, string? gateSizes) =>
+            (region.Inputs.Any(i => i.Gate >= 0) ? new[] { ("long[]", gateSizes!) } : new (string, string)[0])
+                .Concat(Sizes.Distinct(new[] { region.Size }).Select(s => ("long", s)));
 
         private static void WriteKernel(SourceWriter w, string name, KernelCode code, string fusedMath)
         {

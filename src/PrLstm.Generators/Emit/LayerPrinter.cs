@@ -66,12 +66,8 @@ namespace PrLstm.Generators.Emit
             _inPlace = _scope.Claim("ForwardInPlace");
             _fusedForward = _scope.Claim("ForwardFused");
             _fused = Fusion.Plan(layer, new[] { _torch, _elementwise, _fusedMath, _fusedKernel, _state });
-            foreach (FusedRegion region in _fused.Stages.Select(s => s.Region).OfType<FusedRegion>())
-            {
-                bool single = _fused.Stages.Count(s => s.Region is not null) == 1;
-                string suffix = single ? "" : region.Index.ToString(CultureInfo.InvariantCulture);
-                _regionNames.Add((_scope.Claim("BodyKernel" + suffix), _scope.Claim("bodyKernel" + suffix)));
-            }
+            foreach (FusedRegion region in _fused.Regions)
+                _regionNames.Add((_scope.Claim("BodyKernel" + RegionSuffix(region)), _scope.Claim("bodyKernel" + RegionSuffix(region))));
             _bodyScope = _scope.Nested();
             _w = FileHeader.Begin(_spec.Type, $"TorchSharp layer of the PrLstm {_spec.Info.DisplayName} {_spec.Owner}.", new[]
             {
@@ -116,11 +112,11 @@ namespace PrLstm.Generators.Emit
             WriteBody(_inPlace, inPlace);
             _w.Line();
             WriteFusedBody();
-            foreach (FusedRegion region in _fused.Stages.Select(s => s.Region).OfType<FusedRegion>())
+            foreach (FusedRegion region in _fused.Regions)
             {
                 _w.Line();
                 KernelPrinter.Write(_w, _fused, region, _regionNames[region.Index].Class, _spec.Owner, _fusedKernel, _fusedMath,
-                    _gateSizesField ?? "gateSizes");
+                    _gateSizesField);
             }
             _w.Close();
             _w.Close();
@@ -219,10 +215,9 @@ namespace PrLstm.Generators.Emit
                         + ");"));
                 _w.Line($"register_module(\"{learned.Name}\", {field});");
             }
-            foreach (FusedRegion region in _fused.Stages.Select(s => s.Region).OfType<FusedRegion>())
+            foreach (FusedRegion region in _fused.Regions)
             {
-                bool readsGates = region.Inputs.Any(i => i.Gate >= 0);
-                var arguments = (readsGates ? new[] { _gateSizesField! } : new string[0]).Concat(Sizes.Distinct(new[] { region.Size }));
+                var arguments = KernelPrinter.ConstructorParameters(region, _gateSizesField).Select(p => p.Name);
                 _w.Line($"{_regionNames[region.Index].Field} = new {_regionNames[region.Index].Class}({string.Join(", ", arguments)});");
             }
             _w.Close();
@@ -284,8 +279,7 @@ namespace PrLstm.Generators.Emit
                 if (stage.Region is { } region)
                 {
                     var (_, field) = _regionNames[region.Index];
-                    string index = _regionNames.Count == 1 ? "" : region.Index.ToString(CultureInfo.InvariantCulture);
-                    string result = _bodyScope.Claim("fused" + index);
+                    string result = _bodyScope.Claim("fused" + RegionSuffix(region));
                     var arguments = region.Arguments.Select(a => (Doc)new Text(a.IsProjection ? _projected : Tensor(a.Value))).ToList();
                     DocWriter.Write(_w, $"var {result} = ", new CallDoc(new Text(field), "Apply", arguments), ";");
                     for (int o = 0; o < region.Outputs.Count; o++)
@@ -312,6 +306,10 @@ namespace PrLstm.Generators.Emit
             _w.Indentation--;
             _w.Close();
         }
+
+        /// <summary>What tells a region's names apart: nothing when the layer has one region, else its index.</summary>
+        private string RegionSuffix(FusedRegion region) =>
+            _fused.Regions.Count() == 1 ? "" : region.Index.ToString(CultureInfo.InvariantCulture);
 
         private int GateIndex(string gate) => _spec.Gates.Select(g => g.Name).ToList().IndexOf(gate);
 

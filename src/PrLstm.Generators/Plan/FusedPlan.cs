@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using PrLstm.Generators.Tables;
 
 namespace PrLstm.Generators.Plan
@@ -105,5 +106,9 @@ namespace PrLstm.Generators.Plan
     internal sealed record FusedLayerPlan(
         IReadOnlyList<BodyValue> Values,
         IReadOnlyList<FusedStage> Stages,
-        IReadOnlyList<FusedField> Fields);
+        IReadOnlyList<FusedField> Fields)
+    {
+        /// <summary>The regions of the stages, in the order they run (their <see cref="FusedRegion.Index"/> order).</summary>
+        public IEnumerable<FusedRegion> Regions => Stages.Select(s => s.Region).OfType<FusedRegion>();
+    }
 }
