@@ -275,6 +275,26 @@ public class FusedKernelTests
     }
 
     /// <summary>
+    /// A backward through many fused regions, inside a dispose scope as a training step runs, ends with at most one
+    /// region's gradient handles alive: libtorch holds the gradients it needs, and a handle left in the scope kept its
+    /// gradient's memory until the scope ended (every fused gradient of the step at once: 4.4 against 3.2 MB per
+    /// position at H = 256, B = 64, T = 256, measured).
+    /// </summary>
+    [Fact]
+    public void AFusedBackwardKeepsNoGradientHandlesOfEarlierRegions()
+    {
+        using var model = new PrLstmModel(3, 4) { KernelPath = KernelPath.Fused };
+        using var scope = NewDisposeScope();
+        var x = randn(2, 32, 3);
+        var loss = model.forward(x).sum();
+        long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        loss.backward();
+        long kept = DisposeScopeManager.Statistics.ThreadTotalLiveCount - live;
+        // The largest region takes 3 arguments (LstmMerge's projection and two c's); its call has a leading null.
+        Assert.True(kept <= 3, $"{kept} tensor handles alive after the backward, against at most one region's 3");
+    }
+
+    /// <summary>
     /// A fused call through autograd leaves no tensor handle alive once its outputs are gone, whatever the values. The
     /// handles are told apart by reference: TorchSharp's Tensor.Equals compares values (a full torch.equal per pair, and
     /// false where a value is NaN), which once leaked the forward's handles of a NaN output.

@@ -474,12 +474,13 @@ public abstract class FusedKernel
 
         public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs)
         {
+            HandedToAutograd.ReleasePrevious();
             var kernel = (FusedKernel)ctx.get_data(KernelKey);
             var arguments = ctx.get_saved_variables();
             try
             {
                 var gradients = kernel.RunBackward(arguments, grad_outputs);
-                return new Tensor?[] { null }.Concat(gradients).ToList()!;
+                return HandedToAutograd.Hand(new Tensor?[] { null }.Concat(gradients).ToList()!);
             }
             finally
             {
