@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Numerics;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using PrLstm.Runtime.Modules;
 using TorchSharp;
@@ -180,53 +179,9 @@ public abstract class FusedKernel
             : throw new ArgumentException($"{Name}: leading sizes {size} and {other} of its tensors do not broadcast.", nameof(arguments));
     }
 
-    /// <summary>
-    /// The outputs through autograd. TorchSharp's node keeps, per output, a tensor of its shape (to give zeros for an
-    /// output whose gradient never arrives) and makes it in the current dispose scope, though the node disposes it: so the
-    /// call runs in a scope of its own that hands the outputs on, disposes the forward's own handles, and lets go of the rest.
-    /// Handles are told apart by reference: TorchSharp's Tensor.Equals compares values (torch.equal).
-    /// </summary>
-    private Tensor[] Record(Tensor[] arguments)
-    {
-        using var scope = NewDisposeScope();
-        var outputs = FusedFunction.apply(new object[] { this }.Concat(arguments).ToArray()).ToArray();
-        var (forwardHandles, context) = FusedFunction.TakeForwardCall();
-        scope.MoveToOuter(outputs);
-        scope.Detach(scope.DisposablesView.Where(d => !forwardHandles.Any(h => ReferenceEquals(h, d))).ToList());
-        OutputCache.Release(context);
-        return outputs;
-    }
-
-    /// <summary>
-    /// TorchSharp 0.107's custom autograd node allocates, per output, a tensor of the output's size that it keeps until
-    /// the graph is freed, only to read its shape (zeros_like) when an output's gradient never arrives. Each is replaced
-    /// by a one-value tensor expanded to that shape, so a training step holds only what the kernels save. Found by
-    /// reflection on TorchSharp's private fields; where they are not found (another TorchSharp version), nothing changes.
-    /// </summary>
-    private static class OutputCache
-    {
-        private const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
-        private static readonly FieldInfo? NodeOfContext = typeof(torch.autograd.AutogradContext).GetField("_node", Private);
-        private static FieldInfo? _cacheOfNode;
-
-        public static void Release(torch.autograd.AutogradContext? context)
-        {
-            object? node = context is null ? null : NodeOfContext?.GetValue(context);
-            if (node is null) return;
-            _cacheOfNode ??= node.GetType().GetField("_outputCache", Private);
-            if (_cacheOfNode?.GetValue(node) is not List<Tensor> cache) return;
-            for (int i = 0; i < cache.Count; i++)
-            {
-                if (cache[i] is not { IsInvalid: false } full) continue;
-                using (var scope = NewDisposeScope())
-                {
-                    using var one = zeros(1, full.dtype, full.device);
-                    cache[i] = scope.Detach(one.expand(full.shape)); // the node disposes it, as it did the full one
-                }
-                full.Dispose();
-            }
-        }
-    }
+    /// <summary>The outputs through autograd: one custom node that saves the arguments (<see cref="CustomNodes.Record"/>).</summary>
+    private Tensor[] Record(Tensor[] arguments) =>
+        CustomNodes.Record(() => FusedFunction.apply(new object[] { this }.Concat(arguments).ToArray()));
 
     /// <summary>
     /// [B, T, columns] with unit stride along the columns: expanded (a view) where an axis broadcasts, copied where the
@@ -446,20 +401,7 @@ public abstract class FusedKernel
     {
         private const string KernelKey = "kernel";
 
-        [ThreadStatic] private static Tensor[]? _forwardOutputs;
-        [ThreadStatic] private static torch.autograd.AutogradContext? _forwardContext;
-
         public override string Name => "PrLstmFusedKernel";
-
-        /// <summary>
-        /// The tensors the last forward on this thread made (autograd hands on new handles to them), and its context.
-        /// </summary>
-        public static (Tensor[] Outputs, torch.autograd.AutogradContext? Context) TakeForwardCall()
-        {
-            var call = (_forwardOutputs ?? Array.Empty<Tensor>(), _forwardContext);
-            (_forwardOutputs, _forwardContext) = (null, null);
-            return call;
-        }
 
         public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
         {
@@ -467,20 +409,18 @@ public abstract class FusedKernel
             var arguments = vars.Skip(1).Cast<Tensor>().ToArray();
             ctx.save_for_backward(arguments.ToList());
             ctx.save_data(KernelKey, kernel);
-            _forwardContext = ctx;
-            _forwardOutputs = kernel.RunForward(arguments);
-            return _forwardOutputs.ToList();
+            return CustomNodes.Forwarded(ctx, kernel.RunForward(arguments));
         }
 
         public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs)
         {
-            HandedToAutograd.ReleasePrevious();
+            CustomNodes.BeginBackward();
             var kernel = (FusedKernel)ctx.get_data(KernelKey);
             var arguments = ctx.get_saved_variables();
             try
             {
                 var gradients = kernel.RunBackward(arguments, grad_outputs);
-                return HandedToAutograd.Hand(new Tensor?[] { null }.Concat(gradients).ToList()!);
+                return CustomNodes.Returned(new Tensor?[] { null }.Concat(gradients));
             }
             finally
             {

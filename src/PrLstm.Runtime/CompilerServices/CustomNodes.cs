@@ -1,0 +1,98 @@
+using System.Reflection;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrLstm.Runtime.CompilerServices;
+
+/// <summary>
+/// The handle bookkeeping of the runtime's custom autograd functions (TorchSharp's <c>MultiTensorFunction</c>): the
+/// fused kernels and the recomputing combine. TorchSharp 0.107 makes extra handles around a custom node, in whatever
+/// dispose scope is current, that would otherwise keep tensors alive until that scope ends; this class lets each go
+/// as soon as libtorch holds its own reference.
+/// </summary>
+internal static class CustomNodes
+{
+    [ThreadStatic] private static Tensor[]? _forwardOutputs;
+    [ThreadStatic] private static torch.autograd.AutogradContext? _forwardContext;
+    [ThreadStatic] private static List<Tensor>? _returnedGradients;
+
+    /// <summary>
+    /// Calls <paramref name="apply"/> (a function's <c>apply</c>, whose forward ends with <see cref="Forwarded"/>) and
+    /// returns its outputs in the caller's scope. The forward's own output handles are disposed (autograd hands on new
+    /// ones); the node's other handles are its own (it disposes them); and the node's per-output tensors, which it keeps
+    /// until the graph is freed only to read their shapes, are replaced by one-value tensors (<see cref="OutputCache"/>).
+    /// Handles are told apart by reference: TorchSharp's Tensor.Equals compares values (torch.equal).
+    /// </summary>
+    public static Tensor[] Record(Func<List<Tensor>> apply)
+    {
+        using var scope = NewDisposeScope();
+        var outputs = apply().ToArray();
+        var forwardHandles = _forwardOutputs ?? Array.Empty<Tensor>();
+        var context = _forwardContext;
+        (_forwardOutputs, _forwardContext) = (null, null);
+        scope.MoveToOuter(outputs);
+        scope.Detach(scope.DisposablesView.Where(d => !forwardHandles.Any(h => ReferenceEquals(h, d))).ToList());
+        OutputCache.Release(context);
+        return outputs;
+    }
+
+    /// <summary>What a function's forward returns: its outputs, noted for <see cref="Record"/>.</summary>
+    public static List<Tensor> Forwarded(torch.autograd.AutogradContext context, Tensor[] outputs)
+    {
+        (_forwardOutputs, _forwardContext) = (outputs, context);
+        return outputs.ToList();
+    }
+
+    /// <summary>
+    /// To call first in a function's backward: releases the handles of the gradients the previous backward on this
+    /// thread returned. libtorch takes its reference to a returned gradient only after the callback has returned, so
+    /// the handle must outlive it; left to the dispose scope around <c>backward()</c> it kept every gradient of every
+    /// custom node of a training step alive to the step's end. At most one node's handles wait.
+    /// </summary>
+    public static void BeginBackward()
+    {
+        if (_returnedGradients is not { Count: > 0 } waiting) return;
+        foreach (Tensor gradient in waiting) gradient.Dispose();
+        waiting.Clear();
+    }
+
+    /// <summary>What a function's backward returns: its gradients, whose handles wait for the next <see cref="BeginBackward"/>.</summary>
+    public static List<Tensor> Returned(IEnumerable<Tensor?> gradients)
+    {
+        var list = gradients.ToList();
+        _returnedGradients ??= new List<Tensor>();
+        foreach (Tensor? gradient in list)
+            if (gradient is not null) _returnedGradients.Add(gradient);
+        return list!;
+    }
+
+    /// <summary>
+    /// TorchSharp 0.107's custom autograd node allocates, per output, a tensor of the output's size that it keeps until
+    /// the graph is freed, only to read its shape (zeros_like) when an output's gradient never arrives. Each is replaced
+    /// by a one-value tensor expanded to that shape, so a training step holds only what the functions save. Found by
+    /// reflection on TorchSharp's private fields; where they are not found (another TorchSharp version), nothing changes.
+    /// </summary>
+    private static class OutputCache
+    {
+        private const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
+        private static readonly FieldInfo? NodeOfContext = typeof(torch.autograd.AutogradContext).GetField("_node", Private);
+
+        public static void Release(torch.autograd.AutogradContext? context)
+        {
+            object? node = context is null ? null : NodeOfContext?.GetValue(context);
+            if (node is null) return;
+            // One node type per function (Node<TFunction>), so the field is looked up on the node's own type.
+            if (node.GetType().GetField("_outputCache", Private)?.GetValue(node) is not List<Tensor> cache) return;
+            for (int i = 0; i < cache.Count; i++)
+            {
+                if (cache[i] is not { IsInvalid: false } full) continue;
+                using (var scope = NewDisposeScope())
+                {
+                    using var one = zeros(1, full.dtype, full.device);
+                    cache[i] = scope.Detach(one.expand(full.shape)); // the node disposes it, as it did the full one
+                }
+                full.Dispose();
+            }
+        }
+    }
+}
