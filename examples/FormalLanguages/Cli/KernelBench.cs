@@ -2,6 +2,7 @@ using System.Diagnostics;
 using PrLstm.Benchmarks;
 using PrLstm.FormalLanguages.Models;
 using PrLstm.Runtime.Modules;
+using PrLstm.Runtime.Schedule;
 using static TorchSharp.torch;
 
 namespace PrLstm.FormalLanguages.Cli;
@@ -9,12 +10,16 @@ namespace PrLstm.FormalLanguages.Cli;
 /// <summary>
 /// `prlstm bench --kernels`: the fused kernels against op-by-op bodies and against the matmuls alone (tree-matmuls,
 /// train-matmuls), interleaved call by call (A B C A B C ...) so that the machine's drift hits every side alike; each
-/// ratio is the median of the per-round ratios. Then the peak memory of a training step per position, both paths.
+/// ratio is the median of the per-round ratios; training steps also with every call recomputed in the backward
+/// (ScanOptions.RecomputeInBackward). Then the peak memory of a training step per position, each way.
 /// </summary>
 public static class KernelBench
 {
     /// <summary>One compared configuration: its label, the calls in the order they alternate, and the ratios reported.</summary>
     private sealed record Case(string Label, long Hidden, long Batch, long Length, bool Train);
+
+    /// <summary>Training with every combine and encoder call recomputed in the backward (gradient checkpointing).</summary>
+    private static readonly ScanOptions Recompute = new() { RecomputeInBackward = true };
 
     public static List<string> Run(int rounds, Action<string> log)
     {
@@ -32,9 +37,10 @@ public static class KernelBench
             using var model = new PrLstmModel(3, c.Hidden, refinements: 1);
             using var x = randn(c.Batch, c.Length, 3);
             using var matmuls = Bench.TreeMatmuls(model, c.Batch, c.Length);
-            Action Step(KernelPath path) => () =>
+            Action Step(KernelPath path, bool recompute = false) => () =>
             {
                 model.KernelPath = path;
+                model.ScanOptions = recompute ? Recompute : ScanOptions.Default;
                 using var scope = NewDisposeScope();
                 if (c.Train)
                 {
@@ -46,12 +52,17 @@ public static class KernelBench
                     model.forward(x);
                 }
             };
-            var times = Interleaved(rounds, Step(KernelPath.Fused), Step(KernelPath.OpByOp), c.Train ? matmuls.RunTraining : matmuls.Run);
+            // Recomputation changes only training: a forward without a gradient is the same call.
+            var calls = new List<Action> { Step(KernelPath.Fused), Step(KernelPath.OpByOp), c.Train ? matmuls.RunTraining : matmuls.Run };
+            if (c.Train) calls.Add(Step(KernelPath.Automatic, recompute: true));
+            var times = Interleaved(rounds, calls.ToArray());
             string floor = c.Train ? "train-matmuls" : "tree-matmuls";
             string line = $"{c.Label}: fused / {floor} {MedianRatio(times[0], times[2]):F2}, op-by-op / {floor} "
-                + $"{MedianRatio(times[1], times[2]):F2}, fused / op-by-op {MedianRatio(times[0], times[1]):F2} (medians of {rounds} "
-                + $"interleaved rounds; ms fused {Measure.Median(times[0]):F1}, op-by-op {Measure.Median(times[1]):F1}, {floor} "
-                + $"{Measure.Median(times[2]):F1})";
+                + $"{MedianRatio(times[1], times[2]):F2}, fused / op-by-op {MedianRatio(times[0], times[1]):F2}"
+                + (c.Train ? $", recompute / {floor} {MedianRatio(times[3], times[2]):F2}" : "")
+                + $" (medians of {rounds} interleaved rounds; ms fused {Measure.Median(times[0]):F1}, "
+                + $"op-by-op {Measure.Median(times[1]):F1}, "
+                + $"{floor} {Measure.Median(times[2]):F1}" + (c.Train ? $", recompute {Measure.Median(times[3]):F1})" : ")");
             log(line);
             lines.Add(line);
         }
@@ -61,19 +72,25 @@ public static class KernelBench
             manual_seed(0);
             using var model = new PrLstmModel(3, 256, refinements: 1);
             using var x = randn(64, length, 3);
-            var perPosition = new[] { KernelPath.Fused, KernelPath.OpByOp }.Select(path =>
+            var ways = new (string Name, KernelPath Path, ScanOptions Options)[]
             {
-                model.KernelPath = path;
+                ("fused", KernelPath.Fused, ScanOptions.Default),
+                ("op-by-op", KernelPath.OpByOp, ScanOptions.Default),
+                ("recompute", KernelPath.Automatic, Recompute),
+            };
+            var perPosition = ways.Select(way =>
+            {
+                model.KernelPath = way.Path;
+                model.ScanOptions = way.Options;
                 var (_, peakMb) = Measure.Run(() =>
                 {
                     using var scope = NewDisposeScope();
                     model.forward(x).sum().backward();
                 }, warmUp: 0, repeats: 1, releaseFreeMemory: true);
                 model.zero_grad();
-                return peakMb / length;
+                return $"{way.Name} {peakMb / length:F2} MB";
             }).ToList();
-            string line = $"training memory per position, H=256 B=64 T={length}: fused {perPosition[0]:F2} MB, op-by-op "
-                + $"{perPosition[1]:F2} MB";
+            string line = $"training memory per position, H=256 B=64 T={length}: {string.Join(", ", perPosition)}";
             log(line);
             lines.Add(line);
         }

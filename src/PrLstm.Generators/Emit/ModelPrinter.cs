@@ -105,7 +105,8 @@ namespace PrLstm.Generators.Emit
             _w.Summary($"Size of the output field {_output} ({_outputSize}), the last dimension of <see cref=\"forward\"/>'s result.");
             _w.Line($"public long {ModelApi.OutputSize} => {_outputSize};");
             _w.Line();
-            _w.Summary("How the schedules split their work: by default, CPU calls of at most 4 MiB of state (this model only).");
+            _w.Summary("How the schedules split their work (by default, CPU calls of at most 4 MiB of state) and whether training "
+                + "recomputes each call in the backward to save memory (RecomputeInBackward; off by default). This model only.");
             _w.Line($"public {Runtime}Schedule.ScanOptions {ModelApi.ScanOptions} {{ get; set; }} = "
                 + $"{Runtime}Schedule.ScanOptions.Default;");
             _w.Line();
@@ -197,7 +198,8 @@ namespace PrLstm.Generators.Emit
             _w.Line($"using var {_scope} = {_torch}.NewDisposeScope();");
             _w.Line($"var {_leaves} = {ModelApi.Encode}({_x});");
             string combine = schedule.Chunked
-                ? $"{Runtime}Schedule.CpuChunking.Around({_leaves}, new {_combiner}(this), {ModelApi.ScanOptions})"
+                ? $"{Runtime}Schedule.CpuChunking.Around({_leaves}, new {_combiner}(this), {ModelApi.ScanOptions}, {_block}"
+                    + (_hasRefinement ? $", {_refinements})" : ")")
                 : $"new {_combiner}(this)";
             var arguments = schedule.AtPositions
                 ? new Doc[] { new Text(_leaves), new Text(_positions), new Text(combine) }
@@ -223,7 +225,7 @@ namespace PrLstm.Generators.Emit
             DocWriter.Write(_w, "return ", new CallDoc(null, $"{Runtime}Schedule.CpuChunking.Encode", new Doc[]
             {
                 new Text(_x), new Text(Sizes.ToCSharp(_model.State.Fields.Select(f => f.Size))), new Text($"{_encoder}.forward"),
-                    new Text(ModelApi.ScanOptions),
+                    new Text(ModelApi.ScanOptions), new Text(_encoder),
             }), ";");
             _w.Close();
             _w.Line();

@@ -13,38 +13,51 @@ public static class CpuChunking
 {
     /// <summary>
     /// <paramref name="f"/>, split into calls that fit the budget when <paramref name="leaves"/> live in CPU memory
-    /// (the operands of every combine of a scan have the leaves' bytes per position); one call elsewhere.
+    /// (the operands of every combine of a scan have the leaves' bytes per position); one call elsewhere. With
+    /// <see cref="ScanOptions.RecomputeInBackward"/> each call is recomputed in the backward (<see cref="Recomputation"/>);
+    /// <paramref name="owners"/> are the modules whose parameters the combine reads.
     /// </summary>
-    public static InParts<TState, TCombine> Around<TState, TCombine>(TState leaves, TCombine f, ScanOptions options)
+    public static InParts<TState, Recomputed<TState, TCombine>> Around<TState, TCombine>(TState leaves, TCombine f, ScanOptions options,
+        params nn.Module[] owners)
         where TState : ITensorState<TState>
         where TCombine : IScanCombine<TState>
     {
         // Two operands per pair.
         long bytesPerPair = 2 * CpuBytesPerPosition(leaves.Fields);
-        return new InParts<TState, TCombine>(f, ItemsPerCall(bytesPerPair, options));
+        return new InParts<TState, Recomputed<TState, TCombine>>(new Recomputed<TState, TCombine>(f, RecomputedParameters(options, owners)),
+            ItemsPerCall(bytesPerPair, options));
     }
 
     /// <summary>
     /// The token encoder over x <c>[B, T, E]</c>, in pieces along T on the CPU; <paramref name="stateWidth"/> is the
-    /// number of values a state has per position (the sum of its field sizes).
+    /// number of values a state has per position (the sum of its field sizes). With
+    /// <see cref="ScanOptions.RecomputeInBackward"/> each piece is recomputed in the backward; <paramref name="owner"/>
+    /// is the encoder's module.
     /// </summary>
-    public static TState Encode<TState>(Tensor x, long stateWidth, Func<Tensor, TState> encode, ScanOptions options)
-        where TState : IScanState<TState>
+    public static TState Encode<TState>(Tensor x, long stateWidth, Func<Tensor, TState> encode, ScanOptions options, nn.Module owner)
+        where TState : ITensorState<TState>
     {
+        var parameters = RecomputedParameters(options, [owner]);
+        TState Piece(Tensor tokens) => parameters is null ? encode(tokens)
+            : TState.FromFields(Recomputation.Run(input => encode(input[0]).Fields, new[] { tokens }, parameters));
         long length = x.size(1);
         long positionsPerCall = ItemsPerCall(CpuBytes(x, stateWidth), options);
         if (positionsPerCall >= length)
-            return encode(x);
+            return Piece(x);
 
         using var scope = NewDisposeScope();
         var parts = new List<TState>((int)((length + positionsPerCall - 1) / positionsPerCall));
         for (long start = 0; start < length; start += positionsPerCall)
         {
             using var pieceScope = NewDisposeScope();
-            parts.Add(encode(x.narrow(1, start, Math.Min(positionsPerCall, length - start))).MoveToOuterDisposeScope());
+            parts.Add(Piece(x.narrow(1, start, Math.Min(positionsPerCall, length - start))).MoveToOuterDisposeScope());
         }
         return TState.Concat(parts).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The parameters a recomputed call reads, when it is to be recomputed (the option, with a gradient to record).</summary>
+    private static Tensor[]? RecomputedParameters(ScanOptions options, nn.Module[] owners) =>
+        options.RecomputeInBackward && is_grad_enabled() ? owners.SelectMany(o => o.parameters()).Select(p => (Tensor)p).ToArray() : null;
 
     /// <summary>Bytes one time position of <c>[B, T, size]</c> fields takes across the batch in CPU memory; 0 elsewhere.</summary>
     public static long CpuBytesPerPosition(IReadOnlyList<Tensor> fields) =>

@@ -22,4 +22,14 @@ public sealed record ScanOptions
             cpuBudgetBytes = value;
         }
     }
+
+    /// <summary>
+    /// Memory-lean training (gradient checkpointing): every call of the tree schedules' combine and of the token encoder
+    /// runs without recording and keeps only its operands; the backward computes it again, with a gradient, when it
+    /// reaches it. A training step then holds the scan's states instead of every gate and activation, for the price of a
+    /// second forward (docs/performance.md has the numbers). Off by default; the values and gradients are the same to
+    /// float rounding. Needs a body that computes the same values every time (the DSL's operations do). The sequential
+    /// baseline's combines are not recomputed.
+    /// </summary>
+    public bool RecomputeInBackward { get; init; }
 }

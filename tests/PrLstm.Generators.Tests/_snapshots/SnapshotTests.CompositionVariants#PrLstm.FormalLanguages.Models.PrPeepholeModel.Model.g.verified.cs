@@ -34,7 +34,10 @@ namespace PrLstm.FormalLanguages.Models
         /// <summary>Size of the output field h (H), the last dimension of <see cref="forward"/>'s result.</summary>
         public long OutputSize => H;
 
-        /// <summary>How the schedules split their work: by default, CPU calls of at most 4 MiB of state (this model only).</summary>
+        /// <summary>
+        /// How the schedules split their work (by default, CPU calls of at most 4 MiB of state) and whether training recomputes each call
+        /// in the backward to save memory (RecomputeInBackward; off by default). This model only.
+        /// </summary>
         public global::PrLstm.Runtime.Schedule.ScanOptions ScanOptions { get; set; } = global::PrLstm.Runtime.Schedule.ScanOptions.Default;
 
         /// <summary>
@@ -95,7 +98,7 @@ namespace PrLstm.FormalLanguages.Models
             var leaves = Encode(x);
             var states = global::PrLstm.Runtime.Schedule.TreeScan.Prefix(
                 leaves,
-                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions));
+                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions, block, refinementLayers));
             return states.MoveToOuterDisposeScope();
         }
 
@@ -109,7 +112,7 @@ namespace PrLstm.FormalLanguages.Models
             var leaves = Encode(x);
             var states = global::PrLstm.Runtime.Schedule.Reduce.Final(
                 leaves,
-                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions));
+                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions, block, refinementLayers));
             return states.SqueezeTime().MoveToOuterDisposeScope();
         }
 
@@ -134,7 +137,7 @@ namespace PrLstm.FormalLanguages.Models
             var states = global::PrLstm.Runtime.Schedule.TreeScan.At(
                 leaves,
                 positions,
-                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions));
+                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions, block, refinementLayers));
             return states.MoveToOuterDisposeScope();
         }
 
@@ -161,7 +164,7 @@ namespace PrLstm.FormalLanguages.Models
         public LstmStateTensors Encode(torch.Tensor x)
         {
             global::PrLstm.Runtime.Modules.ModelInput.Validate(this, x, InputSize, nameof(x));
-            return global::PrLstm.Runtime.Schedule.CpuChunking.Encode(x, 2 * H, encoder.forward, ScanOptions);
+            return global::PrLstm.Runtime.Schedule.CpuChunking.Encode(x, 2 * H, encoder.forward, ScanOptions, encoder);
         }
 
         /// <summary>The combine operator f(left, right): the composition block, then each refinement layer.</summary>

@@ -33,7 +33,10 @@ namespace CustomBlock
         /// <summary>Size of the output field h (H), the last dimension of <see cref="forward"/>'s result.</summary>
         public long OutputSize => H;
 
-        /// <summary>How the schedules split their work: by default, CPU calls of at most 4 MiB of state (this model only).</summary>
+        /// <summary>
+        /// How the schedules split their work (by default, CPU calls of at most 4 MiB of state) and whether training recomputes each call
+        /// in the backward to save memory (RecomputeInBackward; off by default). This model only.
+        /// </summary>
         public global::PrLstm.Runtime.Schedule.ScanOptions ScanOptions { get; set; } = global::PrLstm.Runtime.Schedule.ScanOptions.Default;
 
         /// <summary>
@@ -86,7 +89,7 @@ namespace CustomBlock
             var leaves = Encode(x);
             var states = global::PrLstm.Runtime.Schedule.TreeScan.Prefix(
                 leaves,
-                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions));
+                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions, block));
             return states.MoveToOuterDisposeScope();
         }
 
@@ -100,7 +103,7 @@ namespace CustomBlock
             var leaves = Encode(x);
             var states = global::PrLstm.Runtime.Schedule.Reduce.Final(
                 leaves,
-                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions));
+                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions, block));
             return states.SqueezeTime().MoveToOuterDisposeScope();
         }
 
@@ -125,7 +128,7 @@ namespace CustomBlock
             var states = global::PrLstm.Runtime.Schedule.TreeScan.At(
                 leaves,
                 positions,
-                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions));
+                global::PrLstm.Runtime.Schedule.CpuChunking.Around(leaves, new Combiner(this), ScanOptions, block));
             return states.MoveToOuterDisposeScope();
         }
 
@@ -152,7 +155,7 @@ namespace CustomBlock
         public MaxStateTensors Encode(torch.Tensor x)
         {
             global::PrLstm.Runtime.Modules.ModelInput.Validate(this, x, InputSize, nameof(x));
-            return global::PrLstm.Runtime.Schedule.CpuChunking.Encode(x, H, encoder.forward, ScanOptions);
+            return global::PrLstm.Runtime.Schedule.CpuChunking.Encode(x, H, encoder.forward, ScanOptions, encoder);
         }
 
         /// <summary>The combine operator f(left, right): the composition block.</summary>

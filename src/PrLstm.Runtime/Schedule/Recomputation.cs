@@ -1,0 +1,104 @@
+using PrLstm.Runtime.CompilerServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PrLstm.Runtime.Schedule;
+
+/// <summary>
+/// Gradient checkpointing for one call of a combine or of the token encoder (<see cref="ScanOptions.RecomputeInBackward"/>):
+/// the call runs without recording and keeps only its operands; when the backward reaches it, it runs again with a
+/// gradient and is differentiated there. Memory then holds each call's operands and outputs (the states of the scan)
+/// instead of its gates and activations; the price is a second forward of every call.
+/// </summary>
+public static class Recomputation
+{
+    /// <summary>
+    /// <paramref name="body"/>'s outputs on <paramref name="inputs"/>, recomputed in the backward when a gradient is
+    /// recorded (grad mode on, and an input or one of <paramref name="parameters"/> requires one); otherwise a plain call.
+    /// <paramref name="parameters"/> are every tensor the body reads besides its inputs that may need a gradient (a
+    /// module's parameters): their gradients flow through autograd as the inputs' do, so <c>backward()</c> and
+    /// <c>autograd.grad</c> both see them. The body must compute the same values each time it runs (no dropout).
+    /// </summary>
+    public static Tensor[] Run(Func<Tensor[], IReadOnlyList<Tensor>> body, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> parameters)
+    {
+        if (!is_grad_enabled() || !inputs.Concat(parameters).Any(t => t.requires_grad))
+            return body(inputs.ToArray()).ToArray();
+        var call = new Call(body, inputs.Count);
+        return CustomNodes.Record(() => RecomputeFunction.apply(new object[] { call }.Concat(inputs).Concat(parameters).ToArray()));
+    }
+
+    /// <summary>A combine's call on two states, recomputed as <see cref="Run"/> says.</summary>
+    internal static TState Combine<TState, TCombine>(TCombine combine, TState left, TState right, IReadOnlyList<Tensor> parameters)
+        where TState : ITensorState<TState>
+        where TCombine : IScanCombine<TState>
+    {
+        int leftFields = left.Fields.Count;
+        var outputs = Run(
+            fields => combine.Combine(TState.FromFields(fields[..leftFields]), TState.FromFields(fields[leftFields..])).Fields,
+            left.Fields.Concat(right.Fields).ToArray(), parameters);
+        return TState.FromFields(outputs);
+    }
+
+    private sealed record Call(Func<Tensor[], IReadOnlyList<Tensor>> Body, int Inputs);
+
+    private sealed class RecomputeFunction : torch.autograd.MultiTensorFunction<RecomputeFunction>
+    {
+        private const string CallKey = "call";
+
+        public override string Name => "PrLstmRecompute";
+
+        public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
+        {
+            var call = (Call)vars[0];
+            var tensors = vars.Skip(1).Cast<Tensor>().ToArray();
+            ctx.save_for_backward(tensors.ToList());
+            ctx.save_data(CallKey, call);
+            var inputs = tensors[..call.Inputs];
+            // An output that is an input passed through gets its own tensor: a node's outputs are new tensors.
+            var outputs = call.Body(inputs).Select(o => inputs.Any(i => ReferenceEquals(i, o)) ? o.clone() : o).ToArray();
+            return CustomNodes.Forwarded(ctx, outputs);
+        }
+
+        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs)
+        {
+            CustomNodes.BeginBackward();
+            var call = (Call)ctx.get_data(CallKey);
+            var saved = ctx.get_saved_variables();
+            // A backward that builds a graph (create_graph) runs here with grad mode on: then the recomputation hangs on
+            // the saved inputs themselves, so that its gradients can be differentiated again. Otherwise it starts from
+            // detached copies, so that autograd does not walk the rest of the graph below them.
+            bool higherOrder = is_grad_enabled();
+            try
+            {
+                using var scope = NewDisposeScope();
+                using var gradMode = enable_grad();
+                var tensors = saved.Select((t, i) => higherOrder || i >= call.Inputs ? t : t.detach().requires_grad_(t.requires_grad))
+                    .ToArray();
+                var outputs = call.Body(tensors[..call.Inputs]).ToArray();
+                var recorded = Enumerable.Range(0, outputs.Length).Where(o => outputs[o].requires_grad).ToArray();
+                var wanted = Enumerable.Range(0, tensors.Length).Where(t => tensors[t].requires_grad).ToArray();
+                var gradients = new Tensor?[1 + tensors.Length];
+                if (recorded.Length > 0 && wanted.Length > 0)
+                {
+                    var found = torch.autograd.grad(recorded.Select(o => outputs[o]).ToArray(), wanted.Select(t => tensors[t]).ToArray(),
+                        recorded.Select(o => grad_outputs[o]).ToArray(), retain_graph: higherOrder, create_graph: higherOrder,
+                        allow_unused: true);
+                    for (int k = 0; k < wanted.Length; k++)
+                        gradients[1 + wanted[k]] = found[k] is { IsInvalid: false } gradient ? gradient.MoveToOuterDisposeScope() : null;
+                }
+                return CustomNodes.Returned(gradients);
+            }
+            catch (Exception e)
+            {
+                // An exception cannot cross back into libtorch's engine: the process ends. Say why first.
+                Console.Error.WriteLine($"PrLstm: recomputing a call in the backward (ScanOptions.RecomputeInBackward) failed: {e}");
+                throw;
+            }
+            finally
+            {
+                foreach (Tensor tensor in saved) tensor.Dispose();
+                foreach (Tensor gradient in grad_outputs) gradient.Dispose();
+            }
+        }
+    }
+}
