@@ -56,7 +56,7 @@ public static class Measure
         {
             GC.Collect();
             GC.WaitForPendingFinalizers();
-            ReleaseFreeHeapMemory();
+            PrLstm.Runtime.NativeHeap.ReleaseFreeMemory();
         }
         try { File.WriteAllText("/proc/self/clear_refs", "5"); }
         catch (Exception e) when (e is IOException
@@ -64,15 +64,6 @@ public static class Measure
         { }
         return Status("VmRSS:");
     }
-
-    private static void ReleaseFreeHeapMemory()
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        try { MallocTrim(0); } catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { } // not glibc
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
-    private static extern int MallocTrim(nuint pad);
 
     private static long PeakBytes() => Status("VmHWM:");
 

@@ -1,5 +1,6 @@
 using System.Reflection;
 using PrLstm.FormalLanguages.Models;
+using PrLstm.Runtime;
 using PrLstm.Runtime.Modules;
 using PrLstm.Runtime.Schedule;
 using TorchSharp;
@@ -152,6 +153,31 @@ public class RecomputeTests
         var recomputed = SecondOrder(Recompute);
         for (int g = 0; g < recorded.Count; g++)
             TestModels.AssertCloseToScale(recomputed[g], recorded[g], 1e-10, 1e-10, $"second-order gradient {g}");
+    }
+
+    /// <summary>
+    /// A recomputed training step hands the C heap's free blocks back once, as its backward starts (the forward freed
+    /// every gate and activation), not once per recomputed call (a system call and fresh pages each); a recorded step
+    /// never does. Where the C library has no malloc_trim there is nothing to check.
+    /// </summary>
+    [Fact]
+    public void ARecomputedStepReleasesFreeHeapMemoryOncePerBackward()
+    {
+        if (!NativeHeap.ReleaseFreeMemory()) return;
+        using var generator = new Generator(9);
+        using var model = CreateModel(nameof(PrLstmModel), ScalarType.Float32, generator);
+        using var x = randn(new[] { 3, 40, 3L }, generator: generator);
+        long Releases(ScanOptions options)
+        {
+            SetOptions(model, options with { CpuBudgetBytes = 1 << 10 });
+            long before = NativeHeap.ReleasesOnThisThread;
+            using (var scope = NewDisposeScope()) model.forward(x).sum().backward();
+            return NativeHeap.ReleasesOnThisThread - before;
+        }
+
+        Assert.Equal(1, Releases(Recompute));
+        Assert.Equal(1, Releases(Recompute));
+        Assert.Equal(0, Releases(ScanOptions.Default));
     }
 
     /// <summary>A recomputed training step leaves no tensor handle behind, and without a gradient the option changes nothing.</summary>
