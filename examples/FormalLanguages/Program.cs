@@ -236,8 +236,11 @@ namespace PrLstm.FormalLanguages.Cli
             var model = Opt<string>("--model", "model: " + string.Join(", ", ModelCatalog.All.Select(m => m.Name)), "pr-lstm");
             var output = Opt<string>("--out", "folder for checkpoints and results (default runs/<task>-<model>)");
             var resume = Opt<bool>("--resume", "continue the checkpoint in --out (--steps may be raised)");
+            var recompute = Opt<bool>("--recompute", "pr-* tree models: keep only the scan's states and recompute every combine in "
+                + "the backward (ScanOptions.RecomputeInBackward): less memory, about 1.3x the step time, the same numbers to float "
+                + "rounding; a setting of this process, not of the run (a resume may add or drop it)");
             var options = new TrainingOptions();
-            foreach (Option option in new Option[] { task, model, output, resume }) command.Add(option);
+            foreach (Option option in new Option[] { task, model, output, resume, recompute }) command.Add(option);
             options.AddTo(command);
             command.SetAction(p =>
             {
@@ -248,7 +251,7 @@ namespace PrLstm.FormalLanguages.Cli
                 var eval = options.Eval(p);
                 using var folderLock = RunFolderLock.Acquire(folder);
                 var result = Runs.TrainAndEvaluate(config, folder, p.GetValue(resume), eval, device, cancellation,
-                    given: options.Given(p, task, model));
+                    given: options.Given(p, task, model), recompute: p.GetValue(recompute));
                 if (result is null) return Interrupted;
                 Report(folder, new[] { result }, $"{config.Model} on {config.Task}");
                 return 0;

@@ -119,6 +119,34 @@ public class CliTests
         AssertUserError(Prlstm("predict", "--checkpoint", folder, "--input", "01"), "is not a valid checkpoint");
     }
 
+    /// <summary>
+    /// train --recompute trains the same model to float rounding: the losses logged at every step of a short run equal
+    /// the plain run's. A model without a tree scan refuses it in one line.
+    /// </summary>
+    [Fact]
+    public void TrainWithRecomputeLogsTheSameLosses()
+    {
+        double[] Losses(params string[] extra)
+        {
+            string folder = TempFolder();
+            var train = Prlstm(new[] { "train", "--task", "parity_check", "--model", "pr-lstm", "--hidden", "8", "--batch-size", "4",
+                "--steps", "6", "--log-every", "1", "--eval-lengths", "none", "--out", folder }.Concat(extra).ToArray());
+            Assert.True(train.ExitCode == 0, train.Error);
+            using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "results.json")));
+            var history = results.RootElement.EnumerateArray().Single().GetProperty("History");
+            return history.EnumerateArray().Select(entry => entry.GetProperty("Loss").GetDouble()).ToArray();
+        }
+
+        double[] plain = Losses(), recomputed = Losses("--recompute");
+        Assert.Equal(6, plain.Length);
+        Assert.Equal(plain.Length, recomputed.Length);
+        for (int step = 0; step < plain.Length; step++)
+            Assert.True(Math.Abs(plain[step] - recomputed[step]) <= 1e-5 * Math.Max(1, Math.Abs(plain[step])),
+                $"step {step + 1}: loss {recomputed[step]} with --recompute, {plain[step]} without");
+        AssertUserError(Prlstm("train", "--task", "parity_check", "--model", "lstm", "--steps", "1", "--recompute",
+            "--out", TempFolder()), "--recompute applies to the tree models");
+    }
+
     /// <summary>Trains a run of a few steps (no evaluation) into a new folder.</summary>
     private static string TinyRun(string task, string model)
     {

@@ -2,6 +2,7 @@ using PrLstm.Experiments;
 using PrLstm.FormalLanguages.Models;
 using PrLstm.Experiments.Baselines;
 using PrLstm.Runtime.Modules;
+using PrLstm.Runtime.Schedule;
 using PrLstm.Experiments.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -46,13 +47,28 @@ public static class ModelCatalog
         All.FirstOrDefault(e => e.Name == name)
         ?? throw new ArgumentException($"unknown model '{name}'; the models are: {string.Join(", ", All.Select(e => e.Name))}");
 
-    /// <summary>Builds the task model of a run (core + readout) on <paramref name="device"/>, seeded from the run's seed.</summary>
-    public static TaskModel Build(RunConfig config, Device device)
+    /// <summary>
+    /// Builds the task model of a run (core + readout) on <paramref name="device"/>, seeded from the run's seed. With
+    /// <paramref name="recompute"/> a tree model keeps only its scan's states for the backward and recomputes the rest
+    /// (<see cref="ScanOptions.RecomputeInBackward"/>); other models have nothing to recompute and refuse it.
+    /// </summary>
+    public static TaskModel Build(RunConfig config, Device device, bool recompute = false)
     {
         var task = PrLstm.Experiments.Tasks.FormalTasks.Get(config.Task);
         var entry = Get(config.Model);
         manual_seed((long)config.Seed);
-        var model = new TaskModel(entry.Core(task.InputSize + 1, config), task.OutputSize, entry.ReluBeforeReadout);
+        var core = entry.Core(task.InputSize + 1, config);
+        if (recompute)
+        {
+            if (core is not ITreeScanModel tree)
+            {
+                core.Dispose();
+                throw new ArgumentException($"--recompute applies to the tree models (pr-*, whose combines it recomputes); "
+                    + $"'{config.Model}' has none");
+            }
+            tree.ScanOptions = tree.ScanOptions with { RecomputeInBackward = true };
+        }
+        var model = new TaskModel(core, task.OutputSize, entry.ReluBeforeReadout);
         return model.to(device);
     }
 

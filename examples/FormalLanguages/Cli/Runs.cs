@@ -17,10 +17,11 @@ public static class Runs
     /// interrupted (a checkpoint is saved first). Refuses to overwrite an existing checkpoint unless resuming; a resume
     /// continues the saved run, and every field of <paramref name="config"/> that <paramref name="given"/> says the user
     /// set must agree with it (see <see cref="Resumed"/>); by default every field counts as set. The caller holds the
-    /// folder's <see cref="RunFolderLock"/>.
+    /// folder's <see cref="RunFolderLock"/>. With <paramref name="recompute"/> a tree model recomputes its combines in the
+    /// backward (<see cref="ModelCatalog.Build"/>).
     /// </summary>
     public static RunResult? TrainAndEvaluate(RunConfig config, string folder, bool resume, EvalSettings eval, Device device,
-        CancellationToken cancellation, string? label = null, Func<string, bool>? given = null)
+        CancellationToken cancellation, string? label = null, Func<string, bool>? given = null, bool recompute = false)
     {
         if (!resume && Checkpoints.Exists(folder))
             throw new InvalidOperationException(
@@ -31,8 +32,8 @@ public static class Runs
         if (saved is not null)
             config = Resumed(saved.Config, saved.Step, config, given ?? (_ => true), folder);
 
-        using var model = saved is null ? ModelCatalog.Build(config, device)
-            : Checkpoints.Build(folder, saved with { Config = config }, s => ModelCatalog.Build(s.Config, device));
+        using var model = saved is null ? ModelCatalog.Build(config, device, recompute)
+            : Checkpoints.Build(folder, saved with { Config = config }, s => ModelCatalog.Build(s.Config, device, recompute));
         long parameters = ParameterCount(model);
         string title = label ?? $"{config.Model} on {config.Task}";
         var trainer = new Trainer(config, model, device);

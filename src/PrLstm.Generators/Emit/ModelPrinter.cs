@@ -70,7 +70,7 @@ namespace PrLstm.Generators.Emit
             _w.Line("/// </summary>");
             _w.Line(FileHeader.GeneratedCodeAttribute);
             _w.Open($"{FileHeader.PartialDeclaration(type)} : {_torch}.nn.Module<{_torch}.Tensor, {_torch}.Tensor>, "
-                + $"{Runtime}Modules.IStreamingModel");
+                + $"{Runtime}Modules.ITreeScanModel");
             WriteMembers();
             WriteConstructor();
             foreach (ScheduleInfo schedule in Schedules.All)

@@ -47,6 +47,9 @@ public static class Recomputation
 
         public override string Name => "PrLstmRecompute";
 
+        /// <summary>The free heap memory worth handing back before a recomputed backward.</summary>
+        private const long MinimumFreeBytesToRelease = 64L << 20;
+
         /// <summary>Whether a recomputed call's forward has run on this thread since its last recomputed backward.</summary>
         [ThreadStatic] private static bool _forwardSinceBackward;
 
@@ -68,11 +71,12 @@ public static class Recomputation
             CustomNodes.BeginBackward();
             var call = (Call)ctx.get_data(CallKey);
             var saved = ctx.get_saved_variables();
-            // The first recomputed backward after a forward hands the heap's free blocks back: the forward freed every
-            // gate and activation, and glibc would otherwise keep those pages resident while the backward allocates
-            // in other sizes (at T = 512 the step's resident peak fell from 1.9-2.0 to 1.5 MB per position, for about
-            // 3% of the step). Once per backward pass, not per call: each call costs a system call and fresh pages.
-            if (_forwardSinceBackward && saved[0].device_type == DeviceType.CPU) NativeHeap.ReleaseFreeMemory();
+            // The first recomputed backward after a forward hands the heap's free blocks back when they are many: the
+            // forward freed every gate and activation, and glibc would otherwise keep those pages resident while the
+            // backward allocates in other sizes (H = 256, B = 64, T = 512: the step's resident peak fell from 1.94 to
+            // 1.43 MB per position). Once per backward pass, not per call (each costs a system call and fresh pages),
+            // and not for small steps: there the fresh pages cost a third of the step (H = 64, B = 128, T = 40).
+            if (_forwardSinceBackward && saved[0].device_type == DeviceType.CPU) NativeHeap.ReleaseFreeMemory(MinimumFreeBytesToRelease);
             _forwardSinceBackward = false;
             // A backward that builds a graph (create_graph) runs here with grad mode on: then the recomputation hangs on
             // the saved inputs themselves, so that its gradients can be differentiated again. Otherwise it starts from

@@ -16,7 +16,7 @@ namespace PrLstm.FormalLanguages.Models
     /// learned operations' own, as PyTorch names them (SaveWeights writes them to safetensors).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-    partial class PrLstmModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.IStreamingModel
+    partial class PrLstmModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.ITreeScanModel
     {
         private readonly global::PrLstm.FormalLanguages.Models.LstmLeaf.Layer encoder;
         private readonly global::PrLstm.FormalLanguages.Models.LstmMerge.Layer block;

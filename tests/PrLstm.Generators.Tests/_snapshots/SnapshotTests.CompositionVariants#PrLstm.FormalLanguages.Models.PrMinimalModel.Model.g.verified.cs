@@ -16,7 +16,7 @@ namespace PrLstm.FormalLanguages.Models
     /// to safetensors).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-    partial class PrMinimalModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.IStreamingModel
+    partial class PrMinimalModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.ITreeScanModel
     {
         private readonly global::PrLstm.FormalLanguages.Models.MinLeaf.Layer encoder;
         private readonly global::PrLstm.FormalLanguages.Models.MinMerge.Layer block;

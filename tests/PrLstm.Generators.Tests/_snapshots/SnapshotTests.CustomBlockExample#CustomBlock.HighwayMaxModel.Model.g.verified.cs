@@ -16,7 +16,7 @@ namespace CustomBlock
     /// them (SaveWeights writes them to safetensors).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-    partial class HighwayMaxModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.IStreamingModel
+    partial class HighwayMaxModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.ITreeScanModel
     {
         private readonly global::CustomBlock.MaxLeaf.Layer encoder;
         private readonly global::CustomBlock.HighwayMax.Layer block;

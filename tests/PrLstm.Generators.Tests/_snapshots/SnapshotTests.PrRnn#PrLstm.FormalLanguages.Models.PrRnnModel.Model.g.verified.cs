@@ -16,7 +16,7 @@ namespace PrLstm.FormalLanguages.Models
     /// learned operations' own, as PyTorch names them (SaveWeights writes them to safetensors).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("PrLstm.Generators", "%VERSION%")]
-    partial class PrRnnModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.IStreamingModel
+    partial class PrRnnModel : torch.nn.Module<torch.Tensor, torch.Tensor>, global::PrLstm.Runtime.Modules.ITreeScanModel
     {
         private readonly global::PrLstm.FormalLanguages.Models.RnnLeaf.Layer encoder;
         private readonly global::PrLstm.FormalLanguages.Models.RnnMerge.Layer block;
