@@ -47,15 +47,9 @@ public static class Recomputation
 
         public override string Name => "PrLstmRecompute";
 
-        /// <summary>The free heap memory worth handing back before a recomputed backward.</summary>
-        private const long MinimumFreeBytesToRelease = 64L << 20;
-
-        /// <summary>Whether a recomputed call's forward has run on this thread since its last recomputed backward.</summary>
-        [ThreadStatic] private static bool _forwardSinceBackward;
 
         public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
         {
-            _forwardSinceBackward = true;
             var call = (Call)vars[0];
             var tensors = vars.Skip(1).Cast<Tensor>().ToArray();
             ctx.save_for_backward(tensors.ToList());
@@ -71,13 +65,6 @@ public static class Recomputation
             CustomNodes.BeginBackward();
             var call = (Call)ctx.get_data(CallKey);
             var saved = ctx.get_saved_variables();
-            // The first recomputed backward after a forward hands the heap's free blocks back when they are many: the
-            // forward freed every gate and activation, and glibc would otherwise keep those pages resident while the
-            // backward allocates in other sizes (H = 256, B = 64, T = 512: the step's resident peak fell from 1.94 to
-            // 1.43 MB per position). Once per backward pass, not per call (each costs a system call and fresh pages),
-            // and not for small steps: there the fresh pages cost a third of the step (H = 64, B = 128, T = 40).
-            if (_forwardSinceBackward && saved[0].device_type == DeviceType.CPU) NativeHeap.ReleaseFreeMemory(MinimumFreeBytesToRelease);
-            _forwardSinceBackward = false;
             // A backward that builds a graph (create_graph) runs here with grad mode on: then the recomputation hangs on
             // the saved inputs themselves, so that its gradients can be differentiated again. Otherwise it starts from
             // detached copies, so that autograd does not walk the rest of the graph below them.
