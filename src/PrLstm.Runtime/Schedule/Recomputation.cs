@@ -47,7 +47,6 @@ public static class Recomputation
 
         public override string Name => "PrLstmRecompute";
 
-
         public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
         {
             var call = (Call)vars[0];
