@@ -27,7 +27,7 @@ public class FusedKernelTests
     /// A shipped model whose weights come from <paramref name="generator"/>: matrices with std 1/√fan_in, vectors
     /// (biases, LayerNorm scales and offsets) with std 0.5. The global generator is left to the tests running in parallel.
     /// </summary>
-    private static nn.Module<Tensor, Tensor> CreateModel(string name, ScalarType dtype, Generator generator, long hidden = 5)
+    internal static nn.Module<Tensor, Tensor> CreateModel(string name, ScalarType dtype, Generator generator, long hidden = 5)
     {
         Type type = ShippedModels.Single(m => m.Name == name);
         var model = (nn.Module<Tensor, Tensor>)FusedComparison.Create(type, new Dictionary<string, object?>

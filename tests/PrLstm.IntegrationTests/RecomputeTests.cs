@@ -24,26 +24,7 @@ public class RecomputeTests
         from path in new[] { KernelPath.Automatic, KernelPath.Fused }
         select new object[] { model.Name, dtype, path };
 
-    private static nn.Module<Tensor, Tensor> CreateModel(string name, ScalarType dtype, Generator generator, long hidden = 5)
-    {
-        Type type = FusedKernelTests.ShippedModels.Single(m => m.Name == name);
-        var model = (nn.Module<Tensor, Tensor>)FusedComparison.Create(type, new Dictionary<string, object?>
-        {
-            ["inputSize"] = 3L,
-            ["H"] = hidden,
-            ["refinements"] = 1,
-            ["device"] = null,
-            ["dtype"] = (ScalarType?)dtype,
-        });
-        using (no_grad())
-            foreach (var parameter in model.parameters())
-                parameter.copy_(randn(parameter.shape, dtype: dtype, generator: generator)
-                    * (parameter.dim() == 2 ? 1 / Math.Sqrt(parameter.shape[1]) : 0.5));
-        return model;
-    }
-
-    private static void SetOptions(object model, ScanOptions options) =>
-        model.GetType().GetProperty("ScanOptions")!.SetValue(model, options);
+    private static void SetOptions(object model, ScanOptions options) => ((ITreeScanModel)model).ScanOptions = options;
 
     /// <summary>The fields of the state a schedule method (FinalState, ScanStates) returns.</summary>
     private static IReadOnlyList<Tensor> Fields(object state) =>
@@ -54,7 +35,7 @@ public class RecomputeTests
     public void EveryShippedModelRecomputedMatchesTheRecordedGraph(string name, ScalarType dtype, KernelPath path)
     {
         using var generator = new Generator(11);
-        using var model = CreateModel(name, dtype, generator);
+        using var model = FusedKernelTests.CreateModel(name, dtype, generator);
         FusedComparison.SetKernelPath(model, path);
         var prefix = (IPrefixModel)model;
         MethodInfo finalState = model.GetType().GetMethod("FinalState")!;
@@ -115,7 +96,7 @@ public class RecomputeTests
     public void BackwardAutogradGradAndARetainedGraphAgree()
     {
         using var generator = new Generator(5);
-        using var model = CreateModel(nameof(PrLstmModel), ScalarType.Float64, generator);
+        using var model = FusedKernelTests.CreateModel(nameof(PrLstmModel), ScalarType.Float64, generator);
         SetOptions(model, Recompute with { CpuBudgetBytes = 1 << 10 });
         using var scope = NewDisposeScope();
         var x = randn(new[] { 2, 9, 3L }, dtype: ScalarType.Float64, generator: generator);
@@ -138,7 +119,7 @@ public class RecomputeTests
     public void ASecondOrderGradientMatchesTheRecordedGraph()
     {
         using var generator = new Generator(6);
-        using var model = CreateModel(nameof(PrLstmModel), ScalarType.Float64, generator);
+        using var model = FusedKernelTests.CreateModel(nameof(PrLstmModel), ScalarType.Float64, generator);
         using var scope = NewDisposeScope();
         var x = randn(new[] { 2, 7, 3L }, dtype: ScalarType.Float64, generator: generator).requires_grad_();
         var parameters = model.parameters().ToList();
@@ -163,7 +144,7 @@ public class RecomputeTests
     public void ReleasingFreeHeapMemoryBetweenForwardAndBackwardChangesNoGradient()
     {
         using var generator = new Generator(9);
-        using var model = CreateModel(nameof(PrLstmModel), ScalarType.Float64, generator);
+        using var model = FusedKernelTests.CreateModel(nameof(PrLstmModel), ScalarType.Float64, generator);
         SetOptions(model, Recompute with { CpuBudgetBytes = 1 << 10 });
         using var scope = NewDisposeScope();
         var x = randn(new[] { 3, 20, 3L }, dtype: ScalarType.Float64, generator: generator);
@@ -181,7 +162,7 @@ public class RecomputeTests
     public void ARecomputedStepLeavesNoHandlesAndInferenceIsUnchanged()
     {
         using var generator = new Generator(8);
-        using var model = CreateModel(nameof(PrLstmModel), ScalarType.Float32, generator);
+        using var model = FusedKernelTests.CreateModel(nameof(PrLstmModel), ScalarType.Float32, generator);
         using var x = randn(new[] { 3, 40, 3L }, generator: generator);
         SetOptions(model, Recompute with { CpuBudgetBytes = 1 << 10 });
         long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
