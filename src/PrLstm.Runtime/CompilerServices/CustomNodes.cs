@@ -44,26 +44,35 @@ internal static class CustomNodes
     }
 
     /// <summary>
-    /// To call first in a function's backward: releases the handles of the gradients the previous backward on this
-    /// thread returned. libtorch takes its reference to a returned gradient only after the callback has returned, so
-    /// the handle must outlive it; left to the dispose scope around <c>backward()</c> it kept every gradient of every
-    /// custom node of a training step alive to the step's end. At most one node's handles wait.
+    /// A function's backward: the gradients <paramref name="gradients"/> computes from the saved tensors and the outputs'
+    /// gradients, one per forward argument (null for a non-tensor argument or no gradient). The handles TorchSharp made
+    /// for the saved tensors and the outputs' gradients are ours and disposed here. The returned gradients' handles must
+    /// outlive the callback (libtorch takes its reference only after it returns), but left to the dispose scope around
+    /// <c>backward()</c> they kept every gradient of every custom node of a training step alive to the step's end: so
+    /// each backward on a thread first releases the ones the previous backward returned. At most one node's handles wait.
     /// </summary>
-    public static void BeginBackward()
+    public static List<Tensor> Backward(torch.autograd.AutogradContext context, List<Tensor> outputGradients,
+        Func<IReadOnlyList<Tensor>, IReadOnlyList<Tensor>, IEnumerable<Tensor?>> gradients)
     {
-        if (_returnedGradients is not { Count: > 0 } waiting) return;
-        foreach (Tensor gradient in waiting) gradient.Dispose();
-        waiting.Clear();
-    }
-
-    /// <summary>What a function's backward returns: its gradients, whose handles wait for the next <see cref="BeginBackward"/>.</summary>
-    public static List<Tensor> Returned(IEnumerable<Tensor?> gradients)
-    {
-        var list = gradients.ToList();
-        _returnedGradients ??= new List<Tensor>();
-        foreach (Tensor? gradient in list)
-            if (gradient is not null) _returnedGradients.Add(gradient);
-        return list!;
+        if (_returnedGradients is { Count: > 0 } waiting)
+        {
+            foreach (Tensor gradient in waiting) gradient.Dispose();
+            waiting.Clear();
+        }
+        var saved = context.get_saved_variables();
+        try
+        {
+            var list = gradients(saved, outputGradients).ToList();
+            _returnedGradients ??= new List<Tensor>();
+            foreach (Tensor? gradient in list)
+                if (gradient is not null) _returnedGradients.Add(gradient);
+            return list!;
+        }
+        finally
+        {
+            foreach (Tensor tensor in saved) tensor.Dispose();
+            foreach (Tensor gradient in outputGradients) gradient.Dispose();
+        }
     }
 
     /// <summary>

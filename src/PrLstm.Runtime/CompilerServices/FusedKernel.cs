@@ -412,23 +412,9 @@ public abstract class FusedKernel
             return CustomNodes.Forwarded(ctx, kernel.RunForward(arguments));
         }
 
-        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs)
-        {
-            CustomNodes.BeginBackward();
-            var kernel = (FusedKernel)ctx.get_data(KernelKey);
-            var arguments = ctx.get_saved_variables();
-            try
-            {
-                var gradients = kernel.RunBackward(arguments, grad_outputs);
-                return CustomNodes.Returned(new Tensor?[] { null }.Concat(gradients));
-            }
-            finally
-            {
-                // The wrappers are ours (TorchSharp makes a handle for each); the tensors stay with autograd.
-                foreach (Tensor argument in arguments) argument.Dispose();
-                foreach (Tensor gradient in grad_outputs) gradient.Dispose();
-            }
-        }
+        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs) =>
+            CustomNodes.Backward(ctx, grad_outputs, (arguments, outputGradients) =>
+                new Tensor?[] { null }.Concat(((FusedKernel)ctx.get_data(KernelKey)).RunBackward(arguments, outputGradients)));
     }
 }
 

@@ -59,46 +59,45 @@ public static class Recomputation
             return CustomNodes.Forwarded(ctx, outputs);
         }
 
-        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs)
+        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs) =>
+            CustomNodes.Backward(ctx, grad_outputs, (saved, outputGradients) =>
+            {
+                try
+                {
+                    return Gradients((Call)ctx.get_data(CallKey), saved, outputGradients);
+                }
+                catch (Exception e)
+                {
+                    // An exception cannot cross back into libtorch's engine: the process ends. Say why first.
+                    Console.Error.WriteLine($"PrLstm: recomputing a call in the backward (ScanOptions.RecomputeInBackward) failed: {e}");
+                    throw;
+                }
+            });
+
+        /// <summary>The call run again with a gradient, differentiated: a gradient per forward argument (the call first).</summary>
+        private static Tensor?[] Gradients(Call call, IReadOnlyList<Tensor> saved, IReadOnlyList<Tensor> outputGradients)
         {
-            CustomNodes.BeginBackward();
-            var call = (Call)ctx.get_data(CallKey);
-            var saved = ctx.get_saved_variables();
             // A backward that builds a graph (create_graph) runs here with grad mode on: then the recomputation hangs on
             // the saved inputs themselves, so that its gradients can be differentiated again. Otherwise it starts from
             // detached copies, so that autograd does not walk the rest of the graph below them.
             bool higherOrder = is_grad_enabled();
-            try
+            using var scope = NewDisposeScope();
+            using var gradMode = enable_grad();
+            var tensors = saved.Select((t, i) => higherOrder || i >= call.Inputs ? t : t.detach().requires_grad_(t.requires_grad))
+                .ToArray();
+            var outputs = call.Body(tensors[..call.Inputs]).ToArray();
+            var recorded = Enumerable.Range(0, outputs.Length).Where(o => outputs[o].requires_grad).ToArray();
+            var wanted = Enumerable.Range(0, tensors.Length).Where(t => tensors[t].requires_grad).ToArray();
+            var gradients = new Tensor?[1 + tensors.Length];
+            if (recorded.Length > 0 && wanted.Length > 0)
             {
-                using var scope = NewDisposeScope();
-                using var gradMode = enable_grad();
-                var tensors = saved.Select((t, i) => higherOrder || i >= call.Inputs ? t : t.detach().requires_grad_(t.requires_grad))
-                    .ToArray();
-                var outputs = call.Body(tensors[..call.Inputs]).ToArray();
-                var recorded = Enumerable.Range(0, outputs.Length).Where(o => outputs[o].requires_grad).ToArray();
-                var wanted = Enumerable.Range(0, tensors.Length).Where(t => tensors[t].requires_grad).ToArray();
-                var gradients = new Tensor?[1 + tensors.Length];
-                if (recorded.Length > 0 && wanted.Length > 0)
-                {
-                    var found = torch.autograd.grad(recorded.Select(o => outputs[o]).ToArray(), wanted.Select(t => tensors[t]).ToArray(),
-                        recorded.Select(o => grad_outputs[o]).ToArray(), retain_graph: higherOrder, create_graph: higherOrder,
-                        allow_unused: true);
-                    for (int k = 0; k < wanted.Length; k++)
-                        gradients[1 + wanted[k]] = found[k] is { IsInvalid: false } gradient ? gradient.MoveToOuterDisposeScope() : null;
-                }
-                return CustomNodes.Returned(gradients);
+                var found = torch.autograd.grad(recorded.Select(o => outputs[o]).ToArray(), wanted.Select(t => tensors[t]).ToArray(),
+                    recorded.Select(o => outputGradients[o]).ToArray(), retain_graph: higherOrder, create_graph: higherOrder,
+                    allow_unused: true);
+                for (int k = 0; k < wanted.Length; k++)
+                    gradients[1 + wanted[k]] = found[k] is { IsInvalid: false } gradient ? gradient.MoveToOuterDisposeScope() : null;
             }
-            catch (Exception e)
-            {
-                // An exception cannot cross back into libtorch's engine: the process ends. Say why first.
-                Console.Error.WriteLine($"PrLstm: recomputing a call in the backward (ScanOptions.RecomputeInBackward) failed: {e}");
-                throw;
-            }
-            finally
-            {
-                foreach (Tensor tensor in saved) tensor.Dispose();
-                foreach (Tensor gradient in grad_outputs) gradient.Dispose();
-            }
+            return gradients;
         }
     }
 }
