@@ -132,9 +132,8 @@ public class CliTests
             var train = Prlstm(new[] { "train", "--task", "parity_check", "--model", "pr-lstm", "--hidden", "8", "--batch-size", "4",
                 "--steps", "6", "--log-every", "1", "--eval-lengths", "none", "--out", folder }.Concat(extra).ToArray());
             Assert.True(train.ExitCode == 0, train.Error);
-            using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "results.json")));
-            var history = results.RootElement.EnumerateArray().Single().GetProperty("History");
-            return history.EnumerateArray().Select(entry => entry.GetProperty("Loss").GetDouble()).ToArray();
+            return PrLstm.FormalLanguages.Cli.Reports.Read(Path.Combine(folder, "results.json")).Single().History
+                .Select(entry => entry.Loss).ToArray();
         }
 
         double[] plain = Losses(), recomputed = Losses("--recompute");
