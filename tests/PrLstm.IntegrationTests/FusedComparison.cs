@@ -22,7 +22,8 @@ public static class FusedComparison
 
     /// <summary>
     /// Compares <paramref name="run"/> (the outputs from the inputs) under both paths: with a gradient (outputs, then the
-    /// gradients of a random weighting of them with respect to <paramref name="inputs"/> and every parameter), and
+    /// gradients of a random weighting of them with respect to <paramref name="inputs"/> and every parameter, and the
+    /// gradients of a random weighting of those gradients: second order, through create_graph), and
     /// without one (the fused kernels' direct path against the in-place op-by-op bodies).
     /// </summary>
     /// <param name="generator">Where the outputs' random weights come from (by default the global generator).</param>
@@ -33,29 +34,38 @@ public static class FusedComparison
         var parameters = module.parameters().ToList();
         var differentiable = inputs.Concat(parameters).ToList();
 
-        (List<Tensor> Outputs, List<Tensor> Gradients) WithGradient(KernelPath path, List<Tensor>? weights)
+        // The gradients of a random weighting of the outputs, and of a random weighting of those gradients (create_graph:
+        // a gradient of a gradient, through the fused backward's recorded form).
+        (List<Tensor> Outputs, List<Tensor> Gradients, List<Tensor> SecondOrder) WithGradient(KernelPath path, List<Tensor>? weights)
         {
             SetKernelPath(module, path);
             var outputs = run().ToList();
-            weights ??= outputs.Select(o => randn(o.shape, dtype: o.dtype, generator: generator)).ToList();
+            weights ??= outputs.Select(o => randn(o.shape, dtype: o.dtype, generator: generator))
+                .Concat(differentiable.Select(d => randn(d.shape, dtype: d.dtype, generator: generator))).ToList();
             var loss = outputs.Zip(weights, (o, w) => (o * w).sum()).Aggregate((a, b) => a + b);
-            var gradients = autograd.grad(new[] { loss }, differentiable, allow_unused: true)
-                .Select((g, i) => g is null || g.IsInvalid ? zeros_like(differentiable[i]) : g).ToList();
-            return (outputs.Select(o => o.detach()).Concat(weights).ToList(), gradients);
+            var firstOrder = autograd.grad(new[] { loss }, differentiable, retain_graph: true, create_graph: true, allow_unused: true);
+            var gradients = firstOrder.Select((g, i) => g is null || g.IsInvalid ? zeros_like(differentiable[i]) : g).ToList();
+            var recorded = gradients.Select((g, i) => (g, w: weights[outputs.Count + i])).Where(p => p.g.requires_grad).ToList();
+            var secondOrder = recorded.Count == 0
+                ? differentiable.Select(d => zeros_like(d)).ToList()
+                : autograd.grad(new[] { recorded.Select(p => (p.g * p.w).sum()).Aggregate((a, b) => a + b) }, differentiable,
+                    allow_unused: true).Select((g, i) => g is null || g.IsInvalid ? zeros_like(differentiable[i]) : g).ToList();
+            return (outputs.Select(o => o.detach()).Concat(weights).ToList(), gradients.Select(g => g.detach()).ToList(), secondOrder);
         }
 
         using (var scope = NewDisposeScope())
         {
-            var (fusedOutputs, fusedGradients) = WithGradient(KernelPath.Fused, null);
-            int count = fusedOutputs.Count / 2;
+            var (fusedOutputs, fusedGradients, fusedSecond) = WithGradient(KernelPath.Fused, null);
+            int count = (fusedOutputs.Count - differentiable.Count) / 2;
             var weights = fusedOutputs.Skip(count).ToList();
-            var (opOutputs, opGradients) = WithGradient(KernelPath.OpByOp, weights);
+            var (opOutputs, opGradients, opSecond) = WithGradient(KernelPath.OpByOp, weights);
             for (int o = 0; o < count; o++)
                 TestModels.AssertCloseToScale(fusedOutputs[o], opOutputs[o], rtol, atol, $"{what}: output {o}");
             for (int g = 0; g < differentiable.Count; g++)
             {
                 string name = g < inputs.Count ? $"input {g}" : "parameter " + module.named_parameters().ElementAt(g - inputs.Count).name;
                 TestModels.AssertCloseToScale(fusedGradients[g], opGradients[g], rtol, atol, $"{what}: gradient of {name}");
+                TestModels.AssertCloseToScale(fusedSecond[g], opSecond[g], rtol, atol, $"{what}: second-order gradient of {name}");
             }
         }
         using (var scope = NewDisposeScope())

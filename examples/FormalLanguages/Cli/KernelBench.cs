@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PrLstm.Benchmarks;
 using PrLstm.FormalLanguages.Models;
+using PrLstm.Runtime.CompilerServices;
 using PrLstm.Runtime.Modules;
 using PrLstm.Runtime.Schedule;
 using static TorchSharp.torch;
@@ -11,7 +12,8 @@ namespace PrLstm.FormalLanguages.Cli;
 /// `prlstm bench --kernels`: the fused kernels against op-by-op bodies and against the matmuls alone (tree-matmuls,
 /// train-matmuls), interleaved call by call (A B C A B C ...) so that the machine's drift hits every side alike; each
 /// ratio is the median of the per-round ratios; training steps also with every call recomputed in the backward
-/// (ScanOptions.RecomputeInBackward). Then the peak memory of a training step per position, each way.
+/// (ScanOptions.RecomputeInBackward), and the fused kernels on .NET's thread pool instead of libtorch's OpenMP threads.
+/// Then the peak memory of a training step per position, each way.
 /// </summary>
 public static class KernelBench
 {
@@ -37,10 +39,11 @@ public static class KernelBench
             using var model = new PrLstmModel(3, c.Hidden, refinements: 1);
             using var x = randn(c.Batch, c.Length, 3);
             using var matmuls = Bench.TreeMatmuls(model, c.Batch, c.Length);
-            Action Step(KernelPath path, bool recompute = false) => () =>
+            Action Step(KernelPath path, bool recompute = false, bool dotnetThreads = false) => () =>
             {
                 model.KernelPath = path;
                 model.ScanOptions = recompute ? Recompute : ScanOptions.Default;
+                FusedKernel.OnLibtorchThreads = !dotnetThreads;
                 using var scope = NewDisposeScope();
                 if (c.Train)
                 {
@@ -52,17 +55,30 @@ public static class KernelBench
                     model.forward(x);
                 }
             };
-            // Recomputation changes only training: a forward without a gradient is the same call.
-            var calls = new List<Action> { Step(KernelPath.Fused), Step(KernelPath.OpByOp), c.Train ? matmuls.RunTraining : matmuls.Run };
-            if (c.Train) calls.Add(Step(KernelPath.Automatic, recompute: true));
-            var times = Interleaved(rounds, calls.ToArray());
+            // Recomputation changes only training: a forward without a gradient is the same call. The fused kernels on
+            // .NET's thread pool instead of libtorch's OpenMP threads, where those are found, to show what that choice is worth.
             string floor = c.Train ? "train-matmuls" : "tree-matmuls";
-            string line = $"{c.Label}: fused / {floor} {MedianRatio(times[0], times[2]):F2}, op-by-op / {floor} "
-                + $"{MedianRatio(times[1], times[2]):F2}, fused / op-by-op {MedianRatio(times[0], times[1]):F2}"
-                + (c.Train ? $", recompute / {floor} {MedianRatio(times[3], times[2]):F2}" : "")
-                + $" (medians of {rounds} interleaved rounds; ms fused {Measure.Median(times[0]):F1}, "
-                + $"op-by-op {Measure.Median(times[1]):F1}, "
-                + $"{floor} {Measure.Median(times[2]):F1}" + (c.Train ? $", recompute {Measure.Median(times[3]):F1})" : ")");
+            var calls = new List<(string Name, Action Call)>
+            {
+                ("fused", Step(KernelPath.Fused)),
+                ("op-by-op", Step(KernelPath.OpByOp)),
+                (floor, c.Train ? matmuls.RunTraining : matmuls.Run),
+            };
+            if (c.Train) calls.Add(("recompute", Step(KernelPath.Automatic, recompute: true)));
+            if (FusedKernel.OnLibtorchThreads) calls.Add(("fused on .NET threads", Step(KernelPath.Fused, dotnetThreads: true)));
+            var times = Interleaved(rounds, calls.Select(entry => entry.Call).ToArray());
+            FusedKernel.OnLibtorchThreads = true;
+            var ratios = new List<string>
+            {
+                $"fused / {floor} {MedianRatio(times[0], times[2]):F2}",
+                $"op-by-op / {floor} {MedianRatio(times[1], times[2]):F2}",
+                $"fused / op-by-op {MedianRatio(times[0], times[1]):F2}",
+            };
+            for (int i = 3; i < calls.Count; i++) ratios.Add($"{calls[i].Name} / {floor} {MedianRatio(times[i], times[2]):F2}");
+            if (calls[^1].Name.StartsWith("fused on", StringComparison.Ordinal))
+                ratios.Add($"fused / fused on .NET threads {MedianRatio(times[0], times[^1]):F2}");
+            string line = $"{c.Label}: {string.Join(", ", ratios)} (medians of {rounds} interleaved rounds; ms "
+                + string.Join(", ", calls.Select((call, i) => $"{call.Name} {Measure.Median(times[i]):F1}")) + ")";
             log(line);
             lines.Add(line);
         }
@@ -97,10 +113,17 @@ public static class KernelBench
         return lines;
     }
 
-    /// <summary>Times each call once per round, in turn, after one warm-up round.</summary>
+    /// <summary>
+    /// Times each call once per round, in turn, after warm-up rounds: at least one, and until every call has run for 2 s,
+    /// so that .NET has compiled the kernels' hot methods at full optimization (tiering takes a few hundred calls; before
+    /// it, a fused step at H = 64, B = 8, T = 40 took twice its later time).
+    /// </summary>
     private static double[][] Interleaved(int rounds, params Action[] calls)
     {
-        foreach (Action call in calls) call();
+        var warm = Stopwatch.StartNew();
+        do
+            foreach (Action call in calls) call();
+        while (warm.Elapsed.TotalSeconds < 2 * calls.Length);
         var times = calls.Select(_ => new double[rounds]).ToArray();
         for (int r = 0; r < rounds; r++)
             for (int c = 0; c < calls.Length; c++)

@@ -56,6 +56,41 @@ namespace PrLstm.Generators.Emit
             w.Line();
             w.Summary("Slots: the inputs, the outputs' adjoints, the inputs' adjoints, then temporaries.");
             WriteKernel(w, "Backward", region.Backward, fusedMath);
+            w.Line();
+            w.Summary("The forward kernel as libtorch operations on the input slots, which autograd records: what the backward "
+                + "differentiates when a gradient of the gradient is asked for (create_graph).");
+            WriteOpByOp(w, region, fusedMath);
+            w.Close();
+        }
+
+        /// <summary>
+        /// The forward kernel's steps, each as the FusedMath overload on tensors that returns its value: one local per
+        /// variable (the kernel's slot sharing does not apply), the outputs returned in slot order.
+        /// </summary>
+        private static void WriteOpByOp(SourceWriter w, FusedRegion region, string fusedMath)
+        {
+            const string tensor = "global::TorchSharp.torch.Tensor";
+            var code = region.Forward;
+            int inputs = region.Inputs.Count;
+            w.Open($"protected override {tensor}[] ForwardOpByOp({tensor}[] inputs)");
+            foreach (KernelVariable variable in code.Variables.Where(v => v.Slot < inputs))
+                w.Line($"var {Names.Identifier(variable.Name)} = inputs[{variable.Slot}];");
+            var assigned = new HashSet<string>(code.Variables.Where(v => v.Slot < inputs).Select(v => v.Name));
+            foreach (KernelStep step in code.Steps)
+            {
+                if (step.Comment is { } comment) w.Comment(comment);
+                var arguments = step.Function == "Fill"
+                    ? new[] { step.Operands[0], "inputs[0]" }
+                    : step.Operands.Select(Names.Identifier).ToArray();
+                string target = Names.Identifier(step.Destination);
+                DocWriter.Write(w, (assigned.Add(step.Destination) ? "var " : "") + target + " = ",
+                    new CallDoc(null, $"{fusedMath}.{step.Function}", arguments.Select(a => (Doc)new Text(a)).ToList()), ";");
+            }
+            // An output is what its slot holds at the end: the last step's destination in that slot.
+            var slotOf = code.Variables.GroupBy(v => v.Name).ToDictionary(g => g.Key, g => g.First().Slot);
+            var outputs = Enumerable.Range(inputs, region.Outputs.Count)
+                .Select(slot => Names.Identifier(code.Steps.Last(step => slotOf[step.Destination] == slot).Destination));
+            w.Line($"return new {tensor}[] {{ {string.Join(", ", outputs)} }};");
             w.Close();
         }
 

@@ -170,7 +170,8 @@ namespace PrLstm.Generators.Emit
                 _w.Line($"private readonly {type} {field};");
             _w.Line();
             _w.Summary("Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured "
-                + "faster (Automatic, the default: fused in a small stream, op-by-op otherwise).");
+                + "faster (Automatic, the default: fused for training where the kernels run on libtorch's threads and in a small stream, "
+                + "op-by-op otherwise).");
             _w.Line($"public global::PrLstm.Runtime.Modules.KernelPath {ModelApi.KernelPath} {{ get; set; }}");
             _w.Line();
         }

@@ -111,8 +111,9 @@ namespace PrLstm.Generators.Emit
                 + $"{Runtime}Schedule.ScanOptions.Default;");
             _w.Line();
             _w.Summary("How every layer runs its body: one libtorch call per operation (OpByOp), fused CPU kernels for float32 and "
-                + "float64 (Fused), or the path measured faster (Automatic, the default: the fused kernels in a stream of a few rows, "
-                + "op-by-op otherwise). All compute the same values and gradients to float rounding.");
+                + "float64 (Fused), or the path measured faster (Automatic, the default: the fused kernels for training where they run "
+                + "on libtorch's threads and in a stream of a few rows, op-by-op otherwise). All compute the same values and "
+                + "gradients to float rounding.");
             _w.Line($"public {Runtime}Modules.KernelPath {ModelApi.KernelPath}");
             _w.Line("{");
             _w.Indentation++;

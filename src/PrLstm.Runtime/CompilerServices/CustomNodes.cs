@@ -76,6 +76,35 @@ internal static class CustomNodes
     }
 
     /// <summary>
+    /// A view of each saved tensor, to differentiate a recomputation with respect to in a backward that builds a graph:
+    /// the views' gradients are expressions in the saved tensors, so they can be differentiated again, and each counts only
+    /// the uses of its own view. Differentiated with respect to the saved tensors themselves, one saved tensor computed from
+    /// another (c and 3·c) would get the other's contribution too, and then again from the outer backward.
+    /// </summary>
+    public static Tensor[] CutPoints(IReadOnlyList<Tensor> saved) => saved.Select(t => t.requires_grad ? t.view_as(t) : t).ToArray();
+
+    /// <summary>
+    /// The gradients of <paramref name="inputs"/> (null where an input has none) of <paramref name="outputs"/>, which
+    /// autograd recorded, given the outputs' gradients: autograd.grad over the outputs and inputs that take part only, since
+    /// it throws when none does, and an exception inside a backward ends the process. With <paramref name="createGraph"/>
+    /// (a backward that builds a graph) the gradients are recorded too, so that they can be differentiated again.
+    /// </summary>
+    public static Tensor?[] Differentiate(IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> outputGradients,
+        IReadOnlyList<Tensor> inputs, bool createGraph)
+    {
+        var recorded = Enumerable.Range(0, outputs.Count).Where(o => outputs[o].requires_grad).ToArray();
+        var wanted = Enumerable.Range(0, inputs.Count).Where(i => inputs[i].requires_grad).ToArray();
+        var gradients = new Tensor?[inputs.Count];
+        if (recorded.Length == 0 || wanted.Length == 0) return gradients;
+        var found = torch.autograd.grad(recorded.Select(o => outputs[o]).ToArray(), wanted.Select(i => inputs[i]).ToArray(),
+            recorded.Select(o => outputGradients[o]).ToArray(), retain_graph: createGraph, create_graph: createGraph,
+            allow_unused: true);
+        for (int k = 0; k < wanted.Length; k++)
+            gradients[wanted[k]] = found[k] is { IsInvalid: false } gradient ? gradient : null;
+        return gradients;
+    }
+
+    /// <summary>
     /// TorchSharp 0.107's custom autograd node allocates, per output, a tensor of the output's size that it keeps until
     /// the graph is freed, only to read its shape (zeros_like) when an output's gradient never arrives. Each is replaced
     /// by a one-value tensor expanded to that shape, so a training step holds only what the functions save. Found by

@@ -80,12 +80,32 @@ public abstract class FusedKernel
     protected abstract void Backward<T>(KernelSlots<T> slots) where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>
+    /// The forward kernel as libtorch operations on the input slots' tensors (<c>[B, T, Width]</c> each, in slot order),
+    /// which autograd records: what the backward differentiates when a gradient of the gradient is asked for.
+    /// </summary>
+    protected abstract Tensor[] ForwardOpByOp(Tensor[] inputs);
+
+    /// <summary>
     /// A stream of at most this many rows runs its layers' <see cref="KernelPath.Automatic"/> bodies on the fused
     /// kernels: a streamed token took 0.60-0.90 of the op-by-op time at B = 1 and 8 (docs/performance.md). The choice is
     /// per stream, not per call, so that every call of a stream takes one path and its outputs do not depend on how its
     /// tokens were pushed.
     /// </summary>
     public const long StreamRowsOnFusedKernels = 8;
+
+    private static bool _preferLibtorchThreads = true;
+
+    /// <summary>
+    /// Whether the kernels run their blocks on libtorch's OpenMP threads (the default where libtorch's libgomp is found:
+    /// Linux) rather than on .NET's thread pool. Only on libtorch's threads are they faster than the op-by-op bodies for
+    /// training, so <see cref="KernelPath.Automatic"/> takes them for calls that record a gradient only then. Settable
+    /// (to false) so that benchmarks can compare the two; true where libgomp is not found stays false.
+    /// </summary>
+    public static bool OnLibtorchThreads
+    {
+        get => _preferLibtorchThreads && OpenMpTeam.Available;
+        set => _preferLibtorchThreads = value;
+    }
 
     /// <summary>Whether the calls on this thread belong to a stream that runs on the fused kernels.</summary>
     [ThreadStatic] private static bool _inFusedStream;
@@ -113,16 +133,16 @@ public abstract class FusedKernel
 
     /// <summary>
     /// Whether a layer with <paramref name="path"/> runs its fused kernels for a call whose inputs look like
-    /// <paramref name="probe"/> (<c>[B, T, size]</c>): always when forced (<see cref="KernelPath.Fused"/>); with
-    /// <see cref="KernelPath.Automatic"/> inside a small stream's push (see <see cref="StreamRowsOnFusedKernels"/>) for
-    /// CPU tensors of float32 or float64 without a gradient; never with <see cref="KernelPath.OpByOp"/>.
+    /// <paramref name="probe"/> (<c>[B, T, size]</c>): always when forced (<see cref="KernelPath.Fused"/>); never with
+    /// <see cref="KernelPath.OpByOp"/>; with <see cref="KernelPath.Automatic"/> for CPU tensors of float32 or float64
+    /// while autograd records (training) when the kernels run <see cref="OnLibtorchThreads"/>, and without a gradient
+    /// inside a small stream's push (see <see cref="StreamRowsOnFusedKernels"/>).
     /// </summary>
     /// <exception cref="NotSupportedException"><see cref="KernelPath.Fused"/> for tensors the kernels cannot run.</exception>
     public static bool Chooses(KernelPath path, Tensor probe, string layer) => path switch
     {
         KernelPath.OpByOp => false,
-        // Outside a small stream this is the whole cost of an Automatic call: no native call.
-        KernelPath.Automatic => _inFusedStream && !is_grad_enabled() && Runs(probe),
+        KernelPath.Automatic => (is_grad_enabled() ? OnLibtorchThreads : _inFusedStream) && Runs(probe),
         _ => Runs(probe) ? true : throw new NotSupportedException($"{layer}: the fused kernels run on CPU tensors of float32 or "
             + $"float64 shaped [B, T, size]; this call has {Describe(probe)}. Use KernelPath.Automatic or KernelPath.OpByOp."),
     };
@@ -260,6 +280,22 @@ public abstract class FusedKernel
     }
 
     /// <summary>
+    /// The arguments' gradients (null where none) as libtorch operations that autograd records: the op-by-op form of the
+    /// forward kernel on the input slots (views of the saved arguments), differentiated with a graph.
+    /// </summary>
+    private Tensor?[] RecordedBackward(IReadOnlyList<Tensor> arguments, IReadOnlyList<Tensor> outputGradients)
+    {
+        using var scope = NewDisposeScope();
+        var cuts = CustomNodes.CutPoints(arguments);
+        var inputs = _inputs.Select(i => cuts[i.Argument].narrow(2, i.Column, Width)).ToArray();
+        // An output of constants or of broadcast inputs alone may be smaller than the output: expanded to it.
+        var outputs = ForwardOpByOp(inputs).Select((output, o) => output.expand(outputGradients[o].shape)).ToArray();
+        var gradients = CustomNodes.Differentiate(outputs, outputGradients, cuts, createGraph: true);
+        foreach (Tensor? gradient in gradients) gradient?.MoveToOuterDisposeScope();
+        return gradients;
+    }
+
+    /// <summary>
     /// Each input slot's view: its columns of the tensor of its argument (<paramref name="tensors"/>, one per argument,
     /// sized as <paramref name="layouts"/>), read into the block or written from it.
     /// </summary>
@@ -299,12 +335,13 @@ public abstract class FusedKernel
                 if (!views[v].Read) views[v].View.Copy(row0, count, Width, slotsOfBlock[v], read: false);
         }
 
-        // Blocks are handed out one by one as threads ask (Parallel.For's dynamic ranges), not split evenly up front:
-        // right after a libtorch operation its OpenMP workers spin on the other cores, so a helper thread may run at a
-        // fraction of the calling thread's speed, and an even split waits for it (a training step took 1.06 and 1.17x
-        // the op-by-op one with an even split, 1.02 and 1.12x with dynamic ranges: docs/performance.md).
+        // Blocks are handed out one by one as threads ask, not split evenly up front: a thread that shares its core with
+        // another process's work runs slower, and an even split would wait for it. On libtorch's OpenMP threads where
+        // they are found, so that the kernel does not compete with them (docs/performance.md, "Fused kernels").
         if (blocks == 1 || rows * Width * slots < MinValuesInParallel)
             for (long block = 0; block < blocks; block++) RunBlock(block);
+        else if (OnLibtorchThreads)
+            OpenMpTeam.For(blocks, RunBlock);
         else
             Parallel.For(0, blocks, RunBlock);
     }
@@ -412,9 +449,18 @@ public abstract class FusedKernel
             return CustomNodes.Forwarded(ctx, kernel.RunForward(arguments));
         }
 
+        /// <summary>
+        /// The backward kernel; or, in a backward that builds a graph (create_graph: grad mode is on), the derivative of the
+        /// kernel's op-by-op form, which autograd records, so that the gradients can be differentiated again.
+        /// </summary>
         public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs) =>
             CustomNodes.Backward(ctx, grad_outputs, (arguments, outputGradients) =>
-                new Tensor?[] { null }.Concat(((FusedKernel)ctx.get_data(KernelKey)).RunBackward(arguments, outputGradients)));
+            {
+                var kernel = (FusedKernel)ctx.get_data(KernelKey);
+                return new Tensor?[] { null }.Concat(is_grad_enabled()
+                    ? kernel.RecordedBackward(arguments, outputGradients)
+                    : kernel.RunBackward(arguments, outputGradients));
+            });
     }
 }
 

@@ -4,6 +4,8 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
 
 namespace PrLstm.Runtime.CompilerServices;
 
@@ -70,6 +72,48 @@ public static class FusedMath
     /// <summary>d = min(x, y); NaN if either is NaN, as torch.minimum.</summary>
     public static void Min<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
         => TensorPrimitives.Min(x, y, d);
+
+    // The forward operations on tensors, as libtorch operations that autograd records: a kernel's ForwardOpByOp, which
+    // its backward differentiates when a gradient of the gradient is asked for.
+
+    /// <summary>value in every element, shaped as <paramref name="like"/>.</summary>
+    public static Tensor Fill(double value, Tensor like) => full_like(like, value);
+
+    /// <summary>x.</summary>
+    public static Tensor Copy(Tensor x) => x;
+
+    /// <summary>x + y.</summary>
+    public static Tensor Add(Tensor x, Tensor y) => x + y;
+
+    /// <summary>x − y.</summary>
+    public static Tensor Subtract(Tensor x, Tensor y) => x - y;
+
+    /// <summary>x ⊙ y.</summary>
+    public static Tensor Multiply(Tensor x, Tensor y) => x * y;
+
+    /// <summary>x / y.</summary>
+    public static Tensor Divide(Tensor x, Tensor y) => x / y;
+
+    /// <summary>−x.</summary>
+    public static Tensor Negate(Tensor x) => -x;
+
+    /// <summary>sum + a ⊙ b.</summary>
+    public static Tensor AddProduct(Tensor sum, Tensor a, Tensor b) => Elementwise.AddProduct(sum, a, b);
+
+    /// <summary>σ(x).</summary>
+    public static Tensor Sigmoid(Tensor x) => sigmoid(x);
+
+    /// <summary>tanh(x).</summary>
+    public static Tensor Tanh(Tensor x) => tanh(x);
+
+    /// <summary>max(x, 0).</summary>
+    public static Tensor Relu(Tensor x) => nn.functional.relu(x);
+
+    /// <summary>max(x, y).</summary>
+    public static Tensor Max(Tensor x, Tensor y) => maximum(x, y);
+
+    /// <summary>min(x, y).</summary>
+    public static Tensor Min(Tensor x, Tensor y) => minimum(x, y);
 
     // Adjoint statements: d (+)= the contribution of an operation's adjoint a to one of its operands.
 

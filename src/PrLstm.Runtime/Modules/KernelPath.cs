@@ -7,13 +7,13 @@ namespace PrLstm.Runtime.Modules;
 public enum KernelPath
 {
     /// <summary>
-    /// The path measured faster: the fused kernels for a stream of at most
-    /// <see cref="CompilerServices.FusedKernel.StreamRowsOnFusedKernels"/> rows on the CPU (a streamed token at B = 1 or 8
-    /// took 0.60–0.90× the op-by-op time), one libtorch call per operation everywhere else. On the 2-core CPUs this
-    /// project is measured on, the fused kernels take 1.06–1.14× the time of the op-by-op bodies for training steps and
-    /// whole sequences (they recompute every activation in the backward, and their threads compete with libtorch's
-    /// spinning OpenMP workers). Chosen per stream, not per call by size, so that a stream's outputs do not depend on
-    /// how its tokens were pushed. docs/performance.md has the numbers and the bound.
+    /// The path measured faster, on the CPU for float32 and float64: the fused kernels for calls that record a gradient
+    /// (training) where they run on libtorch's OpenMP threads (<see cref="CompilerServices.FusedKernel.OnLibtorchThreads"/>,
+    /// Linux), and for a stream of at most <see cref="CompilerServices.FusedKernel.StreamRowsOnFusedKernels"/> rows
+    /// without a gradient (a streamed token at B = 1 or 8 took 0.60–0.90× the op-by-op time); one libtorch call per
+    /// operation everywhere else: on other devices, and for whole sequences without a gradient, where the in-place
+    /// op-by-op bodies are as fast. A stream's choice is per stream, not per call by size, so that its outputs do not
+    /// depend on how its tokens were pushed. docs/performance.md has the numbers.
     /// </summary>
     Automatic,
 

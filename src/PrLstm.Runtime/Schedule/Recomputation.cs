@@ -78,26 +78,20 @@ public static class Recomputation
         private static Tensor?[] Gradients(Call call, IReadOnlyList<Tensor> saved, IReadOnlyList<Tensor> outputGradients)
         {
             // A backward that builds a graph (create_graph) runs here with grad mode on: then the recomputation hangs on
-            // the saved inputs themselves, so that its gradients can be differentiated again. Otherwise it starts from
-            // detached copies, so that autograd does not walk the rest of the graph below them.
+            // views of the saved inputs (CutPoints), so that its gradients can be differentiated again. Otherwise it starts
+            // from detached copies, so that autograd does not walk the rest of the graph below them. The parameters are
+            // the modules' own: the body reads them there.
             bool higherOrder = is_grad_enabled();
             using var scope = NewDisposeScope();
             using var gradMode = enable_grad();
-            var tensors = saved.Select((t, i) => higherOrder || i >= call.Inputs ? t : t.detach().requires_grad_(t.requires_grad))
-                .ToArray();
+            var tensors = (higherOrder
+                    ? CustomNodes.CutPoints(saved.Take(call.Inputs).ToList())
+                    : saved.Take(call.Inputs).Select(t => t.detach().requires_grad_(t.requires_grad)))
+                .Concat(saved.Skip(call.Inputs)).ToArray();
             var outputs = call.Body(tensors[..call.Inputs]).ToArray();
-            var recorded = Enumerable.Range(0, outputs.Length).Where(o => outputs[o].requires_grad).ToArray();
-            var wanted = Enumerable.Range(0, tensors.Length).Where(t => tensors[t].requires_grad).ToArray();
-            var gradients = new Tensor?[1 + tensors.Length];
-            if (recorded.Length > 0 && wanted.Length > 0)
-            {
-                var found = torch.autograd.grad(recorded.Select(o => outputs[o]).ToArray(), wanted.Select(t => tensors[t]).ToArray(),
-                    recorded.Select(o => outputGradients[o]).ToArray(), retain_graph: higherOrder, create_graph: higherOrder,
-                    allow_unused: true);
-                for (int k = 0; k < wanted.Length; k++)
-                    gradients[1 + wanted[k]] = found[k] is { IsInvalid: false } gradient ? gradient.MoveToOuterDisposeScope() : null;
-            }
-            return gradients;
+            var gradients = CustomNodes.Differentiate(outputs, outputGradients, tensors, higherOrder);
+            foreach (Tensor? gradient in gradients) gradient?.MoveToOuterDisposeScope();
+            return gradients.Prepend((Tensor?)null).ToArray();
         }
     }
 }

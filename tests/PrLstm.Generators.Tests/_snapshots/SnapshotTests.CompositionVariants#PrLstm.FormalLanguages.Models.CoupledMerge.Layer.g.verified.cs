@@ -31,7 +31,8 @@ namespace PrLstm.FormalLanguages.Models
 
             /// <summary>
             /// Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured faster
-            /// (Automatic, the default: fused in a small stream, op-by-op otherwise).
+            /// (Automatic, the default: fused for training where the kernels run on libtorch's threads and in a small stream, op-by-op
+            /// otherwise).
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
@@ -272,6 +273,38 @@ namespace PrLstm.FormalLanguages.Models
                     FusedMath.SigmoidGradient<T>(dShare, share, dMix, accumulate: false);
                     // Adjoints of var write = Sigmoid(i);
                     FusedMath.SigmoidGradient<T>(dWrite, write, dI, accumulate: false);
+                }
+
+                /// <summary>
+                /// The forward kernel as libtorch operations on the input slots, which autograd records: what the backward differentiates
+                /// when a gradient of the gradient is asked for (create_graph).
+                /// </summary>
+                protected override global::TorchSharp.torch.Tensor[] ForwardOpByOp(global::TorchSharp.torch.Tensor[] inputs)
+                {
+                    var i = inputs[0];
+                    var mix = inputs[1];
+                    var g = inputs[2];
+                    var leftC = inputs[3];
+                    var rightC = inputs[4];
+                    var o = inputs[5];
+                    // var write = Sigmoid(i);
+                    var write = FusedMath.Sigmoid(i);
+                    // var share = Sigmoid(mix);
+                    var share = FusedMath.Sigmoid(mix);
+                    // var c = write * Tanh(g) + (1 - write) * (share * left.c + (1 - share) * right.c);
+                    var tanhG = FusedMath.Tanh(g);
+                    var t = FusedMath.Multiply(write, tanhG);
+                    var one = FusedMath.Fill(1.0, inputs[0]);
+                    var t2 = FusedMath.Subtract(one, write);
+                    var t3 = FusedMath.Multiply(share, leftC);
+                    var t4 = FusedMath.Subtract(one, share);
+                    var t5 = FusedMath.AddProduct(t3, t4, rightC);
+                    var c = FusedMath.AddProduct(t, t2, t5);
+                    // h = Sigmoid(o) * Tanh(c)
+                    var sigmoidO = FusedMath.Sigmoid(o);
+                    var tanhC = FusedMath.Tanh(c);
+                    var h = FusedMath.Multiply(sigmoidO, tanhC);
+                    return new global::TorchSharp.torch.Tensor[] { h, c };
                 }
             }
         }

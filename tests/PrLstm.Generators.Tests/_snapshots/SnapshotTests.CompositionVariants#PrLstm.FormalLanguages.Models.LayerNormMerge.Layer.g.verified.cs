@@ -43,7 +43,8 @@ namespace PrLstm.FormalLanguages.Models
 
             /// <summary>
             /// Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured faster
-            /// (Automatic, the default: fused in a small stream, op-by-op otherwise).
+            /// (Automatic, the default: fused for training where the kernels run on libtorch's threads and in a small stream, op-by-op
+            /// otherwise).
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
@@ -261,6 +262,30 @@ namespace PrLstm.FormalLanguages.Models
                     FusedMath.TanhGradient<T>(dTanhNormG, tanhNormG, dNormG, accumulate: false);
                     FusedMath.SigmoidGradient<T>(dSigmoidNormI, sigmoidNormI, dNormI, accumulate: false);
                 }
+
+                /// <summary>
+                /// The forward kernel as libtorch operations on the input slots, which autograd records: what the backward differentiates
+                /// when a gradient of the gradient is asked for (create_graph).
+                /// </summary>
+                protected override global::TorchSharp.torch.Tensor[] ForwardOpByOp(global::TorchSharp.torch.Tensor[] inputs)
+                {
+                    var normI = inputs[0];
+                    var normG = inputs[1];
+                    var normFLeft = inputs[2];
+                    var leftC = inputs[3];
+                    var normFRight = inputs[4];
+                    var rightC = inputs[5];
+                    // var c = Sigmoid(LayerNorm("normI", i)) * Tanh(LayerNorm("normG", g)) + Sigmoid(LayerNorm("normFLeft", fLeft)) *
+                    // left.c + Sigmoid(LayerNorm("normFRight", fRight)) * right.c;
+                    var sigmoidNormI = FusedMath.Sigmoid(normI);
+                    var tanhNormG = FusedMath.Tanh(normG);
+                    var t = FusedMath.Multiply(sigmoidNormI, tanhNormG);
+                    var sigmoidNormFLeft = FusedMath.Sigmoid(normFLeft);
+                    var t2 = FusedMath.AddProduct(t, sigmoidNormFLeft, leftC);
+                    var sigmoidNormFRight = FusedMath.Sigmoid(normFRight);
+                    var c = FusedMath.AddProduct(t2, sigmoidNormFRight, rightC);
+                    return new global::TorchSharp.torch.Tensor[] { c };
+                }
             }
 
             /// <summary>
@@ -380,6 +405,36 @@ namespace PrLstm.FormalLanguages.Models
                     FusedMath.ProductGradient<T>(dT, sigmoidNormI, dTanhNormG, accumulate: false);
                     FusedMath.TanhGradient<T>(dTanhNormG, tanhNormG, dNormG, accumulate: false);
                     FusedMath.SigmoidGradient<T>(dSigmoidNormI, sigmoidNormI, dNormI, accumulate: false);
+                }
+
+                /// <summary>
+                /// The forward kernel as libtorch operations on the input slots, which autograd records: what the backward differentiates
+                /// when a gradient of the gradient is asked for (create_graph).
+                /// </summary>
+                protected override global::TorchSharp.torch.Tensor[] ForwardOpByOp(global::TorchSharp.torch.Tensor[] inputs)
+                {
+                    var normI = inputs[0];
+                    var normG = inputs[1];
+                    var normFLeft = inputs[2];
+                    var leftC = inputs[3];
+                    var normFRight = inputs[4];
+                    var rightC = inputs[5];
+                    var normO = inputs[6];
+                    var normC = inputs[7];
+                    // var c = Sigmoid(LayerNorm("normI", i)) * Tanh(LayerNorm("normG", g)) + Sigmoid(LayerNorm("normFLeft", fLeft)) *
+                    // left.c + Sigmoid(LayerNorm("normFRight", fRight)) * right.c;
+                    var sigmoidNormI = FusedMath.Sigmoid(normI);
+                    var tanhNormG = FusedMath.Tanh(normG);
+                    var t = FusedMath.Multiply(sigmoidNormI, tanhNormG);
+                    var sigmoidNormFLeft = FusedMath.Sigmoid(normFLeft);
+                    var t2 = FusedMath.AddProduct(t, sigmoidNormFLeft, leftC);
+                    var sigmoidNormFRight = FusedMath.Sigmoid(normFRight);
+                    var c = FusedMath.AddProduct(t2, sigmoidNormFRight, rightC);
+                    // h = Sigmoid(LayerNorm("normO", o)) * Tanh(LayerNorm("normC", c))
+                    var sigmoidNormO = FusedMath.Sigmoid(normO);
+                    var tanhNormC = FusedMath.Tanh(normC);
+                    var h = FusedMath.Multiply(sigmoidNormO, tanhNormC);
+                    return new global::TorchSharp.torch.Tensor[] { h, c };
                 }
             }
         }

@@ -28,7 +28,8 @@ namespace PrLstm.FormalLanguages.Models
 
             /// <summary>
             /// Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured faster
-            /// (Automatic, the default: fused in a small stream, op-by-op otherwise).
+            /// (Automatic, the default: fused for training where the kernels run on libtorch's threads and in a small stream, op-by-op
+            /// otherwise).
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
@@ -218,6 +219,30 @@ namespace PrLstm.FormalLanguages.Models
                     FusedMath.ProductGradient<T>(dT, sigmoidI, dTanhG, accumulate: false);
                     FusedMath.TanhGradient<T>(dTanhG, tanhG, dG, accumulate: false);
                     FusedMath.SigmoidGradient<T>(dSigmoidI, sigmoidI, dI, accumulate: false);
+                }
+
+                /// <summary>
+                /// The forward kernel as libtorch operations on the input slots, which autograd records: what the backward differentiates
+                /// when a gradient of the gradient is asked for (create_graph).
+                /// </summary>
+                protected override global::TorchSharp.torch.Tensor[] ForwardOpByOp(global::TorchSharp.torch.Tensor[] inputs)
+                {
+                    var i = inputs[0];
+                    var g = inputs[1];
+                    var f = inputs[2];
+                    var stateC = inputs[3];
+                    var o = inputs[4];
+                    // var c = Sigmoid(i) * Tanh(g) + Sigmoid(f) * state.c;
+                    var sigmoidI = FusedMath.Sigmoid(i);
+                    var tanhG = FusedMath.Tanh(g);
+                    var t = FusedMath.Multiply(sigmoidI, tanhG);
+                    var sigmoidF = FusedMath.Sigmoid(f);
+                    var c = FusedMath.AddProduct(t, sigmoidF, stateC);
+                    // h = Sigmoid(o) * Tanh(c)
+                    var sigmoidO = FusedMath.Sigmoid(o);
+                    var tanhC = FusedMath.Tanh(c);
+                    var h = FusedMath.Multiply(sigmoidO, tanhC);
+                    return new global::TorchSharp.torch.Tensor[] { h, c };
                 }
             }
         }

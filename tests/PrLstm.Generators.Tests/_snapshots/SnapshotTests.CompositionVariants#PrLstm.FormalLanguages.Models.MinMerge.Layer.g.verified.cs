@@ -31,7 +31,8 @@ namespace PrLstm.FormalLanguages.Models
 
             /// <summary>
             /// Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured faster
-            /// (Automatic, the default: fused in a small stream, op-by-op otherwise).
+            /// (Automatic, the default: fused for training where the kernels run on libtorch's threads and in a small stream, op-by-op
+            /// otherwise).
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
@@ -171,6 +172,25 @@ namespace PrLstm.FormalLanguages.Models
                     FusedMath.PassNegated<T>(dT, dZ, accumulate: true);
                     // Adjoints of var z = Sigmoid(update);
                     FusedMath.SigmoidGradient<T>(dZ, z, dUpdate, accumulate: false);
+                }
+
+                /// <summary>
+                /// The forward kernel as libtorch operations on the input slots, which autograd records: what the backward differentiates
+                /// when a gradient of the gradient is asked for (create_graph).
+                /// </summary>
+                protected override global::TorchSharp.torch.Tensor[] ForwardOpByOp(global::TorchSharp.torch.Tensor[] inputs)
+                {
+                    var update = inputs[0];
+                    var rightH = inputs[1];
+                    var candidate = inputs[2];
+                    // var z = Sigmoid(update);
+                    var z = FusedMath.Sigmoid(update);
+                    // h = (1 - z) * right.h + z * candidate
+                    var one = FusedMath.Fill(1.0, inputs[0]);
+                    var t = FusedMath.Subtract(one, z);
+                    var t2 = FusedMath.Multiply(t, rightH);
+                    var h = FusedMath.AddProduct(t2, z, candidate);
+                    return new global::TorchSharp.torch.Tensor[] { h };
                 }
             }
         }

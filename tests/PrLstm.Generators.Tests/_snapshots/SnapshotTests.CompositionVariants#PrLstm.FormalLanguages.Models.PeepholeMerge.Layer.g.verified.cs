@@ -31,7 +31,8 @@ namespace PrLstm.FormalLanguages.Models
 
             /// <summary>
             /// Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured faster
-            /// (Automatic, the default: fused in a small stream, op-by-op otherwise).
+            /// (Automatic, the default: fused for training where the kernels run on libtorch's threads and in a small stream, op-by-op
+            /// otherwise).
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
@@ -254,6 +255,34 @@ namespace PrLstm.FormalLanguages.Models
                     FusedMath.ProductGradient<T>(dT, sigmoidI, dTanhG, accumulate: false);
                     FusedMath.TanhGradient<T>(dTanhG, tanhG, dG, accumulate: false);
                     FusedMath.SigmoidGradient<T>(dSigmoidI, sigmoidI, dI, accumulate: false);
+                }
+
+                /// <summary>
+                /// The forward kernel as libtorch operations on the input slots, which autograd records: what the backward differentiates
+                /// when a gradient of the gradient is asked for (create_graph).
+                /// </summary>
+                protected override global::TorchSharp.torch.Tensor[] ForwardOpByOp(global::TorchSharp.torch.Tensor[] inputs)
+                {
+                    var i = inputs[0];
+                    var g = inputs[1];
+                    var fLeft = inputs[2];
+                    var leftC = inputs[3];
+                    var fRight = inputs[4];
+                    var rightC = inputs[5];
+                    var o = inputs[6];
+                    // var c = Sigmoid(i) * Tanh(g) + Sigmoid(fLeft) * left.c + Sigmoid(fRight) * right.c;
+                    var sigmoidI = FusedMath.Sigmoid(i);
+                    var tanhG = FusedMath.Tanh(g);
+                    var t = FusedMath.Multiply(sigmoidI, tanhG);
+                    var sigmoidFLeft = FusedMath.Sigmoid(fLeft);
+                    var t2 = FusedMath.AddProduct(t, sigmoidFLeft, leftC);
+                    var sigmoidFRight = FusedMath.Sigmoid(fRight);
+                    var c = FusedMath.AddProduct(t2, sigmoidFRight, rightC);
+                    // h = Sigmoid(o) * Tanh(c)
+                    var sigmoidO = FusedMath.Sigmoid(o);
+                    var tanhC = FusedMath.Tanh(c);
+                    var h = FusedMath.Multiply(sigmoidO, tanhC);
+                    return new global::TorchSharp.torch.Tensor[] { h, c };
                 }
             }
         }

@@ -42,8 +42,8 @@ namespace PrLstm.FormalLanguages.Models
 
         /// <summary>
         /// How every layer runs its body: one libtorch call per operation (OpByOp), fused CPU kernels for float32 and float64 (Fused), or
-        /// the path measured faster (Automatic, the default: the fused kernels in a stream of a few rows, op-by-op otherwise). All compute
-        /// the same values and gradients to float rounding.
+        /// the path measured faster (Automatic, the default: the fused kernels for training where they run on libtorch's threads and in a
+        /// stream of a few rows, op-by-op otherwise). All compute the same values and gradients to float rounding.
         /// </summary>
         public global::PrLstm.Runtime.Modules.KernelPath KernelPath
         {

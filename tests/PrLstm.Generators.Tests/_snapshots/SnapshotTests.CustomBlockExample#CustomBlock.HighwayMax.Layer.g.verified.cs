@@ -31,7 +31,8 @@ namespace CustomBlock
 
             /// <summary>
             /// Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured faster
-            /// (Automatic, the default: fused in a small stream, op-by-op otherwise).
+            /// (Automatic, the default: fused for training where the kernels run on libtorch's threads and in a small stream, op-by-op
+            /// otherwise).
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
@@ -193,6 +194,28 @@ namespace CustomBlock
                     FusedMath.MaxGradient<T>(dT2, rightH, leftH, dRightH, accumulate: false);
                     // Adjoints of var t = Sigmoid(carry);
                     FusedMath.SigmoidGradient<T>(dT, t, dCarry, accumulate: false);
+                }
+
+                /// <summary>
+                /// The forward kernel as libtorch operations on the input slots, which autograd records: what the backward differentiates
+                /// when a gradient of the gradient is asked for (create_graph).
+                /// </summary>
+                protected override global::TorchSharp.torch.Tensor[] ForwardOpByOp(global::TorchSharp.torch.Tensor[] inputs)
+                {
+                    var carry = inputs[0];
+                    var leftH = inputs[1];
+                    var rightH = inputs[2];
+                    var candidate = inputs[3];
+                    // var t = Sigmoid(carry);
+                    var t = FusedMath.Sigmoid(carry);
+                    // h = t * Max(left.h, right.h) + (1 - t) * Tanh(candidate)
+                    var t2 = FusedMath.Max(leftH, rightH);
+                    var t3 = FusedMath.Multiply(t, t2);
+                    var one = FusedMath.Fill(1.0, inputs[0]);
+                    var t4 = FusedMath.Subtract(one, t);
+                    var tanhCandidate = FusedMath.Tanh(candidate);
+                    var h = FusedMath.AddProduct(t3, t4, tanhCandidate);
+                    return new global::TorchSharp.torch.Tensor[] { h };
                 }
             }
         }

@@ -25,7 +25,8 @@ namespace CustomBlock
 
             /// <summary>
             /// Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured faster
-            /// (Automatic, the default: fused in a small stream, op-by-op otherwise).
+            /// (Automatic, the default: fused for training where the kernels run on libtorch's threads and in a small stream, op-by-op
+            /// otherwise).
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
@@ -126,6 +127,18 @@ namespace CustomBlock
                     FusedMath.Tanh<T>(a, h);
                     // Adjoints of h = Tanh(a)
                     FusedMath.TanhGradient<T>(dH, h, dA, accumulate: false);
+                }
+
+                /// <summary>
+                /// The forward kernel as libtorch operations on the input slots, which autograd records: what the backward differentiates
+                /// when a gradient of the gradient is asked for (create_graph).
+                /// </summary>
+                protected override global::TorchSharp.torch.Tensor[] ForwardOpByOp(global::TorchSharp.torch.Tensor[] inputs)
+                {
+                    var a = inputs[0];
+                    // h = Tanh(a)
+                    var h = FusedMath.Tanh(a);
+                    return new global::TorchSharp.torch.Tensor[] { h };
                 }
             }
         }

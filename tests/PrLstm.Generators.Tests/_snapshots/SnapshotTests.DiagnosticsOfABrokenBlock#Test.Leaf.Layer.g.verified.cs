@@ -27,7 +27,8 @@ namespace Test
 
             /// <summary>
             /// Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured faster
-            /// (Automatic, the default: fused in a small stream, op-by-op otherwise).
+            /// (Automatic, the default: fused for training where the kernels run on libtorch's threads and in a small stream, op-by-op
+            /// otherwise).
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
@@ -150,6 +151,21 @@ namespace Test
                     FusedMath.ProductGradient<T>(dH, sigmoidO, dTanhI, accumulate: false);
                     FusedMath.TanhGradient<T>(dTanhI, tanhI, dI, accumulate: false);
                     FusedMath.SigmoidGradient<T>(dSigmoidO, sigmoidO, dO, accumulate: false);
+                }
+
+                /// <summary>
+                /// The forward kernel as libtorch operations on the input slots, which autograd records: what the backward differentiates
+                /// when a gradient of the gradient is asked for (create_graph).
+                /// </summary>
+                protected override global::TorchSharp.torch.Tensor[] ForwardOpByOp(global::TorchSharp.torch.Tensor[] inputs)
+                {
+                    var o = inputs[0];
+                    var i = inputs[1];
+                    // h = Sigmoid(o) * Tanh(i)
+                    var sigmoidO = FusedMath.Sigmoid(o);
+                    var tanhI = FusedMath.Tanh(i);
+                    var h = FusedMath.Multiply(sigmoidO, tanhI);
+                    return new global::TorchSharp.torch.Tensor[] { h };
                 }
             }
         }

@@ -36,7 +36,8 @@ namespace PrLstm.FormalLanguages.Models
 
             /// <summary>
             /// Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured faster
-            /// (Automatic, the default: fused in a small stream, op-by-op otherwise).
+            /// (Automatic, the default: fused for training where the kernels run on libtorch's threads and in a small stream, op-by-op
+            /// otherwise).
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
@@ -175,6 +176,21 @@ namespace PrLstm.FormalLanguages.Models
                     // Adjoints of var r = Sigmoid(reset);
                     FusedMath.SigmoidGradient<T>(dR, r, dReset, accumulate: false);
                 }
+
+                /// <summary>
+                /// The forward kernel as libtorch operations on the input slots, which autograd records: what the backward differentiates
+                /// when a gradient of the gradient is asked for (create_graph).
+                /// </summary>
+                protected override global::TorchSharp.torch.Tensor[] ForwardOpByOp(global::TorchSharp.torch.Tensor[] inputs)
+                {
+                    var reset = inputs[0];
+                    var rightS = inputs[1];
+                    // var r = Sigmoid(reset);
+                    var r = FusedMath.Sigmoid(reset);
+                    // var candidate = Tanh(Linear("inputCandidate", left.s, bias: false) + Linear("stateCandidate", r * right.s));
+                    var t = FusedMath.Multiply(r, rightS);
+                    return new global::TorchSharp.torch.Tensor[] { t };
+                }
             }
 
             /// <summary>
@@ -266,6 +282,29 @@ namespace PrLstm.FormalLanguages.Models
                     FusedMath.Pass<T>(dT, dStateCandidate, accumulate: false);
                     // Adjoints of var z = Sigmoid(update);
                     FusedMath.SigmoidGradient<T>(dZ, z, dUpdate, accumulate: false);
+                }
+
+                /// <summary>
+                /// The forward kernel as libtorch operations on the input slots, which autograd records: what the backward differentiates
+                /// when a gradient of the gradient is asked for (create_graph).
+                /// </summary>
+                protected override global::TorchSharp.torch.Tensor[] ForwardOpByOp(global::TorchSharp.torch.Tensor[] inputs)
+                {
+                    var update = inputs[0];
+                    var inputCandidate = inputs[1];
+                    var rightS = inputs[2];
+                    var stateCandidate = inputs[3];
+                    // var z = Sigmoid(update);
+                    var z = FusedMath.Sigmoid(update);
+                    // var candidate = Tanh(Linear("inputCandidate", left.s, bias: false) + Linear("stateCandidate", r * right.s));
+                    var t = FusedMath.Add(inputCandidate, stateCandidate);
+                    var candidate = FusedMath.Tanh(t);
+                    // s = (1 - z) * right.s + z * candidate
+                    var one = FusedMath.Fill(1.0, inputs[0]);
+                    var t2 = FusedMath.Subtract(one, z);
+                    var t3 = FusedMath.Multiply(t2, rightS);
+                    var s = FusedMath.AddProduct(t3, z, candidate);
+                    return new global::TorchSharp.torch.Tensor[] { s };
                 }
             }
         }

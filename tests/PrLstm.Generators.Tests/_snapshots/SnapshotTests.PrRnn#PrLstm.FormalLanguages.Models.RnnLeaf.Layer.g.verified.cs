@@ -24,7 +24,8 @@ namespace PrLstm.FormalLanguages.Models
 
             /// <summary>
             /// Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured faster
-            /// (Automatic, the default: fused in a small stream, op-by-op otherwise).
+            /// (Automatic, the default: fused for training where the kernels run on libtorch's threads and in a small stream, op-by-op
+            /// otherwise).
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 

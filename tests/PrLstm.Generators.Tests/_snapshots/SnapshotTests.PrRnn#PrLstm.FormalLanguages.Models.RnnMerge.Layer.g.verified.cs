@@ -27,7 +27,8 @@ namespace PrLstm.FormalLanguages.Models
 
             /// <summary>
             /// Whether the body runs as one libtorch call per operation (OpByOp), as fused CPU kernels (Fused), or as measured faster
-            /// (Automatic, the default: fused in a small stream, op-by-op otherwise).
+            /// (Automatic, the default: fused for training where the kernels run on libtorch's threads and in a small stream, op-by-op
+            /// otherwise).
             /// </summary>
             public global::PrLstm.Runtime.Modules.KernelPath KernelPath { get; set; }
 
@@ -131,6 +132,18 @@ namespace PrLstm.FormalLanguages.Models
                     FusedMath.Relu<T>(a, s);
                     // Adjoints of s = Relu(a)
                     FusedMath.ReluGradient<T>(dS, s, dA, accumulate: false);
+                }
+
+                /// <summary>
+                /// The forward kernel as libtorch operations on the input slots, which autograd records: what the backward differentiates
+                /// when a gradient of the gradient is asked for (create_graph).
+                /// </summary>
+                protected override global::TorchSharp.torch.Tensor[] ForwardOpByOp(global::TorchSharp.torch.Tensor[] inputs)
+                {
+                    var a = inputs[0];
+                    // s = Relu(a)
+                    var s = FusedMath.Relu(a);
+                    return new global::TorchSharp.torch.Tensor[] { s };
                 }
             }
         }
