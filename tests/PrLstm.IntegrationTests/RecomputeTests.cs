@@ -137,6 +137,34 @@ public class RecomputeTests
     }
 
     /// <summary>
+    /// A recomputed call whose second input is computed from its first (c and 3·c), differentiated with create_graph:
+    /// each input's gradient counts only its own uses (differentiated with respect to the saved tensors themselves, c got
+    /// the 3·c contribution twice), and the gradient of that gradient matches the recorded call's.
+    /// </summary>
+    [Fact]
+    public void ARecomputedCallOnAnInputAndATensorComputedFromItDifferentiatesTwice()
+    {
+        using var generator = new Generator(3);
+        using var scope = NewDisposeScope();
+        var c = randn(new[] { 2, 5L }, dtype: ScalarType.Float64, generator: generator).requires_grad_();
+        var w = randn(new[] { 5L }, dtype: ScalarType.Float64, generator: generator).requires_grad_();
+        IReadOnlyList<Tensor> Body(Tensor[] x) => new[] { tanh(x[0] * w) * x[1] };
+        List<Tensor> Gradients(bool recomputed)
+        {
+            var inputs = new[] { c, c * 3 };
+            var output = recomputed ? Recomputation.Run(Body, inputs, new[] { w })[0] : Body(inputs)[0];
+            var first = autograd.grad(new[] { output.pow(2).sum() }, new[] { c, w }, retain_graph: true, create_graph: true);
+            var second = autograd.grad(new[] { first[0].pow(2).sum() + first[1].sum() }, new[] { c, w });
+            return first.Concat(second).ToList();
+        }
+
+        var recorded = Gradients(recomputed: false);
+        var recomputed = Gradients(recomputed: true);
+        for (int g = 0; g < recorded.Count; g++)
+            TestModels.AssertCloseToScale(recomputed[g], recorded[g], 1e-12, 1e-12, $"gradient {g} (0, 1 first order; 2, 3 second)");
+    }
+
+    /// <summary>
     /// NativeHeap.ReleaseFreeMemory, which docs/performance.md suggests between a recomputed step's forward and its
     /// backward, runs glibc's malloc_trim on Linux (a step then still computes the same gradients) and nothing elsewhere.
     /// </summary>
