@@ -65,9 +65,10 @@ public static class KernelBench
                 (floor, c.Train ? matmuls.RunTraining : matmuls.Run),
             };
             if (c.Train) calls.Add(("recompute", Step(KernelPath.Automatic, recompute: true)));
-            if (FusedKernel.OnLibtorchThreads) calls.Add(("fused on .NET threads", Step(KernelPath.Fused, dotnetThreads: true)));
+            bool comparePools = FusedKernel.OnLibtorchThreads;
+            if (comparePools) calls.Add(("fused on .NET threads", Step(KernelPath.Fused, dotnetThreads: true)));
             var times = Interleaved(rounds, calls.Select(entry => entry.Call).ToArray());
-            FusedKernel.OnLibtorchThreads = true;
+            FusedKernel.OnLibtorchThreads = true; // back to the default after the .NET-pool calls, for what follows
             var ratios = new List<string>
             {
                 $"fused / {floor} {MedianRatio(times[0], times[2]):F2}",
@@ -75,7 +76,7 @@ public static class KernelBench
                 $"fused / op-by-op {MedianRatio(times[0], times[1]):F2}",
             };
             for (int i = 3; i < calls.Count; i++) ratios.Add($"{calls[i].Name} / {floor} {MedianRatio(times[i], times[2]):F2}");
-            if (calls[^1].Name.StartsWith("fused on", StringComparison.Ordinal))
+            if (comparePools)
                 ratios.Add($"fused / fused on .NET threads {MedianRatio(times[0], times[^1]):F2}");
             string line = $"{c.Label}: {string.Join(", ", ratios)} (medians of {rounds} interleaved rounds; ms "
                 + string.Join(", ", calls.Select((call, i) => $"{call.Name} {Measure.Median(times[i]):F1}")) + ")";
