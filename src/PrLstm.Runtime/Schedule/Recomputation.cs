@@ -54,8 +54,11 @@ public static class Recomputation
             ctx.save_for_backward(tensors.ToList());
             ctx.save_data(CallKey, call);
             var inputs = tensors[..call.Inputs];
+            // The body's temporaries go here: CustomNodes.Record leaves every other handle made inside apply to the node.
+            using var scope = NewDisposeScope();
             // An output that is an input passed through gets its own tensor: a node's outputs are new tensors.
             var outputs = call.Body(inputs).Select(o => inputs.Any(i => ReferenceEquals(i, o)) ? o.clone() : o).ToArray();
+            scope.MoveToOuter(outputs);
             return CustomNodes.Forwarded(ctx, outputs);
         }
 
