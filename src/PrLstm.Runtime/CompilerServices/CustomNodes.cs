@@ -76,10 +76,13 @@ internal static class CustomNodes
     }
 
     /// <summary>
-    /// A view of each saved tensor, to differentiate a recomputation with respect to in a backward that builds a graph:
-    /// the views' gradients are expressions in the saved tensors, so they can be differentiated again, and each counts only
-    /// the uses of its own view. Differentiated with respect to the saved tensors themselves, one saved tensor computed from
-    /// another (c and 3·c) would get the other's contribution too, and then again from the outer backward.
+    /// A view of each saved tensor, to differentiate a fused region's op-by-op form with respect to in a backward that builds
+    /// a graph: the views' gradients are expressions in the saved tensors, so they can be differentiated again, and each
+    /// counts only the uses of its own view. Differentiated with respect to the saved tensors themselves, one saved tensor
+    /// computed from another (c and 3·c) would get the other's contribution too, and then again from the outer backward.
+    /// Only for bodies that read nothing but their inputs: asked for the gradient of a tensor the body reads directly (a
+    /// parameter), autograd would also count the paths through the views into the saved tensors' history
+    /// (<see cref="Reattach"/> is for those).
     /// </summary>
     public static Tensor[] CutPoints(IReadOnlyList<Tensor> saved) => saved.Select(t => t.requires_grad ? t.view_as(t) : t).ToArray();
 
@@ -88,20 +91,94 @@ internal static class CustomNodes
     /// autograd recorded, given the outputs' gradients: autograd.grad over the outputs and inputs that take part only, since
     /// it throws when none does, and an exception inside a backward ends the process. With <paramref name="createGraph"/>
     /// (a backward that builds a graph) the gradients are recorded too, so that they can be differentiated again.
+    /// <paramref name="retainGraph"/> keeps the outputs' graph for a later backward through it (by default when
+    /// <paramref name="createGraph"/>).
     /// </summary>
     public static Tensor?[] Differentiate(IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> outputGradients,
-        IReadOnlyList<Tensor> inputs, bool createGraph)
+        IReadOnlyList<Tensor> inputs, bool createGraph, bool? retainGraph = null)
     {
         var recorded = Enumerable.Range(0, outputs.Count).Where(o => outputs[o].requires_grad).ToArray();
         var wanted = Enumerable.Range(0, inputs.Count).Where(i => inputs[i].requires_grad).ToArray();
         var gradients = new Tensor?[inputs.Count];
         if (recorded.Length == 0 || wanted.Length == 0) return gradients;
         var found = torch.autograd.grad(recorded.Select(o => outputs[o]).ToArray(), wanted.Select(i => inputs[i]).ToArray(),
-            recorded.Select(o => outputGradients[o]).ToArray(), retain_graph: createGraph, create_graph: createGraph,
+            recorded.Select(o => outputGradients[o]).ToArray(), retain_graph: retainGraph ?? createGraph, create_graph: createGraph,
             allow_unused: true);
         for (int k = 0; k < wanted.Length; k++)
             gradients[wanted[k]] = found[k] is { IsInvalid: false } gradient ? gradient : null;
         return gradients;
+    }
+
+    /// <summary>
+    /// A copy of each tensor cut from its history: a leaf that requires a gradient where the tensor does. Autograd asked
+    /// for the gradient of a leaf stops there; asked for a tensor with a history, it goes on through it to every other
+    /// tensor asked for, which counts twice the paths that the outer backward walks too.
+    /// </summary>
+    public static Tensor[] Leaves(IEnumerable<Tensor> tensors) => tensors.Select(t => t.detach().requires_grad_(t.requires_grad)).ToArray();
+
+    /// <summary>
+    /// <paramref name="expressions"/>, recorded by autograd on <paramref name="leaves"/> (the <see cref="Leaves"/> of
+    /// <paramref name="originals"/>, one each) and <paramref name="parameters"/> (leaf tensors, used as they are), connected
+    /// back to the originals: the same values, and differentiated again, a leaf's uses count as uses of its original, whose
+    /// own history autograd then follows. Null expressions stay null. A backward that builds a graph differentiates a
+    /// recomputed body this way (<c>Recomputation</c>): on views of the saved inputs instead of leaves, autograd.grad with
+    /// respect to a parameter would also count the paths through the inputs' history, which the outer backward counts again.
+    /// </summary>
+    public static Tensor?[] Reattach(IReadOnlyList<Tensor> originals, IReadOnlyList<Tensor> leaves, IReadOnlyList<Tensor> parameters,
+        IReadOnlyList<Tensor?> expressions)
+    {
+        var present = Enumerable.Range(0, expressions.Count).Where(k => expressions[k] is not null).ToArray();
+        var result = expressions.ToArray();
+        if (present.Length == 0) return result;
+        var arguments = new object[] { (originals.Count, parameters.Count) }.Concat(originals).Concat(leaves).Concat(parameters)
+            .Concat(present.Select(k => expressions[k]!));
+        var outputs = Record(() => ReattachFunction.apply(arguments.ToArray()));
+        for (int j = 0; j < present.Length; j++) result[present[j]] = outputs[j];
+        return result;
+    }
+
+    /// <summary>
+    /// The node of <see cref="Reattach"/>. Arguments: the counts, the originals, the leaves, the parameters, the expressions.
+    /// Its outputs are copies of the expressions. Backward, the expressions are differentiated with respect to the leaves
+    /// and the parameters, and the leaves' gradients go to the originals; the engine never walks the expressions' own
+    /// graph, whose gradients would be expressions in the leaves again. In a backward that builds a graph, those gradients
+    /// are computed on leaves of the outputs' gradients too and reattached in turn, so any order of derivative works.
+    /// </summary>
+    private sealed class ReattachFunction : torch.autograd.MultiTensorFunction<ReattachFunction>
+    {
+        private const string CountsKey = "counts";
+
+        public override string Name => "PrLstmReattach";
+
+        public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
+        {
+            var (originals, parameters) = ((int, int))vars[0];
+            var tensors = vars.Skip(1).Cast<Tensor>().ToArray();
+            ctx.save_for_backward(tensors.ToList());
+            ctx.save_data(CountsKey, (originals, parameters));
+            return Forwarded(ctx, tensors[(2 * originals + parameters)..].Select(e => e.clone()).ToArray());
+        }
+
+        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs) =>
+            Backward(ctx, grad_outputs, (saved, outputGradients) =>
+            {
+                var (count, parameterCount) = ((int, int))ctx.get_data(CountsKey);
+                var originals = saved.Take(count).ToArray();
+                var leaves = saved.Skip(count).Take(count).ToArray();
+                var parameters = saved.Skip(2 * count).Take(parameterCount).ToArray();
+                var expressions = saved.Skip(2 * count + parameterCount).ToArray();
+                bool higherOrder = is_grad_enabled();
+                using var scope = NewDisposeScope();
+                var given = higherOrder ? Leaves(outputGradients) : outputGradients.ToArray();
+                // The expressions' graph stays for a later backward through this node (a retained graph).
+                var found = Differentiate(expressions, given, leaves.Concat(parameters).ToArray(), higherOrder, retainGraph: true);
+                if (higherOrder)
+                    found = Reattach(originals.Concat(outputGradients).ToArray(), leaves.Concat(given).ToArray(), parameters, found);
+                var gradients = new Tensor?[] { null }.Concat(found.Take(count)).Concat(new Tensor?[count]).Concat(found.Skip(count))
+                    .Concat(new Tensor?[expressions.Length]).ToArray();
+                foreach (Tensor? gradient in gradients) gradient?.MoveToOuterDisposeScope();
+                return gradients;
+            });
     }
 
     /// <summary>

@@ -16,13 +16,19 @@ public static class Recomputation
     /// <paramref name="body"/>'s outputs on <paramref name="inputs"/>, recomputed in the backward when a gradient is
     /// recorded (grad mode on, and an input or one of <paramref name="parameters"/> requires one); otherwise a plain call.
     /// <paramref name="parameters"/> are every tensor the body reads besides its inputs that may need a gradient (a
-    /// module's parameters): their gradients flow through autograd as the inputs' do, so <c>backward()</c> and
-    /// <c>autograd.grad</c> both see them. The body must compute the same values each time it runs (no dropout).
+    /// module's parameters), leaf tensors: their gradients flow through autograd as the inputs' do, so <c>backward()</c>
+    /// and <c>autograd.grad</c> both see them, at any order (<c>create_graph</c>). The body must compute the same values
+    /// each time it runs (no dropout).
     /// </summary>
     public static Tensor[] Run(Func<Tensor[], IReadOnlyList<Tensor>> body, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> parameters)
     {
         if (!is_grad_enabled() || !inputs.Concat(parameters).Any(t => t.requires_grad))
             return body(inputs.ToArray()).ToArray();
+        for (int p = 0; p < parameters.Count; p++)
+            if (parameters[p].requires_grad && !parameters[p].is_leaf)
+                throw new ArgumentException($"parameter {p} of a recomputed call has a history (it was computed from other tensors): "
+                    + "parameters must be leaf tensors such as a module's parameters; pass a computed tensor as an input.",
+                    nameof(parameters));
         var call = new Call(body, inputs.Count);
         return CustomNodes.Record(() => RecomputeFunction.apply(new object[] { call }.Concat(inputs).Concat(parameters).ToArray()));
     }
@@ -80,19 +86,22 @@ public static class Recomputation
         /// <summary>The call run again with a gradient, differentiated: a gradient per forward argument (the call first).</summary>
         private static Tensor?[] Gradients(Call call, IReadOnlyList<Tensor> saved, IReadOnlyList<Tensor> outputGradients)
         {
-            // A backward that builds a graph (create_graph) runs here with grad mode on: then the recomputation hangs on
-            // views of the saved inputs (CutPoints), so that its gradients can be differentiated again. Otherwise it starts
-            // from detached copies, so that autograd does not walk the rest of the graph below them. The parameters are
-            // the modules' own: the body reads them there.
+            // The body runs again on leaves cut from the saved inputs, so that autograd does not walk the graph below them,
+            // and reads the modules' own parameters. In a backward that builds a graph (create_graph: grad mode is on) the
+            // gradients, the parameters' too, are recorded on leaves of the outputs' gradients as well, and reattached to
+            // the saved inputs and the outputs' gradients, so that they can be differentiated again.
             bool higherOrder = is_grad_enabled();
             using var scope = NewDisposeScope();
             using var gradMode = enable_grad();
-            var tensors = (higherOrder
-                    ? CustomNodes.CutPoints(saved.Take(call.Inputs).ToList())
-                    : saved.Take(call.Inputs).Select(t => t.detach().requires_grad_(t.requires_grad)))
-                .Concat(saved.Skip(call.Inputs)).ToArray();
-            var outputs = call.Body(tensors[..call.Inputs]).ToArray();
-            var gradients = CustomNodes.Differentiate(outputs, outputGradients, tensors, higherOrder);
+            var inputs = saved.Take(call.Inputs).ToArray();
+            var parameters = saved.Skip(call.Inputs).ToArray();
+            var leaves = CustomNodes.Leaves(inputs);
+            var given = higherOrder ? CustomNodes.Leaves(outputGradients) : outputGradients.ToArray();
+            var outputs = call.Body(leaves).ToArray();
+            var gradients = CustomNodes.Differentiate(outputs, given, leaves.Concat(parameters).ToArray(), higherOrder);
+            if (higherOrder)
+                gradients = CustomNodes.Reattach(inputs.Concat(outputGradients).ToArray(), leaves.Concat(given).ToArray(), parameters,
+                    gradients);
             foreach (Tensor? gradient in gradients) gradient?.MoveToOuterDisposeScope();
             return gradients.Prepend((Tensor?)null).ToArray();
         }
