@@ -162,23 +162,39 @@ internal static class CustomNodes
         public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs) =>
             Backward(ctx, grad_outputs, (saved, outputGradients) =>
             {
-                var (count, parameterCount) = ((int, int))ctx.get_data(CountsKey);
-                var originals = saved.Take(count).ToArray();
-                var leaves = saved.Skip(count).Take(count).ToArray();
-                var parameters = saved.Skip(2 * count).Take(parameterCount).ToArray();
-                var expressions = saved.Skip(2 * count + parameterCount).ToArray();
-                bool higherOrder = is_grad_enabled();
-                using var scope = NewDisposeScope();
-                var given = higherOrder ? Leaves(outputGradients) : outputGradients.ToArray();
-                // The expressions' graph stays for a later backward through this node (a retained graph).
-                var found = Differentiate(expressions, given, leaves.Concat(parameters).ToArray(), higherOrder, retainGraph: true);
-                if (higherOrder)
-                    found = Reattach(originals.Concat(outputGradients).ToArray(), leaves.Concat(given).ToArray(), parameters, found);
-                var gradients = new Tensor?[] { null }.Concat(found.Take(count)).Concat(new Tensor?[count]).Concat(found.Skip(count))
-                    .Concat(new Tensor?[expressions.Length]).ToArray();
-                foreach (Tensor? gradient in gradients) gradient?.MoveToOuterDisposeScope();
-                return gradients;
+                try
+                {
+                    return Gradients(ctx, saved, outputGradients);
+                }
+                catch (Exception e)
+                {
+                    // An exception cannot cross back into libtorch's engine: the process ends. Say why first.
+                    Console.Error.WriteLine($"PrLstm: differentiating the gradients of a recomputed call (create_graph) failed: {e}");
+                    throw;
+                }
             });
+
+        /// <summary>A gradient per forward argument: none for the counts, the leaves and the expressions.</summary>
+        private static Tensor?[] Gradients(torch.autograd.AutogradContext ctx, IReadOnlyList<Tensor> saved,
+            IReadOnlyList<Tensor> outputGradients)
+        {
+            var (count, parameterCount) = ((int, int))ctx.get_data(CountsKey);
+            var originals = saved.Take(count).ToArray();
+            var leaves = saved.Skip(count).Take(count).ToArray();
+            var parameters = saved.Skip(2 * count).Take(parameterCount).ToArray();
+            var expressions = saved.Skip(2 * count + parameterCount).ToArray();
+            bool higherOrder = is_grad_enabled();
+            using var scope = NewDisposeScope();
+            var given = higherOrder ? Leaves(outputGradients) : outputGradients.ToArray();
+            // The expressions' graph stays for a later backward through this node (a retained graph).
+            var found = Differentiate(expressions, given, leaves.Concat(parameters).ToArray(), higherOrder, retainGraph: true);
+            if (higherOrder)
+                found = Reattach(originals.Concat(outputGradients).ToArray(), leaves.Concat(given).ToArray(), parameters, found);
+            var gradients = new Tensor?[] { null }.Concat(found.Take(count)).Concat(new Tensor?[count]).Concat(found.Skip(count))
+                .Concat(new Tensor?[expressions.Length]).ToArray();
+            foreach (Tensor? gradient in gradients) gradient?.MoveToOuterDisposeScope();
+            return gradients;
+        }
     }
 
     /// <summary>
