@@ -46,6 +46,22 @@ public class ScanAtTests
         }
     }
 
+    /// <summary>
+    /// The last position (what every classification task's loss and evaluation read) takes its rows as views: every row
+    /// set it needs is evenly spaced, so TreeScan.At gathers none, like FinalState. Gathering them (index_select) made
+    /// ForwardAt 1.15-1.25x FinalState's time (docs/performance.md).
+    /// </summary>
+    [Fact]
+    public void TheLastPositionTakesNoCopyForEveryLengthUpTo300()
+    {
+        for (int length = 1; length <= 300; length++)
+        {
+            SymbolicState.ResetCopies();
+            TreeScan.At(SymbolicState.Leaves(length), new[] { (long)length - 1 }, new SymbolicCombine());
+            Assert.True(SymbolicState.Copies == 0, $"T = {length}: {SymbolicState.Copies} copies");
+        }
+    }
+
     [Theory]
     [InlineData(new long[] { 5, 4 })]
     [InlineData(new long[] { 3, 3 })]

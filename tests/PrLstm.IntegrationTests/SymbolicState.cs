@@ -4,10 +4,18 @@ namespace PrLstm.IntegrationTests;
 
 /// <summary>
 /// A scan state made of strings, so that the runtime schedules can be run symbolically: combining "a" and "b"
-/// gives "f(a,b)". Counts how many combines and how many batched calls a schedule makes.
+/// gives "f(a,b)". Counts how many combines and how many batched calls a schedule makes, and (on the calling thread)
+/// how many copies it takes of some positions (<see cref="Select"/>, where a tensor state gathers rows).
 /// </summary>
 public readonly record struct SymbolicState(string[] Items) : IScanState<SymbolicState>
 {
+    [ThreadStatic] private static int _copies;
+
+    /// <summary>Calls of <see cref="Select"/> with at least one position on this thread since the last <see cref="ResetCopies"/>.</summary>
+    public static int Copies => _copies;
+
+    public static void ResetCopies() => _copies = 0;
+
     public long Length => Items.Length;
 
     public static SymbolicState Leaves(int count) => new(Enumerable.Range(0, count).Select(i => "x" + i).ToArray());
@@ -23,6 +31,7 @@ public readonly record struct SymbolicState(string[] Items) : IScanState<Symboli
 
     public SymbolicState Select(IReadOnlyList<long> positions)
     {
+        if (positions.Count > 0) _copies++;
         var items = Items;
         return this with { Items = positions.Select(p => items[p]).ToArray() };
     }
