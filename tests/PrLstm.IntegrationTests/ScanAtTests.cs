@@ -1,5 +1,6 @@
 using PrLstm.FormalLanguages.Models;
 using PrLstm.Runtime.Schedule;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PrLstm.IntegrationTests;
@@ -71,6 +72,26 @@ public class ScanAtTests
     {
         var error = Assert.Throws<ArgumentException>(() => TreeScan.At(SymbolicState.Leaves(9), positions, new SymbolicCombine()));
         Assert.Contains("positions must be ascending, distinct and below the length 9", error.Message);
+    }
+
+    /// <summary>
+    /// ScanAt leaves no handle outside the scope around the call, for every T up to 9 and every single position (T = 1
+    /// is the whole sequence: a view of the leaves, not the leaves themselves, which would be moved out twice).
+    /// </summary>
+    [Fact]
+    public void ScanAtLeavesNoHandleOutsideTheScopeAroundIt()
+    {
+        manual_seed(4);
+        using var model = new PrLstmModel(inputSize: 3, H: 4, refinements: 1, dtype: ScalarType.Float64);
+        for (int length = 1; length <= 9; length++)
+            for (long position = 0; position < length; position++)
+            {
+                using var x = randn(new long[] { 2, length, 3 }, dtype: ScalarType.Float64);
+                long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+                using (var scope = NewDisposeScope())
+                    model.ScanAt(x, new[] { position });
+                Assert.True(live == DisposeScopeManager.Statistics.ThreadTotalLiveCount, $"T = {length}, position {position}");
+            }
     }
 
     [Fact]

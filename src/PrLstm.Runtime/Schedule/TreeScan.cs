@@ -136,10 +136,10 @@ public static class TreeScan
     }
 
     /// <summary>
-    /// The given rows (ascending) of <paramref name="state"/>: the state itself when they are all of it, a strided view
-    /// when they are evenly spaced (the usual case: the last position, or a run of answer slots, needs every element or
-    /// every other one), else a copy. With copies, ForwardAt at the last position took 1.15-1.25x FinalState's time on the
-    /// same schedule (B = 64, H = 64, T = 100 to 500, no gradient); with views 0.99-1.01x.
+    /// The given rows (ascending) of <paramref name="state"/>: a strided view when they are evenly spaced (the usual case:
+    /// the last position, or a run of answer slots, needs every element or every other one), else a copy. With copies,
+    /// ForwardAt at the last position took 1.15-1.25x FinalState's time on the same schedule (B = 64, H = 64, T = 100 to
+    /// 500, no gradient); with views 0.99-1.01x.
     /// </summary>
     private static TState Rows<TState>(TState state, long[] rows) where TState : IScanState<TState>
     {
@@ -148,7 +148,7 @@ public static class TreeScan
         if (step < 1) return state.Select(rows);
         for (int i = 2; i < rows.Length; i++)
             if (rows[i] - rows[i - 1] != step) return state.Select(rows);
-        if (rows[0] == 0 && step == 1 && rows.Length == state.Length) return state;
+        // A view even of the whole state: a new tensor in this scope, which the caller may move out of it.
         return state.Slice(rows[0], rows[^1] + 1, step);
     }
 
