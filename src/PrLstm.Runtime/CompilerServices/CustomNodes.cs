@@ -117,6 +117,24 @@ internal static class CustomNodes
     public static Tensor[] Leaves(IEnumerable<Tensor> tensors) => tensors.Select(t => t.detach().requires_grad_(t.requires_grad)).ToArray();
 
     /// <summary>
+    /// The gradients of <paramref name="leaves"/> (the <see cref="Leaves"/> of <paramref name="originals"/>) and then of
+    /// <paramref name="parameters"/> (leaf tensors) of <paramref name="outputs"/>, which autograd recorded on them, given
+    /// the outputs' gradients. In a backward that builds a graph (<paramref name="higherOrder"/>) they are recorded on
+    /// leaves of the outputs' gradients too and <see cref="Reattach"/>ed to the originals and the outputs' gradients, so
+    /// that they can be differentiated again; autograd never walks the originals' history from here.
+    /// </summary>
+    public static Tensor?[] DifferentiateOnLeaves(IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> outputGradients,
+        IReadOnlyList<Tensor> originals, IReadOnlyList<Tensor> leaves, IReadOnlyList<Tensor> parameters, bool higherOrder,
+        bool? retainGraph = null)
+    {
+        var given = higherOrder ? Leaves(outputGradients) : outputGradients.ToArray();
+        var found = Differentiate(outputs, given, leaves.Concat(parameters).ToArray(), higherOrder, retainGraph);
+        return higherOrder
+            ? Reattach(originals.Concat(outputGradients).ToArray(), leaves.Concat(given).ToArray(), parameters, found)
+            : found;
+    }
+
+    /// <summary>
     /// <paramref name="expressions"/>, recorded by autograd on <paramref name="leaves"/> (the <see cref="Leaves"/> of
     /// <paramref name="originals"/>, one each) and <paramref name="parameters"/> (leaf tensors, used as they are), connected
     /// back to the originals: the same values, and differentiated again, a leaf's uses count as uses of its original, whose
@@ -183,13 +201,10 @@ internal static class CustomNodes
             var leaves = saved.Skip(count).Take(count).ToArray();
             var parameters = saved.Skip(2 * count).Take(parameterCount).ToArray();
             var expressions = saved.Skip(2 * count + parameterCount).ToArray();
-            bool higherOrder = is_grad_enabled();
             using var scope = NewDisposeScope();
-            var given = higherOrder ? Leaves(outputGradients) : outputGradients.ToArray();
             // The expressions' graph stays for a later backward through this node (a retained graph).
-            var found = Differentiate(expressions, given, leaves.Concat(parameters).ToArray(), higherOrder, retainGraph: true);
-            if (higherOrder)
-                found = Reattach(originals.Concat(outputGradients).ToArray(), leaves.Concat(given).ToArray(), parameters, found);
+            var found = DifferentiateOnLeaves(expressions, outputGradients, originals, leaves, parameters, is_grad_enabled(),
+                retainGraph: true);
             var gradients = new Tensor?[] { null }.Concat(found.Take(count)).Concat(new Tensor?[count]).Concat(found.Skip(count))
                 .Concat(new Tensor?[expressions.Length]).ToArray();
             foreach (Tensor? gradient in gradients) gradient?.MoveToOuterDisposeScope();

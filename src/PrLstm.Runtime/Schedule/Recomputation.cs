@@ -96,12 +96,8 @@ public static class Recomputation
             var inputs = saved.Take(call.Inputs).ToArray();
             var parameters = saved.Skip(call.Inputs).ToArray();
             var leaves = CustomNodes.Leaves(inputs);
-            var given = higherOrder ? CustomNodes.Leaves(outputGradients) : outputGradients.ToArray();
             var outputs = call.Body(leaves).ToArray();
-            var gradients = CustomNodes.Differentiate(outputs, given, leaves.Concat(parameters).ToArray(), higherOrder);
-            if (higherOrder)
-                gradients = CustomNodes.Reattach(inputs.Concat(outputGradients).ToArray(), leaves.Concat(given).ToArray(), parameters,
-                    gradients);
+            var gradients = CustomNodes.DifferentiateOnLeaves(outputs, outputGradients, inputs, leaves, parameters, higherOrder);
             foreach (Tensor? gradient in gradients) gradient?.MoveToOuterDisposeScope();
             return gradients.Prepend((Tensor?)null).ToArray();
         }
