@@ -100,6 +100,73 @@ public class FastPathTests
         Assert.True(TestModels.Identical(cat(tracked.Select(t => t.grad!).ToArray(), 1), weights.slice(1, 0, evenLength + oddLength, 2)),
             "gradient of the even parts");
     }
+
+    /// <summary>
+    /// A tensor state's pairs (one split, whose backward joins both halves' gradients) are its strided slices, values and
+    /// gradients, for even and odd lengths and fewer pairs than the state holds; and a slice of every position (an alias)
+    /// passes the gradient on unchanged.
+    /// </summary>
+    [Fact]
+    public void PairsAndWholeSlicesEqualStridedSlicesWithTheirGradients()
+    {
+        using var scope = NewDisposeScope();
+        for (long length = 0; length <= 7; length++)
+            for (long n = 0; 2 * n <= length; n++)
+            {
+                var h = arange(2 * length * 3, dtype: ScalarType.Float64).reshape(2, length, 3).requires_grad_();
+                var c = (-arange(2 * length * 2, dtype: ScalarType.Float64)).reshape(2, length, 2).requires_grad_();
+                var state = new PairState(h, c);
+                var (left, right) = ((IScanState<PairState>)state).Pairs(n);
+                var (expectedLeft, expectedRight) = (state.Slice(0, 2 * n, 2), state.Slice(1, 2 * n, 2));
+                for (int f = 0; f < 2; f++)
+                {
+                    Assert.True(TestModels.Identical(left.Fields[f], expectedLeft.Fields[f]), $"T = {length}, n = {n}: left field {f}");
+                    Assert.True(TestModels.Identical(right.Fields[f], expectedRight.Fields[f]), $"T = {length}, n = {n}: right field {f}");
+                }
+                if (n == 0) continue;
+                // Different weights for left and right, so that a gradient sent to the wrong half shows.
+                var weights = new[] { 2.0, 3.0, 5.0, 7.0 };
+                var loss = left.h.sum() * weights[0] + right.h.sum() * weights[1] + left.c.sum() * weights[2] + right.c.sum() * weights[3];
+                loss.backward();
+                var expectedH = zeros_like(h);
+                expectedH.slice(1, 0, 2 * n, 2).fill_(weights[0]);
+                expectedH.slice(1, 1, 2 * n, 2).fill_(weights[1]);
+                var expectedC = zeros_like(c);
+                expectedC.slice(1, 0, 2 * n, 2).fill_(weights[2]);
+                expectedC.slice(1, 1, 2 * n, 2).fill_(weights[3]);
+                Assert.True(TestModels.Identical(h.grad!, expectedH), $"T = {length}, n = {n}: gradient of h");
+                Assert.True(TestModels.Identical(c.grad!, expectedC), $"T = {length}, n = {n}: gradient of c");
+
+                var whole = new PairState(h.detach().requires_grad_(), c.detach().requires_grad_());
+                var all = whole.Slice(0, length, 1);
+                Assert.True(TestModels.Identical(all.h, whole.h) && TestModels.Identical(all.c, whole.c), $"T = {length}: whole slice");
+                (all.h * 3).sum().backward();
+                Assert.True(TestModels.Identical(whole.h.grad!, full_like(whole.h, 3.0)), $"T = {length}: gradient through a whole slice");
+            }
+        Assert.Throws<ArgumentOutOfRangeException>(() => ((IScanState<PairState>)new PairState(zeros(1, 3, 1), zeros(1, 3, 1))).Pairs(2));
+    }
+
+    /// <summary>A two-field tensor state for <see cref="PairsAndWholeSlicesEqualStridedSlicesWithTheirGradients"/>.</summary>
+    private readonly record struct PairState(Tensor h, Tensor c) : ITensorState<PairState>
+    {
+        public static IReadOnlyList<string> FieldNames { get; } = ["h", "c"];
+
+        public IReadOnlyList<Tensor> Fields => [h, c];
+
+        public static PairState FromFields(IReadOnlyList<Tensor> fields) => new(fields[0], fields[1]);
+
+        public PairState SqueezeTime() => new(h.squeeze(1), c.squeeze(1));
+
+        public PairState DetachFromDisposeScope() => new(h.DetachFromDisposeScope(), c.DetachFromDisposeScope());
+
+        public PairState MoveToOuterDisposeScope() => new(h.MoveToOuterDisposeScope(), c.MoveToOuterDisposeScope());
+
+        public void Dispose()
+        {
+            h.Dispose();
+            c.Dispose();
+        }
+    }
 }
 
 /// <summary>

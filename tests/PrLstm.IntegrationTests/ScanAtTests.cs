@@ -63,6 +63,37 @@ public class ScanAtTests
         }
     }
 
+    /// <summary>
+    /// The full scan, the final state and the last position take each level's pairs as one split (IScanState.Pairs), not
+    /// as two strided slices: a slice's backward fills a zero tensor of the level's size, one per slice, and adds them.
+    /// </summary>
+    [Fact]
+    public void EveryScheduleTakesALevelsPairsAsOneSplitForEveryLengthUpTo300()
+    {
+        for (int length = 1; length <= 300; length++)
+        {
+            int levels = 0;
+            for (long n = length; n >= 2; n /= 2) levels++;
+            var schedules = new (string Name, Action Run)[]
+            {
+                ("Prefix", () => TreeScan.Prefix(SymbolicState.Leaves(length), new SymbolicCombine())),
+                ("Final", () => PrLstm.Runtime.Schedule.Reduce.Final(SymbolicState.Leaves(length), new SymbolicCombine())),
+                ("At(last)", () => TreeScan.At(SymbolicState.Leaves(length), new[] { (long)length - 1 }, new SymbolicCombine())),
+            };
+            foreach (var (name, run) in schedules)
+            {
+                SymbolicState.ResetCopies();
+                run();
+                Assert.True(SymbolicState.PairSlices == 0, $"{name}, T = {length}: {SymbolicState.PairSlices} pairs as strided slices");
+                if (name != "Final")
+                    Assert.True(SymbolicState.PairCalls == levels,
+                        $"{name}, T = {length}: {SymbolicState.PairCalls} splits, {levels} levels");
+                else
+                    Assert.True(SymbolicState.PairCalls >= Math.Min(1, length - 1), $"{name}, T = {length}: no split");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(new long[] { 5, 4 })]
     [InlineData(new long[] { 3, 3 })]

@@ -9,18 +9,40 @@ namespace PrLstm.IntegrationTests;
 /// </summary>
 public readonly record struct SymbolicState(string[] Items) : IScanState<SymbolicState>
 {
-    [ThreadStatic] private static int _copies;
+    [ThreadStatic] private static int _copies, _pairSlices, _pairs;
 
     /// <summary>Calls of <see cref="Select"/> with at least one position on this thread since the last <see cref="ResetCopies"/>.</summary>
     public static int Copies => _copies;
 
-    public static void ResetCopies() => _copies = 0;
+    /// <summary>
+    /// Calls of <see cref="Slice"/> with step 2 from position 0 or 1 on this thread since the last <see cref="ResetCopies"/>:
+    /// the left or the right elements of a level's pairs taken as a strided slice of their own.
+    /// </summary>
+    public static int PairSlices => _pairSlices;
+
+    /// <summary>Calls of <see cref="Pairs"/> on this thread since the last <see cref="ResetCopies"/>.</summary>
+    public static int PairCalls => _pairs;
+
+    public static void ResetCopies() => _copies = _pairSlices = _pairs = 0;
 
     public long Length => Items.Length;
 
     public static SymbolicState Leaves(int count) => new(Enumerable.Range(0, count).Select(i => "x" + i).ToArray());
 
     public SymbolicState Slice(long start, long stop, long step)
+    {
+        if (step == 2 && start <= 1) _pairSlices++;
+        return Positions(start, stop, step);
+    }
+
+    public (SymbolicState Left, SymbolicState Right) Pairs(long n)
+    {
+        Assert.InRange(2 * n, 0, Items.Length);
+        _pairs++;
+        return (Positions(0, 2 * n, 2), Positions(1, 2 * n, 2));
+    }
+
+    private SymbolicState Positions(long start, long stop, long step)
     {
         var items = new List<string>();
         for (long i = start; i < Math.Min(stop, Items.Length); i += step) items.Add(Items[i]);

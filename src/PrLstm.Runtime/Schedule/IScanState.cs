@@ -16,6 +16,12 @@ public interface IScanState<TSelf> where TSelf : IScanState<TSelf>
     /// <summary>The given positions, in that order (a copy).</summary>
     TSelf Select(IReadOnlyList<long> positions);
 
+    /// <summary>
+    /// Positions 0, 2, ..., 2n - 2 and 1, 3, ..., 2n - 1: the left and right elements of the scan's first n pairs,
+    /// equal to <c>Slice(0, 2n, 2)</c> and <c>Slice(1, 2n, 2)</c> (views where possible).
+    /// </summary>
+    (TSelf Left, TSelf Right) Pairs(long n) => (Slice(0, 2 * n, 2), Slice(1, 2 * n, 2));
+
     /// <summary>Moves the state's tensors to the enclosing dispose scope (a no-op for non-tensor states).</summary>
     TSelf MoveToOuterDisposeScope();
 

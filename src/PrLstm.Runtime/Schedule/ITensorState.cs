@@ -28,9 +28,38 @@ public interface ITensorState<TSelf> : IScanState<TSelf>, IDisposable where TSel
     /// <summary>Number of positions on the time axis (dimension 1 of every field).</summary>
     long IScanState<TSelf>.Length => Fields[0].size(1);
 
-    /// <summary>Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy).</summary>
+    /// <summary>
+    /// Positions <c>start, start + step, ...</c> below <c>stop</c> of every field (views, no copy). All of them as an alias:
+    /// its backward passes the gradient on, where a slice's fills a zero tensor of the field's size and copies into it.
+    /// </summary>
     TSelf IScanState<TSelf>.Slice(long start, long stop, long step) =>
-        TSelf.FromFields(Fields.Select(field => field.slice(1, start, stop, step)).ToArray());
+        TSelf.FromFields(Fields.Select(field => start == 0 && step == 1 && stop >= field.size(1)
+            ? field.alias()
+            : field.slice(1, start, stop, step)).ToArray());
+
+    /// <summary>
+    /// The first n pairs of every field as two views of one split (<c>[B, 2n, ...]</c> to <c>[B, n, 2, ...]</c>, then unbind):
+    /// the backward writes both halves' gradients into the field's in one pass, where two strided slices would each fill
+    /// a zero tensor of the field's size and then be added.
+    /// </summary>
+    (TSelf Left, TSelf Right) IScanState<TSelf>.Pairs(long n)
+    {
+        var fields = Fields;
+        var left = new Tensor[fields.Count];
+        var right = new Tensor[fields.Count];
+        for (int f = 0; f < fields.Count; f++)
+        {
+            Tensor field = fields[f];
+            long length = field.size(1);
+            if (n < 0 || 2 * n > length)
+                throw new ArgumentOutOfRangeException(nameof(n), $"{n} pairs need {2 * n} positions; the state has {length}.");
+            // A split rather than a slice for the leading 2n: its backward is one join, not a zero tensor and a copy.
+            Tensor leading = 2 * n == length ? field : field.split([2 * n, length - 2 * n], 1)[0];
+            var halves = leading.unflatten(1, [n, 2]).unbind(2);
+            (left[f], right[f]) = (halves[0], halves[1]);
+        }
+        return (TSelf.FromFields(left), TSelf.FromFields(right));
+    }
 
     /// <summary>The given positions of every field, in that order.</summary>
     TSelf IScanState<TSelf>.Select(IReadOnlyList<long> positions)

@@ -20,9 +20,16 @@ public static class Reduce
             return elements;
 
         using var scope = NewDisposeScope();
-        TState result = length % 2 == 1
-            ? f.Combine(Final(elements.Slice(0, length - 1, 1), f), elements.Slice(length - 1, length, 1))
-            : Final(f.Combine(elements.Slice(0, length, 2), elements.Slice(1, length, 2)), f);
+        TState result;
+        if (length % 2 == 1)
+        {
+            result = f.Combine(Final(elements.Slice(0, length - 1, 1), f), elements.Slice(length - 1, length, 1));
+        }
+        else
+        {
+            var (left, right) = elements.Pairs(length / 2);
+            result = Final(f.Combine(left, right), f);
+        }
         return result.MoveToOuterDisposeScope();
     }
 }

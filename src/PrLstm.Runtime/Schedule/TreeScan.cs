@@ -26,7 +26,8 @@ public static class TreeScan
         using var scope = NewDisposeScope();
         long pairs = length / 2;
         // R[k] = f(E[2k], E[2k+1]); a trailing odd element is left out.
-        TState reduced = f.Combine(elements.Slice(0, 2 * pairs, 2), elements.Slice(1, 2 * pairs, 2));
+        var (left, right) = elements.Pairs(pairs);
+        TState reduced = f.Combine(left, right);
         // O[k] = the prefix ending at position 2k + 1.
         TState odd = Prefix(reduced, f);
         // V[0] = E[0]; V[k] = f(O[k-1], E[2k]) for the remaining even positions 2, 4, ...
@@ -90,8 +91,8 @@ public static class TreeScan
         {
             if (needed[level].Length == 0) { levelElements[level] = levelElements[level - 1].Select(Array.Empty<long>()); continue; }
             var row = RowsOf(needed[level - 1]);
-            var left = Rows(levelElements[level - 1], needed[level].Select(j => row[2 * j]).ToArray());
-            var right = Rows(levelElements[level - 1], needed[level].Select(j => row[2 * j + 1]).ToArray());
+            var (left, right) = PairRows(levelElements[level - 1], needed[level].Select(j => row[2 * j]).ToArray(),
+                needed[level].Select(j => row[2 * j + 1]).ToArray());
             levelElements[level] = f.Combine(left, right);
         }
 
@@ -150,6 +151,20 @@ public static class TreeScan
             if (rows[i] - rows[i - 1] != step) return state.Select(rows);
         // A view even of the whole state: a new tensor in this scope, which the caller may move out of it.
         return state.Slice(rows[0], rows[^1] + 1, step);
+    }
+
+    /// <summary>
+    /// The rows <paramref name="left"/> and <paramref name="right"/> of <paramref name="state"/>, to be combined pairwise:
+    /// as <see cref="IScanState{TSelf}.Pairs"/> when they are the state's first pairs (the usual case: the last position
+    /// needs every pair of a level), else each by <see cref="Rows"/>.
+    /// </summary>
+    private static (TState Left, TState Right) PairRows<TState>(TState state, long[] left, long[] right)
+        where TState : IScanState<TState>
+    {
+        bool firstPairs = true;
+        for (int k = 0; k < left.Length && firstPairs; k++)
+            firstPairs = left[k] == 2 * k && right[k] == 2 * k + 1;
+        return firstPairs ? state.Pairs(left.Length) : (Rows(state, left), Rows(state, right));
     }
 
     /// <summary>Row of each position in a state holding the given ascending positions.</summary>
