@@ -15,13 +15,19 @@ public sealed class TreeMatmuls : IDisposable
     private readonly List<(Tensor Block, Tensor Refine)> outputGradients = new();
     private readonly Tensor blockWeight, blockBias, refineWeight, refineBias;
 
-    /// <summary>Prepares random inputs for every combine call of a tree scan of <paramref name="length"/> positions.</summary>
-    public TreeMatmuls(long batch, long length, Tensor blockWeight, Tensor blockBias, Tensor refineWeight, Tensor refineBias)
+    /// <summary>
+    /// Prepares random inputs for every combine call of a tree scan of <paramref name="length"/> positions: of every prefix,
+    /// or with <paramref name="lastPositionOnly"/> of the last one alone (<see cref="Reduce.Final"/>'s calls, what a training
+    /// step of a single-output task computes).
+    /// </summary>
+    public TreeMatmuls(long batch, long length, Tensor blockWeight, Tensor blockBias, Tensor refineWeight, Tensor refineBias,
+        bool lastPositionOnly = false)
     {
         (this.blockWeight, this.blockBias, this.refineWeight, this.refineBias) = (blockWeight, blockBias, refineWeight, refineBias);
         long hidden = refineWeight.shape[1];
         var calls = new CallSizes();
-        TreeScan.Prefix(new CountingState(length), calls);
+        if (lastPositionOnly) Reduce.Final(new CountingState(length), calls);
+        else TreeScan.Prefix(new CountingState(length), calls);
         foreach (long pairs in calls.Pairs)
         {
             inputs.Add((randn(batch, pairs, 2 * hidden), randn(batch, pairs, hidden)));

@@ -141,11 +141,11 @@ public static class Bench
         return perPosition * b * t * h * sizeof(float);
     }
 
-    internal static TreeMatmuls TreeMatmuls(PrLstmModel model, long batch, long length)
+    internal static TreeMatmuls TreeMatmuls(PrLstmModel model, long batch, long length, bool lastPositionOnly = false)
     {
         var p = model.named_parameters().ToDictionary(q => q.name, q => (Tensor)q.parameter);
         return new TreeMatmuls(batch, length, p["block.gates.weight"], p["block.gates.bias"], p["refinements.0.gates.weight"],
-            p["refinements.0.gates.bias"]);
+            p["refinements.0.gates.bias"], lastPositionOnly);
     }
 
     /// <summary>The targets of the performance issue, as measured ratios from one run.</summary>

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using PrLstm.Benchmarks;
+using PrLstm.Experiments.Tasks;
+using PrLstm.Experiments.Training;
 using PrLstm.FormalLanguages.Models;
 using PrLstm.Runtime.CompilerServices;
 using PrLstm.Runtime.Modules;
@@ -84,6 +86,10 @@ public static class KernelBench
             lines.Add(line);
         }
 
+        string trainer = TrainerStep(rounds);
+        log(trainer);
+        lines.Add(trainer);
+
         foreach (long length in new long[] { 64, 256, 512 })
         {
             manual_seed(0);
@@ -112,6 +118,66 @@ public static class KernelBench
             lines.Add(line);
         }
         return lines;
+    }
+
+    /// <summary>
+    /// `prlstm train`'s step on parity_check (PR-LSTM 1R, H = 64, B = 128, the curriculum's lengths 1 to 40, Adam), in
+    /// blocks of 40 steps on the same batches: computing the last position alone (what the trainer does for a
+    /// single-output task) against every prefix, each on the fused and on the op-by-op bodies, and against the matmuls of
+    /// the last position's combines alone (forward and both backward products of the block and refinement projections).
+    /// Every prefix on the op-by-op bodies is what the trainer did before the fused-kernel work; so the ratios show how much
+    /// each of the two changes gives and how far the step is from its matmuls.
+    /// </summary>
+    private static string TrainerStep(int rounds)
+    {
+        const int Hidden = 64, Batch = 128, Steps = 40, MaxLength = 40;
+        var config = new RunConfig { Task = "parity_check", Model = "pr-lstm", Hidden = Hidden, BatchSize = Batch };
+        using var model = ModelCatalog.Build(config, CPU);
+        var core = (PrLstmModel)model.Core;
+        using var optimizer = new Adam(model.named_parameters(), config.LearningRate,
+            maxGradNorm: config.MaxGradNorm);
+        var task = FormalTasks.Get(config.Task);
+        var lengths = new int[Steps];
+        var curriculum = new Curriculum(MaxLength, 7);
+        var random = new TaskRandom(7);
+        for (int step = 0; step < Steps; step++) lengths[step] = curriculum.Length(step, random);
+        var matmuls = lengths.Distinct().ToDictionary(t => t, t => Bench.TreeMatmuls(core, Batch, t, lastPositionOnly: true));
+        try
+        {
+            Action Block(bool everyPosition, KernelPath path) => () =>
+            {
+                model.ComputeEveryPosition = everyPosition;
+                core.KernelPath = path;
+                var batches = new TaskRandom(11);
+                foreach (int length in lengths)
+                {
+                    using var scope = NewDisposeScope();
+                    using var batch = TaskBatch.Sample(task, batches, Batch, length, CPU, ScalarType.Float32);
+                    var loss = batch.Loss(batch.OutputLogitsOf(model));
+                    model.zero_grad();
+                    loss.backward();
+                    optimizer.Update();
+                }
+            };
+            var times = Interleaved(rounds, Block(false, KernelPath.Automatic), Block(false, KernelPath.OpByOp),
+                Block(true, KernelPath.Automatic), Block(true, KernelPath.OpByOp), () =>
+                {
+                    foreach (int length in lengths) matmuls[length].RunTraining();
+                });
+            model.ComputeEveryPosition = false;
+            core.KernelPath = KernelPath.Automatic;
+            string Ms(int i) => $"{Measure.Median(times[i]) / Steps:F1}";
+            string Ratio(int a, int b) => $"{MedianRatio(times[a], times[b]):F2}";
+            return $"prlstm train's step, parity_check H=64 B=128 lengths 1-40 (blocks of {Steps} steps): every prefix / last "
+                + $"position: fused {Ratio(2, 0)}, op-by-op {Ratio(3, 1)}; op-by-op / fused: last position {Ratio(1, 0)}, every prefix "
+                + $"{Ratio(3, 2)}; every prefix op-by-op / last position fused {Ratio(3, 0)}; last position / its matmuls: fused "
+                + $"{Ratio(0, 4)}, op-by-op {Ratio(1, 4)} (medians of {rounds} interleaved rounds; ms per step: last fused {Ms(0)}, "
+                + $"last op-by-op {Ms(1)}, every fused {Ms(2)}, every op-by-op {Ms(3)}, matmuls {Ms(4)})";
+        }
+        finally
+        {
+            foreach (var m in matmuls.Values) m.Dispose();
+        }
     }
 
     /// <summary>
