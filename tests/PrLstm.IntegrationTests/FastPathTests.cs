@@ -1,3 +1,4 @@
+using PrLstm.FormalLanguages.Models;
 using PrLstm.Runtime.CompilerServices;
 using PrLstm.Runtime.Modules;
 using PrLstm.Runtime.Schedule;
@@ -115,8 +116,8 @@ public class FastPathTests
             {
                 var h = arange(2 * length * 3, dtype: ScalarType.Float64).reshape(2, length, 3).requires_grad_();
                 var c = (-arange(2 * length * 2, dtype: ScalarType.Float64)).reshape(2, length, 2).requires_grad_();
-                var state = new PairState(h, c);
-                var (left, right) = ((IScanState<PairState>)state).Pairs(n);
+                var state = new LstmState.Tensors(h, c);
+                var (left, right) = ((IScanState<LstmState.Tensors>)state).Pairs(n); // the generated record's (ITensorState's)
                 var (expectedLeft, expectedRight) = (state.Slice(0, 2 * n, 2), state.Slice(1, 2 * n, 2));
                 for (int f = 0; f < 2; f++)
                 {
@@ -137,35 +138,14 @@ public class FastPathTests
                 Assert.True(TestModels.Identical(h.grad!, expectedH), $"T = {length}, n = {n}: gradient of h");
                 Assert.True(TestModels.Identical(c.grad!, expectedC), $"T = {length}, n = {n}: gradient of c");
 
-                var whole = new PairState(h.detach().requires_grad_(), c.detach().requires_grad_());
+                var whole = new LstmState.Tensors(h.detach().requires_grad_(), c.detach().requires_grad_());
                 var all = whole.Slice(0, length, 1);
                 Assert.True(TestModels.Identical(all.h, whole.h) && TestModels.Identical(all.c, whole.c), $"T = {length}: whole slice");
                 (all.h * 3).sum().backward();
                 Assert.True(TestModels.Identical(whole.h.grad!, full_like(whole.h, 3.0)), $"T = {length}: gradient through a whole slice");
             }
-        Assert.Throws<ArgumentOutOfRangeException>(() => ((IScanState<PairState>)new PairState(zeros(1, 3, 1), zeros(1, 3, 1))).Pairs(2));
-    }
-
-    /// <summary>A two-field tensor state for <see cref="PairsAndWholeSlicesEqualStridedSlicesWithTheirGradients"/>.</summary>
-    private readonly record struct PairState(Tensor h, Tensor c) : ITensorState<PairState>
-    {
-        public static IReadOnlyList<string> FieldNames { get; } = ["h", "c"];
-
-        public IReadOnlyList<Tensor> Fields => [h, c];
-
-        public static PairState FromFields(IReadOnlyList<Tensor> fields) => new(fields[0], fields[1]);
-
-        public PairState SqueezeTime() => new(h.squeeze(1), c.squeeze(1));
-
-        public PairState DetachFromDisposeScope() => new(h.DetachFromDisposeScope(), c.DetachFromDisposeScope());
-
-        public PairState MoveToOuterDisposeScope() => new(h.MoveToOuterDisposeScope(), c.MoveToOuterDisposeScope());
-
-        public void Dispose()
-        {
-            h.Dispose();
-            c.Dispose();
-        }
+        IScanState<LstmState.Tensors> three = new LstmState.Tensors(zeros(1, 3, 1), zeros(1, 3, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => three.Pairs(2));
     }
 }
 
