@@ -54,6 +54,58 @@ public class TrainingTests
         Assert.Equal(new long[] { 2, 6, 3 }, batch.OutputLogits(zeros(2, 11, 3)).shape);
     }
 
+    /// <summary>
+    /// Adam with clipping against the reference's optax chain (clip_by_global_norm, then adam), written out in doubles
+    /// element by element: four steps, two parameters, gradients set by hand, two of the steps clipped (global norm at or
+    /// above max_norm) and two not.
+    /// </summary>
+    [Fact]
+    public void AdamMatchesOptaxClipByGlobalNormThenAdamStepByStep()
+    {
+        const double LearningRate = 0.1, Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8, MaxNorm = 1.0;
+        double[][] start = [[0.5, -1.0, 2.0], [0.25, 0.75]];
+        double[][][] gradients =
+        [
+            [[3.0, -4.0, 0.0], [1.0, 2.0]],        // norm √30: clipped
+            [[0.1, 0.2, -0.3], [0.05, 0.0]],       // norm 0.38: not clipped
+            [[0.6, 0.0, 0.0], [0.0, 0.8]],         // norm 1 to rounding: clipped, by a scale of about 1
+            [[-0.01, 0.02, 0.03], [-0.04, 0.05]],  // not clipped
+        ];
+        var parameters = start.Select((values, i) => (Name: $"p{i}", Parameter: new TorchSharp.Modules.Parameter(
+            tensor(values, dtype: ScalarType.Float64)))).ToArray();
+        using var adam = new Adam(parameters, LearningRate, Beta1, Beta2, Epsilon, MaxNorm);
+
+        var expected = start.Select(values => values.ToArray()).ToArray();
+        var m = start.Select(values => new double[values.Length]).ToArray();
+        var v = start.Select(values => new double[values.Length]).ToArray();
+        for (int step = 1; step <= gradients.Length; step++)
+        {
+            var g = gradients[step - 1];
+            for (int i = 0; i < parameters.Length; i++) parameters[i].Parameter.grad = tensor(g[i], dtype: ScalarType.Float64);
+            double norm = adam.Update();
+
+            double expectedNorm = Math.Sqrt(g.SelectMany(values => values).Sum(x => x * x));
+            Assert.Equal(expectedNorm, norm, 12);
+            for (int i = 0; i < g.Length; i++)
+                for (int k = 0; k < g[i].Length; k++)
+                {
+                    double clipped = expectedNorm < MaxNorm ? g[i][k] : g[i][k] / expectedNorm * MaxNorm;
+                    m[i][k] = Beta1 * m[i][k] + (1 - Beta1) * clipped;
+                    v[i][k] = Beta2 * v[i][k] + (1 - Beta2) * clipped * clipped;
+                    double mHat = m[i][k] / (1 - Math.Pow(Beta1, step)), vHat = v[i][k] / (1 - Math.Pow(Beta2, step));
+                    expected[i][k] -= LearningRate * mHat / (Math.Sqrt(vHat) + Epsilon);
+                }
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                var actual = parameters[i].Parameter.data<double>().ToArray();
+                for (int k = 0; k < actual.Length; k++)
+                    Assert.True(Math.Abs(actual[k] - expected[i][k]) <= 1e-12,
+                        $"step {step}, p{i}[{k}]: {actual[k]} against {expected[i][k]}");
+            }
+        }
+        Assert.Equal(gradients.Length, adam.Step);
+    }
+
     [Fact]
     public void EvaluationAveragesPooledSubBatchAccuracies()
     {
