@@ -57,7 +57,7 @@ public class ScanAtTests
     {
         for (int length = 1; length <= 300; length++)
         {
-            SymbolicState.ResetCopies();
+            SymbolicState.ResetCounts();
             TreeScan.At(SymbolicState.Leaves(length), new[] { (long)length - 1 }, new SymbolicCombine());
             Assert.True(SymbolicState.Copies == 0, $"T = {length}: {SymbolicState.Copies} copies");
         }
@@ -82,7 +82,7 @@ public class ScanAtTests
             };
             foreach (var (name, run) in schedules)
             {
-                SymbolicState.ResetCopies();
+                SymbolicState.ResetCounts();
                 run();
                 Assert.True(SymbolicState.PairSlices == 0, $"{name}, T = {length}: {SymbolicState.PairSlices} pairs as strided slices");
                 if (name != "Final")

@@ -5,25 +5,26 @@ namespace PrLstm.IntegrationTests;
 /// <summary>
 /// A scan state made of strings, so that the runtime schedules can be run symbolically: combining "a" and "b"
 /// gives "f(a,b)". Counts how many combines and how many batched calls a schedule makes, and (on the calling thread)
-/// how many copies it takes of some positions (<see cref="Select"/>, where a tensor state gathers rows).
+/// how many copies it takes of some positions (<see cref="Select"/>, where a tensor state gathers rows) and how it takes
+/// a level's pairs (<see cref="Pairs"/>, or strided slices).
 /// </summary>
 public readonly record struct SymbolicState(string[] Items) : IScanState<SymbolicState>
 {
     [ThreadStatic] private static int _copies, _pairSlices, _pairs;
 
-    /// <summary>Calls of <see cref="Select"/> with at least one position on this thread since the last <see cref="ResetCopies"/>.</summary>
+    /// <summary>Calls of <see cref="Select"/> with at least one position on this thread since the last <see cref="ResetCounts"/>.</summary>
     public static int Copies => _copies;
 
     /// <summary>
-    /// Calls of <see cref="Slice"/> with step 2 from position 0 or 1 on this thread since the last <see cref="ResetCopies"/>:
+    /// Calls of <see cref="Slice"/> with step 2 from position 0 or 1 on this thread since the last <see cref="ResetCounts"/>:
     /// the left or the right elements of a level's pairs taken as a strided slice of their own.
     /// </summary>
     public static int PairSlices => _pairSlices;
 
-    /// <summary>Calls of <see cref="Pairs"/> on this thread since the last <see cref="ResetCopies"/>.</summary>
+    /// <summary>Calls of <see cref="Pairs"/> on this thread since the last <see cref="ResetCounts"/>.</summary>
     public static int PairCalls => _pairs;
 
-    public static void ResetCopies() => _copies = _pairSlices = _pairs = 0;
+    public static void ResetCounts() => _copies = _pairSlices = _pairs = 0;
 
     public long Length => Items.Length;
 
