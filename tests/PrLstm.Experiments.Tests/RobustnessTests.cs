@@ -36,14 +36,15 @@ public class RobustnessTests
     /// <summary>Wraps a model: from its <c>poisonAt</c>-th forward on, the outputs are NaN; each forward can also be slowed down.</summary>
     private sealed class Faulty : nn.Module<Tensor, Tensor>
     {
-        private readonly TaskModel inner;
+        private readonly nn.Module<Tensor, Tensor> inner;
         private readonly int poisonAt;
         private readonly TimeSpan delay;
-        private readonly Func<long, bool>? outOfMemoryAt;
+        private readonly Func<long, long, bool>? outOfMemoryAt;
         private int calls;
 
-        public Faulty(TaskModel inner, int poisonAt = int.MaxValue, TimeSpan delay = default,
-            Func<long, bool>? outOfMemoryAt = null) : base(nameof(Faulty))
+        /// <param name="outOfMemoryAt">Whether a forward of (rows, time) runs out of memory.</param>
+        public Faulty(nn.Module<Tensor, Tensor> inner, int poisonAt = int.MaxValue, TimeSpan delay = default,
+            Func<long, long, bool>? outOfMemoryAt = null) : base(nameof(Faulty))
         {
             (this.inner, this.poisonAt, this.delay, this.outOfMemoryAt) = (inner, poisonAt, delay, outOfMemoryAt);
             RegisterComponents();
@@ -52,11 +53,15 @@ public class RobustnessTests
         public override Tensor forward(Tensor x)
         {
             if (delay > TimeSpan.Zero) Thread.Sleep(delay);
-            if (outOfMemoryAt?.Invoke(x.shape[1]) == true)
+            Rows.Add(x.shape[0]);
+            if (outOfMemoryAt?.Invoke(x.shape[0], x.shape[1]) == true)
                 using (empty(1L << 45)) { } // 128 TiB of float32: libtorch's allocator refuses it
             var y = inner.forward(x);
             return ++calls >= poisonAt ? y * double.NaN : y;
         }
+
+        /// <summary>The rows (sequences) of every forward, in order.</summary>
+        public List<long> Rows { get; } = new();
     }
 
     [Fact]
@@ -144,11 +149,52 @@ public class RobustnessTests
         Assert.Equal("out of memory (an allocation of 131072.00 GiB failed)", OutOfMemory.Describe(error));
 
         var config = Config(1);
-        using var model = new Faulty(Lstm(config), outOfMemoryAt: time => time >= 9);
+        using var model = new Faulty(Lstm(config), outOfMemoryAt: (_, time) => time >= 9);
         var result = Evaluation.Run(model, FormalTasks.Get(config.Task), new[] { 3, 5, 9, 12 }, batches: 1, batchSize: 2);
         Assert.Equal(new[] { 3, 5 }, result.Lengths.Select(l => l.Length));
         Assert.StartsWith("out of memory (an allocation of", result.Stopped);
         Assert.EndsWith("at length 9", result.Stopped);
+    }
+
+    [Fact]
+    public void SubBatchesRunTogetherAndOneByOneWhenTogetherRunsOutOfMemory()
+    {
+        // Answers that differ from sequence to sequence, on a task whose accuracy mask does too: rows given to the wrong
+        // sub-batch change its score.
+        var task = FormalTasks.Get("binary_multiplication");
+        using var reference = new Faulty(new Counts(task.OutputSize));
+        Evaluation.Run(reference, task, new[] { 3 }, batches: 3, batchSize: 2);
+        Assert.Equal("2,2,2", string.Join(",", reference.Rows)); // the default for models other than trees: one by one
+        var expected = Evaluation.Run(reference, task, new[] { 3, 5 }, batches: 3, batchSize: 2, rowsPerForward: 6);
+        Evaluation.Run(reference, task, new[] { 3 }, batches: 5, batchSize: 2, rowsPerForward: 5);
+        Assert.Equal("2,2,2,6,6,4,4,2", string.Join(",", reference.Rows)); // whole sub-batches, up to the rows asked for
+
+        // Scored one sub-batch per forward, the accuracies are the same (the sampler gives the same sub-batches); after
+        // the first refusal the rest runs one by one, and nothing is stopped.
+        using var model = new Faulty(new Counts(task.OutputSize), outOfMemoryAt: (rows, _) => rows > 2);
+        var result = Evaluation.Run(model, task, new[] { 3, 5 }, batches: 3, batchSize: 2, rowsPerForward: 6);
+        Assert.Null(result.Stopped);
+        Assert.Equal("6,2,2,2,2,2,2", string.Join(",", model.Rows));
+        Assert.Equal(expected.Lengths.Select(l => l.Length), result.Lengths.Select(l => l.Length));
+        foreach (var (joint, alone) in expected.Lengths.Zip(result.Lengths))
+            Assert.Equal(joint.Accuracy, alone.Accuracy, 12);
+        using var unwrapped = new Counts(task.OutputSize);
+        var oneByOne = Evaluation.Run(unwrapped, task, new[] { 3, 5 }, batches: 3, batchSize: 2);
+        Assert.Equal(oneByOne.Lengths.Select(l => l.Accuracy), expected.Lengths.Select(l => l.Accuracy));
+    }
+
+    /// <summary>
+    /// Logits at t: how often each of the first classes' symbols came up to t. At the answer slots the most frequent one
+    /// wins: answers that differ from sequence to sequence.
+    /// </summary>
+    private sealed class Counts(long classes) : nn.Module<Tensor, Tensor>(nameof(Counts))
+    {
+        public override Tensor forward(Tensor x)
+        {
+            using var scope = NewDisposeScope();
+            var counts = x.cumsum(1);
+            return nn.functional.pad(counts, [0, Math.Max(0, classes - x.shape[2])]).narrow(2, 0, classes).MoveToOuterDisposeScope();
+        }
     }
 
     [Fact]

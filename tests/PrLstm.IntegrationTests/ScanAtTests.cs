@@ -213,3 +213,31 @@ public class ComputeOnlyWhatTheLossReadsTests
         Assert.Equal(expectedScore.Lengths.Select(l => l.Accuracy), actualScore.Lengths.Select(l => l.Accuracy));
     }
 }
+
+/// <summary>The evaluator runs a tree model's sub-batches of one length together, with the accuracies of one by one.</summary>
+public class JointEvaluationTests
+{
+    [Fact]
+    public void TreeModelsRunSubBatchesTogetherWithTheAccuraciesOfOneByOne()
+    {
+        // A task whose accuracy mask differs from sequence to sequence: rows given to the wrong sub-batch change its score.
+        var task = PrLstm.Experiments.Tasks.FormalTasks.Get("binary_multiplication");
+        manual_seed(11);
+        using var tree = new PrLstm.Experiments.TaskModel(
+            new PrLstmModel(task.InputSize + 1, H: 8, refinements: 1, dtype: ScalarType.Float64), task.OutputSize);
+        using var lstm = new PrLstm.Experiments.TaskModel(
+            new PrLstm.Experiments.Baselines.LstmBaseline(task.InputSize + 1, 8), task.OutputSize);
+        Assert.Equal(PrLstm.Experiments.Training.Evaluation.RowsPerForward,
+            PrLstm.Experiments.Training.Evaluation.DefaultRowsPerForward(tree, 64));
+        Assert.Equal(64, PrLstm.Experiments.Training.Evaluation.DefaultRowsPerForward(lstm, 64));
+        // Large weights, so that the untrained model's answers differ from sequence to sequence.
+        using (no_grad())
+            foreach (var parameter in tree.parameters()) parameter.mul_(8);
+
+        var lengths = new[] { 7, 30 };
+        var together = PrLstm.Experiments.Training.Evaluation.Run(tree, task, lengths, batches: 5, batchSize: 3);
+        var alone = PrLstm.Experiments.Training.Evaluation.Run(tree, task, lengths, batches: 5, batchSize: 3, rowsPerForward: 3);
+        Assert.Equal(alone.Lengths.Select(l => l.Accuracy), together.Lengths.Select(l => l.Accuracy));
+        Assert.All(together.Lengths, l => Assert.InRange(l.Accuracy, 0.0, 1.0));
+    }
+}
