@@ -77,26 +77,31 @@ public class FusedKernelTests
     }
 
     /// <summary>
-    /// One call large enough to run its blocks on several threads (771 rows of 40 values: 33 blocks in float64), with
-    /// left and right the even and odd positions of one tensor (rows strided, blocks crossing from one sequence to the
-    /// next), against the op-by-op body.
+    /// One call large enough to run its blocks on several threads (771 rows of 40 values: 33 blocks in float64), blocks
+    /// crossing from one sequence to the next, against the op-by-op body: left and right the even and odd positions of one
+    /// tensor (rows strided), or its first and next 257 positions of 519 (rows that follow one another within a sequence,
+    /// copied as runs, with a gap from one sequence to the next).
     /// </summary>
     [Theory]
-    [InlineData(ScalarType.Float32)]
-    [InlineData(ScalarType.Float64)]
-    public void ALargeCallOverStridedRowsMatchesOpByOp(ScalarType dtype)
+    [InlineData(ScalarType.Float32, true)]
+    [InlineData(ScalarType.Float64, true)]
+    [InlineData(ScalarType.Float32, false)]
+    [InlineData(ScalarType.Float64, false)]
+    public void ALargeCallOverStridedOrRunningRowsMatchesOpByOp(ScalarType dtype, bool strided)
     {
         using var generator = new Generator(771);
         using var layer = new LstmMerge.Layer(40, dtype: dtype);
         using var scope = NewDisposeScope();
-        Tensor Level() => randn(new[] { 3, 2 * 257, 40L }, dtype: dtype, generator: generator).requires_grad_();
+        Tensor Level() => randn(new[] { 3, 2 * 257 + 5, 40L }, dtype: dtype, generator: generator).requires_grad_();
         var (h, c) = (Level(), Level());
-        LstmState.Tensors Side(long first) => new(h.slice(1, first, 2 * 257, 2), c.slice(1, first, 2 * 257, 2));
+        LstmState.Tensors Side(long first) => strided
+            ? new(h.slice(1, first, 2 * 257, 2), c.slice(1, first, 2 * 257, 2))
+            : new(h.slice(1, 257 * first, 257 * (first + 1), 1), c.slice(1, 257 * first, 257 * (first + 1), 1));
         FusedComparison.AssertFusedMatchesOpByOp(layer, new[] { h, c }, () =>
         {
             var merged = layer.forward(Side(0), Side(1));
             return new[] { merged.h, merged.c };
-        }, dtype, "LstmMerge over 3 x 257 strided pairs", generator);
+        }, dtype, $"LstmMerge over 3 x 257 {(strided ? "strided" : "running")} pairs", generator);
     }
 
     /// <summary>Central differences in float64 against the fused backward, for every input value and a sample of parameters.</summary>

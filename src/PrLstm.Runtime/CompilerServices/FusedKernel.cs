@@ -392,26 +392,31 @@ public abstract class FusedKernel
         /// <summary>
         /// Copies <paramref name="count"/> rows from <paramref name="row0"/> on, each <paramref name="width"/> values,
         /// between the tensor and <paramref name="block"/> (rows one after another): into the block when
-        /// <paramref name="read"/>, out of it otherwise. Walks (batch, time) by counting: no division per row.
+        /// <paramref name="read"/>, out of it otherwise. Walks (batch, time) by counting: no division per row. Rows that
+        /// follow one another in memory (a contiguous tensor's, within one batch entry) go in one copy.
         /// </summary>
         public void Copy<T>(long row0, int count, int width, Span<T> block, bool read) where T : unmanaged
         {
             long batch = row0 / _time, time = row0 % _time;
             byte* row = _data + batch * _strideBatch + time * _strideTime;
-            for (int r = 0; r < count; r++)
+            bool dense = _strideTime == (long)width * sizeof(T);
+            for (int r = 0; r < count;)
             {
-                var values = new Span<T>(row, width);
-                var slice = block.Slice(r * width, width);
+                int run = dense ? (int)Math.Min(count - r, _time - time) : 1;
+                var values = new Span<T>(row, run * width);
+                var slice = block.Slice(r * width, run * width);
                 if (read) values.CopyTo(slice);
                 else slice.CopyTo(values);
-                if (++time < _time)
+                r += run;
+                time += run;
+                if (time < _time)
                 {
-                    row += _strideTime;
+                    row += run * _strideTime;
                 }
                 else
                 {
                     time = 0;
-                    row += _strideBatch - (_time - 1) * _strideTime;
+                    row = _data + ++batch * _strideBatch;
                 }
             }
         }
