@@ -181,6 +181,9 @@ public class RobustnessTests
         using var unwrapped = new Counts(task.OutputSize);
         var oneByOne = Evaluation.Run(unwrapped, task, new[] { 3, 5 }, batches: 3, batchSize: 2);
         Assert.Equal(oneByOne.Lengths.Select(l => l.Accuracy), expected.Lengths.Select(l => l.Accuracy));
+        var refused = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Evaluation.Run(unwrapped, task, new[] { 3 }, batches: 3, batchSize: 2, rowsPerForward: 0));
+        Assert.Equal("rowsPerForward", refused.ParamName);
     }
 
     /// <summary>

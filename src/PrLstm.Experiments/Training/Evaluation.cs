@@ -61,6 +61,8 @@ public static class Evaluation
         if (lengths.Count == 0) throw new ArgumentException("no test lengths were given", nameof(lengths));
         if (batches < 1 || batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batches),
             "batches and batchSize must be at least 1");
+        if (rowsPerForward < 1) throw new ArgumentOutOfRangeException(nameof(rowsPerForward), rowsPerForward,
+            "rowsPerForward must be at least 1 (a smaller batch than one sub-batch runs one sub-batch per forward)");
         var random = new TaskRandom(seed);
         var results = new List<LengthAccuracy>();
         string? stopped = null;
