@@ -86,8 +86,14 @@ public sealed class TaskBatch : IDisposable
     /// The logits of the output slots, <c>[B, L, C]</c>: a <see cref="TaskModel"/> computes only those positions
     /// (<see cref="TaskModel.ForwardAt"/>); any other model computes every position and they are taken.
     /// </summary>
-    public Tensor OutputLogitsOf(nn.Module<Tensor, Tensor> model) =>
-        model is TaskModel taskModel ? taskModel.ForwardAt(Input, OutputPositions) : OutputLogits(model.forward(Input));
+    public Tensor OutputLogitsOf(nn.Module<Tensor, Tensor> model) => OutputLogitsOf(model, Input);
+
+    /// <summary>
+    /// <see cref="OutputLogitsOf(nn.Module{Tensor, Tensor})"/> for another input laid out as this batch's (the same input and
+    /// output lengths), e.g. several sub-batches of one length joined along the batch: <c>[B', L, C]</c>.
+    /// </summary>
+    public Tensor OutputLogitsOf(nn.Module<Tensor, Tensor> model, Tensor input) =>
+        model is TaskModel taskModel ? taskModel.ForwardAt(input, OutputPositions) : OutputLogits(model.forward(input));
 
     /// <summary>The logits of the output slots: <c>[B, T, C]</c> → <c>[B, L, C]</c>.</summary>
     public Tensor OutputLogits(Tensor logits) => logits.slice(1, InputLength, InputLength + OutputLength, 1);

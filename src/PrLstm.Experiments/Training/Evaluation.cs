@@ -138,9 +138,8 @@ public static class Evaluation
             try
             {
                 using var scope = NewDisposeScope();
-                using var joint = TaskBatch.FromSamples(group[0].Task, group.SelectMany(b => b.Samples).ToList(), group[0].Input.device,
-                    group[0].Input.dtype);
-                var logits = joint.OutputLogitsOf(model);
+                // The sub-batches share their length, so the first one's layout (output positions) holds for all of them.
+                var logits = group[0].OutputLogitsOf(model, cat(group.Select(b => b.Input).ToArray(), 0));
                 var accuracies = new double[group.Count];
                 long row = 0;
                 for (int k = 0; k < group.Count; k++)
