@@ -47,6 +47,24 @@ public class EmissionTests
     }
 
     [Fact]
+    public void LinearMapsRunThroughProjectionForwardOnEveryPath()
+    {
+        var run = GeneratorHarness.Run(Block("P", "return new S { h = Linear(\"p\", i) * Sigmoid(o), c = LayerNorm(\"n\", g) + left.c };",
+            "Vec i, Vec g, Vec o"));
+        string layer = Layer(run, "P");
+        // The gate projection and the body's Linear on all three paths (differentiable, in place, fused); LayerNorm stays a module.
+        Assert.Equal(3, CountOf(layer, "var projected = Projection.Forward(gates, torch.cat(new[] { left.h, right.h }, -1));"));
+        Assert.Equal(3, CountOf(layer, "Projection.Forward(p, ")); // of i, or on the fused path of its columns of the projection
+        Assert.DoesNotContain("gates.forward(", layer);
+        Assert.DoesNotContain("p.forward(", layer);
+        Assert.Equal(3, CountOf(layer, "n.forward("));
+        Assert.Contains("using Projection = global::PrLstm.Runtime.CompilerServices.Projection;", layer);
+    }
+
+    private static int CountOf(string text, string part) =>
+        System.Text.RegularExpressions.Regex.Matches(text, System.Text.RegularExpressions.Regex.Escape(part)).Count;
+
+    [Fact]
     public void ProductsWithNumbersStayOperatorsAndNumbersAreRootedScalars()
     {
         var run = GeneratorHarness.Run(Block("N", "var k = 0.5; var c = left.c + k * right.c + 2.0 * i + (g * a) * 0.25 - o * b; return "

@@ -82,7 +82,7 @@ public class SnapshotTests
         string merge = run.Source("LstmMerge.Layer.g.cs");
         Assert.Contains("gates = torch.nn.Linear(2 * H, 5 * H, hasBias: true, device: device, dtype: dtype);", merge);
         Assert.Contains("register_module(\"gates\", gates);", merge);
-        Assert.Contains("var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));", merge);
+        Assert.Contains("var projected = Projection.Forward(gates, torch.cat(new[] { left.h, right.h }, -1));", merge);
         Assert.Contains("var sigmoidFLeft = chunks[3];", merge);
         Assert.Contains("var sigmoidFRight = chunks[4];", merge);
         Assert.DoesNotContain("cuda", string.Concat(run.Result.Results[0].GeneratedSources.Select(s => s.SourceText.ToString())),

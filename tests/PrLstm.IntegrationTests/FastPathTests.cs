@@ -62,6 +62,49 @@ public class FastPathTests
         TestModels.AssertClose(x.grad!, 1 - tanh(x.detach()).square(), 1e-14, 1e-14, "d tanh / dx");
     }
 
+    /// <summary>
+    /// Projection.Forward folds an input's leading axes into one for the product: values and gradients of input, weight
+    /// and bias against the map written out (Σ_i x[..., i] W[o, i] + b[o]), for every rank the layers pass, a transposed
+    /// (not contiguous) input, and no rows at all.
+    /// </summary>
+    [Theory]
+    [InlineData(new long[] { 5 }, true, false)]
+    [InlineData(new long[] { 4, 5 }, true, false)]
+    [InlineData(new long[] { 3, 4, 5 }, true, false)]
+    [InlineData(new long[] { 3, 4, 5 }, false, false)]
+    [InlineData(new long[] { 2, 3, 4, 5 }, true, false)]
+    [InlineData(new long[] { 4, 3, 5 }, true, true)]
+    [InlineData(new long[] { 3, 0, 5 }, true, false)]
+    public void ProjectionForwardIsTheLinearMapOverTheLastAxisWithItsGradients(long[] shape, bool bias, bool transposed)
+    {
+        using var scope = NewDisposeScope();
+        using var layer = nn.Linear(5, 7, hasBias: bias, dtype: ScalarType.Float64);
+        var x = randn(shape, dtype: ScalarType.Float64);
+        if (transposed) x = x.transpose(0, 1); // [3, 4, 5], not contiguous
+        x.requires_grad_();
+        var output = Projection.Forward(layer, x);
+        var outputGrad = randn(output.shape, dtype: ScalarType.Float64);
+        output.backward(new[] { outputGrad });
+
+        var (xr, wr) = (x.detach().clone().requires_grad_(), layer.weight!.detach().clone().requires_grad_());
+        var br = bias ? layer.bias!.detach().clone().requires_grad_() : null;
+        var expected = (xr.unsqueeze(-2) * wr).sum(new long[] { -1 });
+        if (br is not null) expected = expected + br;
+        expected.backward(new[] { outputGrad });
+
+        var expectedShape = x.shape.ToArray();
+        expectedShape[^1] = 7;
+        Assert.Equal(expectedShape, output.shape);
+        Assert.Equal(x.shape, x.grad!.shape);
+        if (output.numel() > 0) // (the comparison reduces over the values, which an empty tensor has none of)
+        {
+            TestModels.AssertClose(output, expected, 1e-12, 1e-12, "output");
+            TestModels.AssertClose(x.grad!, xr.grad!, 1e-12, 1e-12, "d input");
+        }
+        TestModels.AssertClose(layer.weight!.grad!, wr.grad!, 1e-12, 1e-12, "d weight");
+        if (br is not null) TestModels.AssertClose(layer.bias!.grad!, br.grad!, 1e-12, 1e-12, "d bias");
+    }
+
     [Fact]
     public void AddProductIsSumPlusProduct()
     {

@@ -19,7 +19,7 @@ namespace PrLstm.Generators.Emit
         private readonly LayerSpec _spec;
         private readonly SourceWriter _w;
         private readonly NameScope _scope;
-        private readonly string _torch, _elementwise, _state;
+        private readonly string _torch, _elementwise, _projection, _state;
         private readonly string? _gatesField, _gateSizesField;
         private readonly Dictionary<string, string> _learnedFields = new();
         private readonly Dictionary<double, string> _scalarFields = new();
@@ -48,6 +48,7 @@ namespace PrLstm.Generators.Emit
             _scope.Reserve(new[] { ModelApi.KernelPath }); // a public member of every layer
             _torch = _scope.Claim("torch");
             _elementwise = _scope.Claim("Elementwise");
+            _projection = _scope.Claim("Projection");
             _fusedMath = _scope.Claim("FusedMath");
             _fusedKernel = _scope.Claim("FusedKernel");
             _state = _scope.Claim(_spec.State.Type.Name + Names.TensorsRecord);
@@ -65,7 +66,7 @@ namespace PrLstm.Generators.Emit
             _differentiable = _scope.Claim("ForwardDifferentiable");
             _inPlace = _scope.Claim("ForwardInPlace");
             _fusedForward = _scope.Claim("ForwardFused");
-            _fused = Fusion.Plan(layer, new[] { _torch, _elementwise, _fusedMath, _fusedKernel, _state });
+            _fused = Fusion.Plan(layer, new[] { _torch, _elementwise, _projection, _fusedMath, _fusedKernel, _state });
             foreach (FusedRegion region in _fused.Regions)
                 _regionNames.Add((_scope.Claim("BodyKernel" + RegionSuffix(region)), _scope.Claim("bodyKernel" + RegionSuffix(region))));
             _bodyScope = _scope.Nested();
@@ -73,6 +74,7 @@ namespace PrLstm.Generators.Emit
             {
                 (_torch, "global::TorchSharp.torch"),
                 (_elementwise, "global::PrLstm.Runtime.CompilerServices.Elementwise"),
+                (_projection, "global::PrLstm.Runtime.CompilerServices.Projection"),
                 (_fusedMath, "global::PrLstm.Runtime.CompilerServices.FusedMath"),
                 (_fusedKernel, "global::PrLstm.Runtime.CompilerServices.FusedKernel"),
                 (_state, $"{_spec.State.Type.FullyQualifiedName}.{Names.TensorsRecord}"),
@@ -290,8 +292,8 @@ namespace PrLstm.Generators.Emit
                 {
                     BodyValue learned = stage.Learned!;
                     string result = _bodyScope.Claim(learned.Name + "Output");
-                    DocWriter.Write(_w, $"var {result} = ", new CallDoc(new Text(_learnedFields[learned.Name]), "forward",
-                        new Doc[] { new Text(Tensor(learned.Inputs[0])) }), ";");
+                    DocWriter.Write(_w, $"var {result} = ", LearnedCall(learned.Op, learned.Name, new Text(Tensor(learned.Inputs[0]))),
+                        ";");
                     tensors[learned.Id] = result;
                 }
             }
@@ -364,8 +366,16 @@ namespace PrLstm.Generators.Emit
                 + (_gatesField is not null ? $"gates({LayerChecks.GateSourceText(_spec)})" : LayerChecks.GateSourceText(_spec))
                 + "  → [B, " + time + ", " + Sizes.Format(gateSizes) + "]");
             DocWriter.Write(_w, $"var {_projected} = ", _gatesField is not null
-                ? new CallDoc(new Text(_gatesField), "forward", new[] { source }) : source, ";");
+                ? new CallDoc(null, $"{_projection}.Forward", new[] { new Text(_gatesField), source }) : source, ";");
         }
+
+        /// <summary>
+        /// A learned operation of a body on its input: a <c>Linear</c> through <c>Projection.Forward</c> (its bias inside the
+        /// product at any rank), a <c>LayerNorm</c> as its module's forward.
+        /// </summary>
+        private Doc LearnedCall(Op op, string name, Doc input) => op == Op.Linear
+            ? new CallDoc(null, $"{_projection}.Forward", new[] { new Text(_learnedFields[name]), input })
+            : new CallDoc(new Text(_learnedFields[name]), "forward", new[] { input });
 
         private void WriteGateReads(LayerPlan plan)
         {
@@ -502,7 +512,7 @@ namespace PrLstm.Generators.Emit
                         return Call(head, function.Arity);
                     }
                 case Op.Linear or Op.LayerNorm:
-                    return new CallDoc(new Text(_learnedFields[node.Name]), "forward", new[] { Input(0) });
+                    return LearnedCall(node.Op, node.Name, Input(0));
                 case Op.Identity:
                     return Input(0);
                 default:

@@ -7,6 +7,7 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using Projection = global::PrLstm.Runtime.CompilerServices.Projection;
     using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
     using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
@@ -61,7 +62,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [i | g | o | fLeft | fRight] = gates([left.h ; right.h])  → [B, N, 5·H]
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
                 var i = chunks[0];
                 var g = chunks[1];
@@ -87,7 +88,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [i | g | o | fLeft | fRight] = gates([left.h ; right.h])  → [B, N, 5·H]
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
                 var sigmoidI = chunks[0];
                 var tanhG = chunks[1];
@@ -119,7 +120,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [i | g | o | fLeft | fRight] = gates([left.h ; right.h])  → [B, N, 5·H]
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.h, right.h }, -1));
                 var fused = bodyKernel.Apply(projected, left.c, right.c);
                 return new LstmStateTensors(
                     // h = Sigmoid(o) * Tanh(c)

@@ -7,6 +7,7 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using Projection = global::PrLstm.Runtime.CompilerServices.Projection;
     using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
     using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using MinStateTensors = global::PrLstm.FormalLanguages.Models.MinState.Tensors;
@@ -62,7 +63,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [update | candidate] = gates([left.h ; right.h])  → [B, N, 2·H]
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
                 var update = chunks[0];
                 var candidate = chunks[1];
@@ -78,7 +79,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [update | candidate] = gates([left.h ; right.h])  → [B, N, 2·H]
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
                 var update = chunks[0];
                 var candidate = chunks[1];
@@ -97,7 +98,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [update | candidate] = gates([left.h ; right.h])  → [B, N, 2·H]
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.h, right.h }, -1));
                 var fused = bodyKernel.Apply(projected, right.h);
                 return new MinStateTensors(
                     // h = (1 - z) * right.h + z * candidate

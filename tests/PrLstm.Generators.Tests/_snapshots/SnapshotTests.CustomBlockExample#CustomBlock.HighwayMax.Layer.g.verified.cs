@@ -7,6 +7,7 @@ namespace CustomBlock
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using Projection = global::PrLstm.Runtime.CompilerServices.Projection;
     using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
     using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using MaxStateTensors = global::CustomBlock.MaxState.Tensors;
@@ -62,7 +63,7 @@ namespace CustomBlock
             {
                 using var scope = torch.NewDisposeScope();
                 // [carry | candidate] = gates([left.h ; right.h])  → [B, N, 2·H]
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
                 var carry = chunks[0];
                 var candidate = chunks[1];
@@ -81,7 +82,7 @@ namespace CustomBlock
             {
                 using var scope = torch.NewDisposeScope();
                 // [carry | candidate] = gates([left.h ; right.h])  → [B, N, 2·H]
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.h, right.h }, -1));
                 var chunks = projected.split(gateSizes, -1);
                 var carry = chunks[0];
                 var candidate = chunks[1];
@@ -103,7 +104,7 @@ namespace CustomBlock
             {
                 using var scope = torch.NewDisposeScope();
                 // [carry | candidate] = gates([left.h ; right.h])  → [B, N, 2·H]
-                var projected = gates.forward(torch.cat(new[] { left.h, right.h }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.h, right.h }, -1));
                 var fused = bodyKernel.Apply(projected, left.h, right.h);
                 return new MaxStateTensors(
                     // h = t * Max(left.h, right.h) + (1 - t) * Tanh(candidate)

@@ -7,6 +7,7 @@ namespace CustomBlock
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using Projection = global::PrLstm.Runtime.CompilerServices.Projection;
     using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
     using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using MaxStateTensors = global::CustomBlock.MaxState.Tensors;
@@ -53,7 +54,7 @@ namespace CustomBlock
             {
                 using var scope = torch.NewDisposeScope();
                 // [a] = gates([x])  → [B, T, H]
-                var projected = gates.forward(x);
+                var projected = Projection.Forward(gates, x);
                 var chunks = projected.split(gateSizes, -1);
                 var a = chunks[0];
                 return new MaxStateTensors(
@@ -66,7 +67,7 @@ namespace CustomBlock
             {
                 using var scope = torch.NewDisposeScope();
                 // [a] = gates([x])  → [B, T, H]
-                var projected = gates.forward(x);
+                var projected = Projection.Forward(gates, x);
                 var chunks = projected.split(gateSizes, -1);
                 var a = chunks[0];
                 return new MaxStateTensors(
@@ -82,7 +83,7 @@ namespace CustomBlock
             {
                 using var scope = torch.NewDisposeScope();
                 // [a] = gates([x])  → [B, T, H]
-                var projected = gates.forward(x);
+                var projected = Projection.Forward(gates, x);
                 var fused = bodyKernel.Apply(projected);
                 return new MaxStateTensors(
                     // h = Tanh(a)

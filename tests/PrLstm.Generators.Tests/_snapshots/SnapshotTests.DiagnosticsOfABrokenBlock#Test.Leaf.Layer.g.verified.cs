@@ -7,6 +7,7 @@ namespace Test
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using Projection = global::PrLstm.Runtime.CompilerServices.Projection;
     using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
     using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using STensors = global::Test.S.Tensors;
@@ -55,7 +56,7 @@ namespace Test
             {
                 using var scope = torch.NewDisposeScope();
                 // [i | o] = gates([x])  → [B, T, 2·H]
-                var projected = gates.forward(x);
+                var projected = Projection.Forward(gates, x);
                 var chunks = projected.split(gateSizes, -1);
                 var i = chunks[0];
                 var o = chunks[1];
@@ -71,7 +72,7 @@ namespace Test
             {
                 using var scope = torch.NewDisposeScope();
                 // [i | o] = gates([x])  → [B, T, 2·H]
-                var projected = gates.forward(x);
+                var projected = Projection.Forward(gates, x);
                 var chunks = projected.split(gateSizes, -1);
                 var i = chunks[0];
                 var o = chunks[1];
@@ -90,7 +91,7 @@ namespace Test
             {
                 using var scope = torch.NewDisposeScope();
                 // [i | o] = gates([x])  → [B, T, 2·H]
-                var projected = gates.forward(x);
+                var projected = Projection.Forward(gates, x);
                 var fused = bodyKernel.Apply(projected);
                 return new STensors(
                     // h = Sigmoid(o) * Tanh(i)

@@ -7,6 +7,7 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using Projection = global::PrLstm.Runtime.CompilerServices.Projection;
     using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
     using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using GruStateTensors = global::PrLstm.FormalLanguages.Models.GruState.Tensors;
@@ -72,7 +73,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [update | reset] = gates([left.s ; right.s])  → [B, N, 2·H]
-                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.s, right.s }, -1));
                 var chunks = projected.split(gateSizes, -1);
                 var update = chunks[0];
                 var reset = chunks[1];
@@ -81,7 +82,8 @@ namespace PrLstm.FormalLanguages.Models
                 // var r = Sigmoid(reset);  → [B, N, H]
                 var r = torch.sigmoid(reset);
                 // var candidate = Tanh(Linear("inputCandidate", left.s, bias: false) + Linear("stateCandidate", r * right.s));  → [B, N, H]
-                var candidate = Elementwise.Tanh(Elementwise.Add(inputCandidate.forward(left.s), stateCandidate.forward(r * right.s)));
+                var candidate = Elementwise.Tanh(
+                    Elementwise.Add(Projection.Forward(inputCandidate, left.s), Projection.Forward(stateCandidate, r * right.s)));
                 return new GruStateTensors(
                     // s = (1 - z) * right.s + z * candidate
                     s: Elementwise.AddProduct(Elementwise.Subtract(one, z) * right.s, z, candidate)).MoveToOuterDisposeScope();
@@ -92,7 +94,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [update | reset] = gates([left.s ; right.s])  → [B, N, 2·H]
-                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.s, right.s }, -1));
                 var chunks = projected.split(gateSizes, -1);
                 var update = chunks[0];
                 var reset = chunks[1];
@@ -102,7 +104,7 @@ namespace PrLstm.FormalLanguages.Models
                 var r = torch.sigmoid(reset);
                 // var candidate = Tanh(Linear("inputCandidate", left.s, bias: false) + Linear("stateCandidate", r * right.s));  → [B, N, H]
                 var candidate = Elementwise.TanhInPlace(
-                    Elementwise.AddInPlace(inputCandidate.forward(left.s), stateCandidate.forward(r * right.s)));
+                    Elementwise.AddInPlace(Projection.Forward(inputCandidate, left.s), Projection.Forward(stateCandidate, r * right.s)));
                 return new GruStateTensors(
                     // s = (1 - z) * right.s + z * candidate
                     s: Elementwise.AddProductInPlace(Elementwise.Subtract(one, z).mul_(right.s), z, candidate)).MoveToOuterDisposeScope();
@@ -116,10 +118,10 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [update | reset] = gates([left.s ; right.s])  → [B, N, 2·H]
-                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.s, right.s }, -1));
                 var fused0 = bodyKernel0.Apply(projected, right.s);
-                var inputCandidateOutput = inputCandidate.forward(left.s);
-                var stateCandidateOutput = stateCandidate.forward(fused0[0]);
+                var inputCandidateOutput = Projection.Forward(inputCandidate, left.s);
+                var stateCandidateOutput = Projection.Forward(stateCandidate, fused0[0]);
                 var fused1 = bodyKernel1.Apply(projected, inputCandidateOutput, right.s, stateCandidateOutput);
                 return new GruStateTensors(
                     // s = (1 - z) * right.s + z * candidate

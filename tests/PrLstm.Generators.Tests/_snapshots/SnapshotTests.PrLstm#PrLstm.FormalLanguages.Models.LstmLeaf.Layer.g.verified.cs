@@ -7,6 +7,7 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using Projection = global::PrLstm.Runtime.CompilerServices.Projection;
     using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
     using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
@@ -55,7 +56,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [i | g | o] = gates([x])  → [B, T, 3·H]
-                var projected = gates.forward(x);
+                var projected = Projection.Forward(gates, x);
                 var chunks = projected.split(gateSizes, -1);
                 var i = chunks[0];
                 var g = chunks[1];
@@ -74,7 +75,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [i | g | o] = gates([x])  → [B, T, 3·H]
-                var projected = gates.forward(x);
+                var projected = Projection.Forward(gates, x);
                 var chunks = projected.split(gateSizes, -1);
                 var sigmoidI = chunks[0];
                 var tanhG = chunks[1];
@@ -98,7 +99,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [i | g | o] = gates([x])  → [B, T, 3·H]
-                var projected = gates.forward(x);
+                var projected = Projection.Forward(gates, x);
                 var fused = bodyKernel.Apply(projected);
                 return new LstmStateTensors(
                     // h = Sigmoid(o) * Tanh(c)

@@ -7,6 +7,7 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using Projection = global::PrLstm.Runtime.CompilerServices.Projection;
     using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
     using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using LstmStateTensors = global::PrLstm.FormalLanguages.Models.LstmState.Tensors;
@@ -56,7 +57,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [i | g | o | f] = gates([state.h])  → [B, N, 4·H]
-                var projected = gates.forward(state.h);
+                var projected = Projection.Forward(gates, state.h);
                 var chunks = projected.split(gateSizes, -1);
                 var i = chunks[0];
                 var g = chunks[1];
@@ -78,7 +79,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [i | g | o | f] = gates([state.h])  → [B, N, 4·H]
-                var projected = gates.forward(state.h);
+                var projected = Projection.Forward(gates, state.h);
                 var chunks = projected.split(gateSizes, -1);
                 var sigmoidI = chunks[0];
                 var tanhG = chunks[1];
@@ -106,7 +107,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [i | g | o | f] = gates([state.h])  → [B, N, 4·H]
-                var projected = gates.forward(state.h);
+                var projected = Projection.Forward(gates, state.h);
                 var fused = bodyKernel.Apply(projected, state.c);
                 return new LstmStateTensors(
                     // h = Sigmoid(o) * Tanh(c)

@@ -7,6 +7,7 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using Projection = global::PrLstm.Runtime.CompilerServices.Projection;
     using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
     using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using RnnStateTensors = global::PrLstm.FormalLanguages.Models.RnnState.Tensors;
@@ -51,7 +52,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [a] = gates([x])  → [B, T, H]
-                var projected = gates.forward(x);
+                var projected = Projection.Forward(gates, x);
                 var chunks = projected.split(gateSizes, -1);
                 var a = chunks[0];
                 return new RnnStateTensors(
@@ -64,7 +65,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [a] = gates([x])  → [B, T, H]
-                var projected = gates.forward(x);
+                var projected = Projection.Forward(gates, x);
                 var chunks = projected.split(gateSizes, -1);
                 var a = chunks[0];
                 return new RnnStateTensors(
@@ -80,7 +81,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [a] = gates([x])  → [B, T, H]
-                var projected = gates.forward(x);
+                var projected = Projection.Forward(gates, x);
                 return new RnnStateTensors(
                     // s = Identity(a)
                     s: projected.narrow(-1, FusedKernel.Column(gateSizes, 0), gateSizes[0])).MoveToOuterDisposeScope();

@@ -7,6 +7,7 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using Projection = global::PrLstm.Runtime.CompilerServices.Projection;
     using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
     using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using RnnStateTensors = global::PrLstm.FormalLanguages.Models.RnnState.Tensors;
@@ -58,7 +59,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [a] = gates([left.s ; right.s])  → [B, N, H]
-                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.s, right.s }, -1));
                 var chunks = projected.split(gateSizes, -1);
                 var a = chunks[0];
                 return new RnnStateTensors(
@@ -71,7 +72,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [a] = gates([left.s ; right.s])  → [B, N, H]
-                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.s, right.s }, -1));
                 var chunks = projected.split(gateSizes, -1);
                 var a = chunks[0];
                 return new RnnStateTensors(
@@ -87,7 +88,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [a] = gates([left.s ; right.s])  → [B, N, H]
-                var projected = gates.forward(torch.cat(new[] { left.s, right.s }, -1));
+                var projected = Projection.Forward(gates, torch.cat(new[] { left.s, right.s }, -1));
                 var fused = bodyKernel.Apply(projected);
                 return new RnnStateTensors(
                     // s = Relu(a)

@@ -7,6 +7,7 @@ namespace PrLstm.FormalLanguages.Models
     #pragma warning disable CS8981
     using torch = global::TorchSharp.torch;
     using Elementwise = global::PrLstm.Runtime.CompilerServices.Elementwise;
+    using Projection = global::PrLstm.Runtime.CompilerServices.Projection;
     using FusedMath = global::PrLstm.Runtime.CompilerServices.FusedMath;
     using FusedKernel = global::PrLstm.Runtime.CompilerServices.FusedKernel;
     using RnnStateTensors = global::PrLstm.FormalLanguages.Models.RnnState.Tensors;
@@ -55,7 +56,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [a] = gates([state.s])  → [B, N, H]
-                var projected = gates.forward(state.s);
+                var projected = Projection.Forward(gates, state.s);
                 var chunks = projected.split(gateSizes, -1);
                 var a = chunks[0];
                 return new RnnStateTensors(
@@ -68,7 +69,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [a] = gates([state.s])  → [B, N, H]
-                var projected = gates.forward(state.s);
+                var projected = Projection.Forward(gates, state.s);
                 var chunks = projected.split(gateSizes, -1);
                 var a = chunks[0];
                 return new RnnStateTensors(
@@ -84,7 +85,7 @@ namespace PrLstm.FormalLanguages.Models
             {
                 using var scope = torch.NewDisposeScope();
                 // [a] = gates([state.s])  → [B, N, H]
-                var projected = gates.forward(state.s);
+                var projected = Projection.Forward(gates, state.s);
                 var fused = bodyKernel.Apply(projected);
                 return new RnnStateTensors(
                     // s = Relu(a)
