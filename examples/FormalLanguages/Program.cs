@@ -596,7 +596,8 @@ namespace PrLstm.FormalLanguages.Cli
             var impls = Opt<string>("--impls", "comma-separated subset of: " + string.Join(", ", Bench.Implementations));
             var kernels = Opt<bool>("--kernels", "only the fused kernels against op-by-op bodies, recomputed training and the matmuls "
                 + "alone, interleaved; prlstm train's step on parity_check, the last position or every prefix, fused or op-by-op, "
-                + "against its matmuls; and the training memory (9 rounds with --quick, else 21)");
+                + "against its matmuls; the fused path with its kernels computing nothing (the floor under any elementwise "
+                + "implementation); and the training memory (9 rounds with --quick, else 21)");
             foreach (Option option in new Option[] { quick, json, plots, impls, kernels }) command.Add(option);
             command.SetAction(p =>
             {

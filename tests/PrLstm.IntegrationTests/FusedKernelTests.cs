@@ -1,4 +1,5 @@
 using System.Reflection;
+using PrLstm.Benchmarks;
 using PrLstm.FormalLanguages.Models;
 using PrLstm.Runtime.CompilerServices;
 using PrLstm.Runtime.Modules;
@@ -318,6 +319,38 @@ public class FusedKernelTests
             Assert.Equal(double.IsNaN(value), merged.h.isnan().all().item<bool>());
         }
         Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    /// <summary>
+    /// The bench's floor (KernelFloor.Measuring) makes the fused kernels compute nothing only while it runs: inside it a
+    /// fused call's outputs and its arguments' gradients are zeros; after it, also when the call inside threw, the same
+    /// call gives the op-by-op values again.
+    /// </summary>
+    [Fact]
+    public void KernelFloorSkipsTheKernelsOnlyWhileItMeasures()
+    {
+        using var layer = new LstmMerge.Layer(4) { KernelPath = KernelPath.Fused };
+        using var scope = NewDisposeScope();
+        LstmState.Tensors State() => new(randn(2, 3, 4).requires_grad_(), randn(2, 3, 4).requires_grad_());
+        var (left, right) = (State(), State());
+        double largestOutput = -1, largestGradient = -1;
+        KernelFloor.Measuring(() =>
+        {
+            var merged = layer.forward(left, right);
+            (merged.h.sum() + merged.c.sum()).backward();
+            largestOutput = Math.Max(merged.h.abs().max().ToDouble(), merged.c.abs().max().ToDouble());
+            largestGradient = Math.Max(left.c.grad!.abs().max().ToDouble(), right.c.grad!.abs().max().ToDouble());
+        });
+        Assert.Equal(0.0, largestOutput);
+        Assert.Equal(0.0, largestGradient);
+        Assert.Throws<InvalidOperationException>(() => KernelFloor.Measuring(() => throw new InvalidOperationException("inside")));
+
+        var fused = layer.forward(left, right);
+        layer.KernelPath = KernelPath.OpByOp;
+        var opByOp = layer.forward(left, right);
+        TestModels.AssertClose(fused.h, opByOp.h, 1e-6, 1e-6, "h after the floor");
+        TestModels.AssertClose(fused.c, opByOp.c, 1e-6, 1e-6, "c after the floor");
+        Assert.True(fused.c.abs().max().ToDouble() > 0.01);
     }
 
     [Fact]

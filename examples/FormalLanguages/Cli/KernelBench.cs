@@ -14,8 +14,9 @@ namespace PrLstm.FormalLanguages.Cli;
 /// `prlstm bench --kernels`: the fused kernels against op-by-op bodies and against the matmuls alone (tree-matmuls,
 /// train-matmuls), interleaved call by call (A B C A B C ...) so that the machine's drift hits every side alike; each
 /// ratio is the median of the per-round ratios; training steps also with every call recomputed in the backward
-/// (ScanOptions.RecomputeInBackward), and the fused kernels on .NET's thread pool instead of libtorch's OpenMP threads.
-/// Then the peak memory of a training step per position, each way.
+/// (ScanOptions.RecomputeInBackward), and the fused kernels on .NET's thread pool instead of libtorch's OpenMP threads;
+/// and the fused path with its kernels computing nothing (KernelFloor): the floor under any elementwise implementation
+/// inside this schedule and autograd. Then the peak memory of a training step per position, each way.
 /// </summary>
 public static class KernelBench
 {
@@ -59,12 +60,13 @@ public static class KernelBench
             };
             // Recomputation changes only training: a forward without a gradient is the same call. The fused kernels on
             // .NET's thread pool instead of libtorch's OpenMP threads, where those are found, to show what that choice is worth.
-            string floor = c.Train ? "train-matmuls" : "tree-matmuls";
+            string yardstick = c.Train ? "train-matmuls" : "tree-matmuls";
             var calls = new List<(string Name, Action Call)>
             {
                 ("fused", Step(KernelPath.Fused)),
                 ("op-by-op", Step(KernelPath.OpByOp)),
-                (floor, c.Train ? matmuls.RunTraining : matmuls.Run),
+                (yardstick, c.Train ? matmuls.RunTraining : matmuls.Run),
+                ("kernels free", () => KernelFloor.Measuring(Step(KernelPath.Fused))),
             };
             if (c.Train) calls.Add(("recompute", Step(KernelPath.Automatic, recompute: true)));
             bool comparePools = FusedKernel.OnLibtorchThreads;
@@ -73,11 +75,11 @@ public static class KernelBench
             FusedKernel.OnLibtorchThreads = true; // back to the default after the .NET-pool calls, for what follows
             var ratios = new List<string>
             {
-                $"fused / {floor} {MedianRatio(times[0], times[2]):F2}",
-                $"op-by-op / {floor} {MedianRatio(times[1], times[2]):F2}",
+                $"fused / {yardstick} {MedianRatio(times[0], times[2]):F2}",
+                $"op-by-op / {yardstick} {MedianRatio(times[1], times[2]):F2}",
                 $"fused / op-by-op {MedianRatio(times[0], times[1]):F2}",
             };
-            for (int i = 3; i < calls.Count; i++) ratios.Add($"{calls[i].Name} / {floor} {MedianRatio(times[i], times[2]):F2}");
+            for (int i = 3; i < calls.Count; i++) ratios.Add($"{calls[i].Name} / {yardstick} {MedianRatio(times[i], times[2]):F2}");
             if (comparePools)
                 ratios.Add($"fused / fused on .NET threads {MedianRatio(times[0], times[^1]):F2}");
             string line = $"{c.Label}: {string.Join(", ", ratios)} (medians of {rounds} interleaved rounds; ms "
@@ -126,7 +128,8 @@ public static class KernelBench
     /// single-output task) against every prefix, each on the fused and on the op-by-op bodies, and against the matmuls of
     /// the last position's combines alone (forward and both backward products of the block and refinement projections).
     /// Every prefix on the op-by-op bodies is what the trainer did before the fused-kernel work; so the ratios show how much
-    /// each of the two changes gives and how far the step is from its matmuls.
+    /// each of the two changes gives and how far the step is from its matmuls. The last position fused with its kernels
+    /// computing nothing (KernelFloor) is the floor under any elementwise implementation of that step.
     /// </summary>
     private static string TrainerStep(int rounds)
     {
@@ -163,7 +166,7 @@ public static class KernelBench
                 Block(true, KernelPath.Automatic), Block(true, KernelPath.OpByOp), () =>
                 {
                     foreach (int length in lengths) matmuls[length].RunTraining();
-                });
+                }, () => KernelFloor.Measuring(Block(false, KernelPath.Fused)));
             model.ComputeEveryPosition = false;
             core.KernelPath = KernelPath.Automatic;
             string Ms(int i) => $"{Measure.Median(times[i]) / Steps:F1}";
@@ -171,8 +174,9 @@ public static class KernelBench
             return $"prlstm train's step, parity_check H=64 B=128 lengths 1-40 (blocks of {Steps} steps): every prefix / last "
                 + $"position: fused {Ratio(2, 0)}, op-by-op {Ratio(3, 1)}; op-by-op / fused: last position {Ratio(1, 0)}, every prefix "
                 + $"{Ratio(3, 2)}; every prefix op-by-op / last position fused {Ratio(3, 0)}; last position / its matmuls: fused "
-                + $"{Ratio(0, 4)}, op-by-op {Ratio(1, 4)} (medians of {rounds} interleaved rounds; ms per step: last fused {Ms(0)}, "
-                + $"last op-by-op {Ms(1)}, every fused {Ms(2)}, every op-by-op {Ms(3)}, matmuls {Ms(4)})";
+                + $"{Ratio(0, 4)}, op-by-op {Ratio(1, 4)}, fused with its kernels free {Ratio(5, 4)} (medians of {rounds} interleaved "
+                + $"rounds; ms per step: last fused {Ms(0)}, last op-by-op {Ms(1)}, every fused {Ms(2)}, every op-by-op {Ms(3)}, "
+                + $"matmuls {Ms(4)}, last fused kernels free {Ms(5)})";
         }
         finally
         {

@@ -107,6 +107,14 @@ public abstract class FusedKernel
         set => _preferLibtorchThreads = value;
     }
 
+    /// <summary>
+    /// While true, the kernels compute nothing: their outputs and gradients are zeros, written once, which any
+    /// implementation must at least do. Only for `prlstm bench --kernels`, which times a step with it to measure the floor
+    /// under any elementwise implementation inside this schedule and autograd: the matmuls and everything else the step
+    /// does but the kernels' reads and math (PrLstm.Benchmarks.KernelFloor).
+    /// </summary>
+    internal static bool SkipWorkForFloor;
+
     /// <summary>Whether the calls on this thread belong to a stream that runs on the fused kernels.</summary>
     [ThreadStatic] private static bool _inFusedStream;
 
@@ -235,7 +243,8 @@ public abstract class FusedKernel
         ViewInputs(arguments, layouts, views, read: true);
         for (int o = 0; o < Outputs; o++)
         {
-            outputs[o] = empty(outputLayout.Shape, dtype, arguments[0].device);
+            outputs[o] = SkipWorkForFloor ? zeros(outputLayout.Shape, dtype, arguments[0].device)
+                : empty(outputLayout.Shape, dtype, arguments[0].device);
             views[_inputs.Length + o] = (RowView.Of(outputs[o], outputLayout, 0), false);
         }
         Run(dtype, batch * time, views, ForwardTemporaries, forward: true);
@@ -253,7 +262,8 @@ public abstract class FusedKernel
         for (int a = 0; a < gradients.Length; a++)
         {
             gradientLayouts[a] = Layout.Contiguous(batch, time, layouts[a].Shape[2]);
-            gradients[a] = empty(gradientLayouts[a].Shape, dtype, arguments[a].device);
+            gradients[a] = SkipWorkForFloor ? zeros(gradientLayouts[a].Shape, dtype, arguments[a].device)
+                : empty(gradientLayouts[a].Shape, dtype, arguments[a].device);
             // Columns of an argument that no input reads get no gradient from this region: zero.
             long next = 0;
             foreach (long column in _columnsRead[a].Append(layouts[a].Shape[2]))
@@ -315,7 +325,7 @@ public abstract class FusedKernel
     private void Run<T>(long rows, (RowView View, bool Read)[] views, int temporaries, bool forward)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (rows == 0) return;
+        if (rows == 0 || SkipWorkForFloor) return;
         int slots = views.Length + temporaries;
         int rowsPerBlock = Math.Max(1, ScratchBytes / (Marshal.SizeOf<T>() * Math.Max(1, slots) * Width));
         long blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
