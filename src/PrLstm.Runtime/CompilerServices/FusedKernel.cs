@@ -243,8 +243,7 @@ public abstract class FusedKernel
         ViewInputs(arguments, layouts, views, read: true);
         for (int o = 0; o < Outputs; o++)
         {
-            outputs[o] = SkipWorkForFloor ? zeros(outputLayout.Shape, dtype, arguments[0].device)
-                : empty(outputLayout.Shape, dtype, arguments[0].device);
+            outputs[o] = NewResult(outputLayout.Shape, dtype, arguments[0].device);
             views[_inputs.Length + o] = (RowView.Of(outputs[o], outputLayout, 0), false);
         }
         Run(dtype, batch * time, views, ForwardTemporaries, forward: true);
@@ -262,8 +261,7 @@ public abstract class FusedKernel
         for (int a = 0; a < gradients.Length; a++)
         {
             gradientLayouts[a] = Layout.Contiguous(batch, time, layouts[a].Shape[2]);
-            gradients[a] = SkipWorkForFloor ? zeros(gradientLayouts[a].Shape, dtype, arguments[a].device)
-                : empty(gradientLayouts[a].Shape, dtype, arguments[a].device);
+            gradients[a] = NewResult(gradientLayouts[a].Shape, dtype, arguments[a].device);
             // Columns of an argument that no input reads get no gradient from this region: zero.
             long next = 0;
             foreach (long column in _columnsRead[a].Append(layouts[a].Shape[2]))
@@ -288,6 +286,10 @@ public abstract class FusedKernel
             if (!ReferenceEquals(shaped, given)) shaped.Dispose();
         return gradients;
     }
+
+    /// <summary>A tensor the kernel writes in full (an output, a gradient); zeros while the kernels measure their floor.</summary>
+    private static Tensor NewResult(long[] shape, ScalarType dtype, Device device) =>
+        SkipWorkForFloor ? zeros(shape, dtype, device) : empty(shape, dtype, device);
 
     /// <summary>
     /// The arguments' gradients (null where none) as libtorch operations that autograd records: the op-by-op form of the
